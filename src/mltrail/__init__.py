@@ -1,0 +1,121 @@
+"""mltrail: track, compare, package and serve machine-learning work; MLflow-compatible.
+
+``import mltrail as mlflow`` runs code written for MLflow. Importing stays light: databases,
+pandas and ML libraries load only when used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from mltrail.entities import RunStatus, ViewType
+from mltrail.exceptions import MlflowException, MltrailException
+from mltrail.tracking.fluent import (
+    ActiveRun,
+    active_run,
+    create_experiment,
+    delete_experiment,
+    delete_run,
+    delete_tag,
+    end_run,
+    flush,
+    flush_async_logging,
+    get_artifact_uri,
+    get_experiment,
+    get_experiment_by_name,
+    get_parent_run,
+    get_run,
+    get_tracking_uri,
+    is_tracking_uri_set,
+    last_active_run,
+    log_artifact,
+    log_artifacts,
+    log_dict,
+    log_figure,
+    log_image,
+    log_metric,
+    log_metrics,
+    log_param,
+    log_params,
+    log_text,
+    search_experiments,
+    search_runs,
+    set_experiment,
+    set_experiment_tag,
+    set_experiment_tags,
+    set_tag,
+    set_tags,
+    set_tracking_uri,
+    start_run,
+)
+from mltrail.version import __version__
+
+# Submodules loaded on first attribute access (``mltrail.sklearn``, ``mltrail.entities``...).
+_LAZY_MODULES = {
+    "artifacts",
+    "entities",
+    "exceptions",
+    "projects",
+    "pyfunc",
+    "pytorch",
+    "sklearn",
+    "models",
+    "tracking",
+    "server",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"mltrail.{name}")
+    if name in ("MlflowClient", "TrailClient"):
+        from mltrail.tracking.client import TrailClient
+
+        return TrailClient
+    raise AttributeError(f"module 'mltrail' has no attribute {name!r}")
+
+
+__all__ = [
+    "ActiveRun",
+    "MlflowException",
+    "MltrailException",
+    "RunStatus",
+    "ViewType",
+    "__version__",
+    "active_run",
+    "create_experiment",
+    "delete_experiment",
+    "delete_run",
+    "delete_tag",
+    "end_run",
+    "flush",
+    "flush_async_logging",
+    "get_artifact_uri",
+    "get_experiment",
+    "get_experiment_by_name",
+    "get_parent_run",
+    "get_run",
+    "get_tracking_uri",
+    "is_tracking_uri_set",
+    "last_active_run",
+    "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "log_figure",
+    "log_image",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "log_text",
+    "search_experiments",
+    "search_runs",
+    "set_experiment",
+    "set_experiment_tag",
+    "set_experiment_tags",
+    "set_tag",
+    "set_tags",
+    "set_tracking_uri",
+    "start_run",
+]

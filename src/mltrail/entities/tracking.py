@@ -1,0 +1,148 @@
+"""Plain records of the tracking domain: experiments, runs and what is logged to them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True, frozen=True)
+class Metric:
+    key: str
+    value: float
+    timestamp: int
+    step: int = 0
+    run_id: str | None = None
+    dataset_name: str | None = None
+    dataset_digest: str | None = None
+    model_id: str | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class Param:
+    key: str
+    value: str
+
+
+@dataclass(slots=True, frozen=True)
+class RunTag:
+    key: str
+    value: str
+
+
+@dataclass(slots=True, frozen=True)
+class ExperimentTag:
+    key: str
+    value: str
+
+
+@dataclass(slots=True)
+class Experiment:
+    experiment_id: str
+    name: str
+    artifact_location: str
+    lifecycle_stage: str
+    tags: dict[str, str] = field(default_factory=dict)
+    creation_time: int | None = None
+    last_update_time: int | None = None
+
+
+@dataclass(slots=True)
+class RunInfo:
+    run_id: str
+    experiment_id: str
+    run_name: str
+    user_id: str
+    status: str
+    start_time: int | None
+    end_time: int | None
+    lifecycle_stage: str
+    artifact_uri: str
+
+    @property
+    def run_uuid(self) -> str:
+        return self.run_id
+
+
+@dataclass(slots=True)
+class RunData:
+    """What a run holds: the latest value of each metric, its params and its tags."""
+
+    metrics: dict[str, float] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    metric_objs: list[Metric] = field(default_factory=list)
+
+    @property
+    def _metric_objs(self) -> list[Metric]:  # MLflow's private name, used by some tools
+        return self.metric_objs
+
+
+@dataclass(slots=True, frozen=True)
+class InputTag:
+    key: str
+    value: str
+
+
+@dataclass(slots=True, frozen=True)
+class Dataset:
+    name: str
+    digest: str
+    source_type: str
+    source: str
+    schema: str | None = None
+    profile: str | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class DatasetInput:
+    dataset: Dataset
+    tags: tuple[InputTag, ...] = ()
+
+
+@dataclass(slots=True)
+class RunInputs:
+    dataset_inputs: list[DatasetInput] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Run:
+    info: RunInfo
+    data: RunData
+    inputs: RunInputs = field(default_factory=RunInputs)
+
+    def to_dictionary(self) -> dict[str, Any]:
+        return {
+            "info": {
+                "run_id": self.info.run_id,
+                "run_uuid": self.info.run_id,
+                "experiment_id": self.info.experiment_id,
+                "run_name": self.info.run_name,
+                "user_id": self.info.user_id,
+                "status": self.info.status,
+                "start_time": self.info.start_time,
+                "end_time": self.info.end_time,
+                "lifecycle_stage": self.info.lifecycle_stage,
+                "artifact_uri": self.info.artifact_uri,
+            },
+            "data": {
+                "metrics": dict(self.data.metrics),
+                "params": dict(self.data.params),
+                "tags": dict(self.data.tags),
+            },
+        }
+
+
+@dataclass(slots=True, frozen=True)
+class FileInfo:
+    path: str
+    is_dir: bool
+    file_size: int | None = None
+
+
+class PagedList(list):  # type: ignore[type-arg]
+    """A list of results with the token of the next page (``None`` on the last page)."""
+
+    def __init__(self, items: Any = (), token: str | None = None) -> None:
+        list.__init__(self, items)
+        self.token = token

@@ -1,0 +1,148 @@
+"""One exception hierarchy for the whole of mltrail.
+
+Every error a user can cause carries an MLflow ``error_code`` string; the code decides the HTTP
+status on the server (MLflow's own mapping, so the real ``mlflow`` client reacts as it would to
+MLflow) and the exception class on the client.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# error_code -> HTTP status, as MLflow maps them (RESOURCE_ALREADY_EXISTS is 400, not 409).
+_STATUS_BY_CODE: dict[str, int] = {
+    "BAD_REQUEST": 400,
+    "INVALID_PARAMETER_VALUE": 400,
+    "RESOURCE_ALREADY_EXISTS": 400,
+    "CUSTOMER_UNAUTHORIZED": 401,
+    "UNAUTHENTICATED": 401,
+    "PERMISSION_DENIED": 403,
+    "NOT_FOUND": 404,
+    "ENDPOINT_NOT_FOUND": 404,
+    "RESOURCE_DOES_NOT_EXIST": 404,
+    "ABORTED": 409,
+    "RESOURCE_CONFLICT": 409,
+    "ALREADY_EXISTS": 409,
+    "REQUEST_LIMIT_EXCEEDED": 429,
+    "RESOURCE_EXHAUSTED": 429,
+    "CANCELLED": 499,
+    "INTERNAL_ERROR": 500,
+    "INVALID_STATE": 500,
+    "NOT_IMPLEMENTED": 501,
+    "TEMPORARILY_UNAVAILABLE": 503,
+    "DEADLINE_EXCEEDED": 504,
+}
+
+_CODE_BY_STATUS: dict[int, str] = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "ENDPOINT_NOT_FOUND",
+    409: "ALREADY_EXISTS",
+    429: "RESOURCE_EXHAUSTED",
+    499: "CANCELLED",
+    500: "INTERNAL_ERROR",
+    501: "NOT_IMPLEMENTED",
+    503: "TEMPORARILY_UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+
+
+def http_status_for(error_code: str) -> int:
+    """The HTTP status MLflow uses for ``error_code`` (500 for codes it does not list)."""
+    return _STATUS_BY_CODE.get(error_code, 500)
+
+
+def error_code_for_status(status: int) -> str:
+    """The error code a client infers from a bare HTTP status (a body that is not JSON)."""
+    return _CODE_BY_STATUS.get(status, "INTERNAL_ERROR")
+
+
+class MltrailException(Exception):
+    """Base of every error mltrail raises on purpose. ``str(exc)`` is one clear sentence."""
+
+    default_code = "INTERNAL_ERROR"
+
+    def __init__(self, message: str, error_code: str | None = None, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.error_code = error_code or self.default_code
+        self.extra = extra
+
+    def get_http_status_code(self) -> int:
+        return http_status_for(self.error_code)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error_code": self.error_code, "message": self.message, **self.extra}
+
+    def serialize_as_json(self) -> str:
+        import json
+
+        return json.dumps(self.to_dict())
+
+
+class InvalidParameter(MltrailException):
+    """A value given by the user is malformed, out of range or not allowed."""
+
+    default_code = "INVALID_PARAMETER_VALUE"
+
+
+class NotFound(MltrailException):
+    """The experiment, run, model or file asked for does not exist."""
+
+    default_code = "RESOURCE_DOES_NOT_EXIST"
+
+
+class AlreadyExists(MltrailException):
+    """Something with that name exists already."""
+
+    default_code = "RESOURCE_ALREADY_EXISTS"
+
+
+class InvalidState(MltrailException):
+    """The object exists but is in the wrong state for the operation (e.g. deleted)."""
+
+    default_code = "INVALID_STATE"
+
+
+class SearchSyntaxError(InvalidParameter):
+    """A filter or order-by string that does not parse; ``position`` points at the problem."""
+
+    def __init__(self, message: str, position: int | None = None, text: str | None = None) -> None:
+        super().__init__(message)
+        self.position = position
+        self.text = text
+
+
+class StoreUnavailable(MltrailException):
+    """The tracking store cannot be reached (bad URI, database down, server unreachable)."""
+
+    default_code = "TEMPORARILY_UNAVAILABLE"
+
+
+class RestException(MltrailException):
+    """An error answer from a tracking server, rebuilt on the client side."""
+
+    def __init__(self, json_body: dict[str, Any]) -> None:
+        code = str(json_body.get("error_code", "INTERNAL_ERROR"))
+        message = str(json_body.get("message", ""))
+        super().__init__(f"{code}: {message}", error_code=code)
+        self.json = json_body
+
+
+# MLflow-compatible names, so `except mlflow.exceptions.MlflowException` keeps working.
+MlflowException = MltrailException
+
+__all__ = [
+    "AlreadyExists",
+    "InvalidParameter",
+    "InvalidState",
+    "MltrailException",
+    "MlflowException",
+    "NotFound",
+    "RestException",
+    "SearchSyntaxError",
+    "StoreUnavailable",
+    "error_code_for_status",
+    "http_status_for",
+]

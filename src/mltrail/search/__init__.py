@@ -1,0 +1,30 @@
+"""The search language of runs and experiments: parse filters and order-by items to a tree
+(``search.ast``), then compile the tree to SQLAlchemy Core (``search.sql``).
+
+    node = parse_run_filter("metrics.acc > 0.9 AND params.solver = 'adam'")
+    terms = parse_run_order_by(["metrics.acc DESC"])
+
+Page tokens for every paged search live in ``search.paging``.
+"""
+
+from mltrail.search.ast import And, Comparison, Identifier, Node, Not, Or, OrderTerm
+from mltrail.search.parser import (
+    parse_experiment_filter,
+    parse_experiment_order_by,
+    parse_run_filter,
+    parse_run_order_by,
+)
+
+__all__ = [
+    "And",
+    "Comparison",
+    "Identifier",
+    "Node",
+    "Not",
+    "Or",
+    "OrderTerm",
+    "parse_experiment_filter",
+    "parse_experiment_order_by",
+    "parse_run_filter",
+    "parse_run_order_by",
+]

@@ -1,0 +1,121 @@
+"""Portable SQL pieces the search compiler needs but SQLAlchemy does not spell the same way on
+every backend: a case-sensitive LIKE and reading the dataset context out of a JSON column.
+
+LIKE patterns use ``%`` and ``_``; a backslash makes the next character literal (``'a\\_b'``),
+as PostgreSQL's default does, on every backend.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Boolean, String, func, literal
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+
+_ESCAPE = "!"  # our escape inside LIKE; "\\" would need quoting rules that differ by backend
+CONTEXT_TAG = "mlflow.data.context"
+
+
+def _pieces(pattern: str) -> list[str]:
+    """Split a LIKE pattern into wildcards (``%``/``_``) and 2-char ``\\x`` literal pieces."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern):
+            out.append("\\" + pattern[i + 1])
+            i += 2
+        else:
+            out.append(ch if ch in "%_" else "\\" + ch)
+            i += 1
+    return out
+
+
+def to_like(pattern: str) -> str:
+    """The pattern for ``LIKE ... ESCAPE '!'``."""
+    out = []
+    for piece in _pieces(pattern):
+        if piece in ("%", "_"):
+            out.append(piece)
+        else:
+            ch = piece[1]
+            out.append(_ESCAPE + ch if ch in "%_" + _ESCAPE else ch)
+    return "".join(out)
+
+
+def to_glob(pattern: str) -> str:
+    """The same pattern for SQLite's case-sensitive ``GLOB``."""
+    out = []
+    for piece in _pieces(pattern):
+        if piece in ("%", "_"):
+            out.append("*" if piece == "%" else "?")
+        else:
+            ch = piece[1]
+            out.append(f"[{ch}]" if ch in "*?[" else ch)
+    return "".join(out)
+
+
+class _CaseSensitiveLike(FunctionElement[bool]):
+    """``value LIKE pattern``, case-sensitive everywhere (SQLite's LIKE ignores ASCII case)."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "cs_like"
+
+
+@compiles(_CaseSensitiveLike)
+def _like_default(element: _CaseSensitiveLike, compiler: Any, **kw: Any) -> str:
+    value, like, _ = element.clauses
+    return f"({compiler.process(value, **kw)} LIKE {compiler.process(like, **kw)} ESCAPE '!')"
+
+
+@compiles(_CaseSensitiveLike, "mysql")
+def _like_mysql(element: _CaseSensitiveLike, compiler: Any, **kw: Any) -> str:
+    value, like, _ = element.clauses
+    return (
+        f"({compiler.process(value, **kw)} LIKE BINARY {compiler.process(like, **kw)} ESCAPE '!')"
+    )
+
+
+@compiles(_CaseSensitiveLike, "sqlite")
+def _like_sqlite(element: _CaseSensitiveLike, compiler: Any, **kw: Any) -> str:
+    value, _, glob = element.clauses
+    return f"({compiler.process(value, **kw)} GLOB {compiler.process(glob, **kw)})"
+
+
+def like(value: ColumnElement[Any], pattern: str, ignore_case: bool = False) -> ColumnElement[bool]:
+    """``value LIKE pattern`` (case-sensitive), or ILIKE through lower() on both sides."""
+    like_p = literal(to_like(pattern), String())
+    glob_p = literal(to_glob(pattern), String())
+    if ignore_case:
+        # lower() in SQL on both sides, so both use the same (backend's) idea of case.
+        return _CaseSensitiveLike(func.lower(value), func.lower(like_p), func.lower(glob_p))
+    return _CaseSensitiveLike(value, like_p, glob_p)
+
+
+class DatasetContext(FunctionElement[str]):
+    """The ``mlflow.data.context`` entry of a run input's JSON ``tags`` object, as text."""
+
+    type = String()
+    inherit_cache = True
+    name = "dataset_context"
+
+
+@compiles(DatasetContext)
+def _context_default(element: DatasetContext, compiler: Any, **kw: Any) -> str:
+    (col,) = element.clauses
+    return f"(CAST({compiler.process(col, **kw)} AS JSON) ->> '{CONTEXT_TAG}')"
+
+
+@compiles(DatasetContext, "sqlite")
+def _context_sqlite(element: DatasetContext, compiler: Any, **kw: Any) -> str:
+    (col,) = element.clauses
+    return f"json_extract({compiler.process(col, **kw)}, '$.\"{CONTEXT_TAG}\"')"
+
+
+@compiles(DatasetContext, "mysql")
+def _context_mysql(element: DatasetContext, compiler: Any, **kw: Any) -> str:
+    (col,) = element.clauses
+    return f"JSON_UNQUOTE(JSON_EXTRACT({compiler.process(col, **kw)}, '$.\"{CONTEXT_TAG}\"'))"

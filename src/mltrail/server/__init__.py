@@ -1,0 +1,1 @@
+"""The tracking server: MLflow-compatible REST API, artifact proxy and web UI."""

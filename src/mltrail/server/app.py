@@ -1,0 +1,36 @@
+"""``create_app``: the ASGI application. No app exists at import time and nothing global is
+kept: stores live on ``app.state``, so N workers over one database are interchangeable."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from mltrail.server.settings import ServerSettings
+from mltrail.store.base import TrackingStore
+from mltrail.version import __version__
+
+
+def create_app(
+    settings: ServerSettings | None = None, *, tracking_store: TrackingStore | None = None
+) -> FastAPI:
+    settings = settings or ServerSettings.from_env()
+    if tracking_store is None:
+        from mltrail.store.sql.store import SqlStore
+
+        tracking_store = SqlStore(settings.backend_store_uri, settings.default_artifact_root)
+    app = FastAPI(title="mltrail", version=__version__)
+    app.state.settings = settings
+    app.state.store = tracking_store
+
+    from mltrail.server import artifacts, ui
+    from mltrail.server.api import router as api_router
+
+    app.include_router(api_router)
+    app.include_router(artifacts.router)
+    app.include_router(ui.router)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Entry point for ``uvicorn --factory mltrail.server.app:app_from_env`` (workers)."""
+    return create_app(ServerSettings.from_env())

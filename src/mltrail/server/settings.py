@@ -1,0 +1,54 @@
+"""Server settings, read once at the edge (CLI flags or environment) into a frozen record.
+
+Workers started by uvicorn's ``--factory`` rebuild the app from the environment, so every
+setting can also come from an ``MLTRAIL_*`` variable.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    backend_store_uri: str
+    default_artifact_root: str
+    artifacts_destination: str
+    serve_artifacts: bool = True
+    allowed_hosts: tuple[str, ...] = ()
+    cors_allowed_origins: tuple[str, ...] = ()
+    max_body_bytes: int = 64 * 1024 * 1024
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def to_env(self) -> dict[str, str]:
+        return {
+            "MLTRAIL_BACKEND_STORE_URI": self.backend_store_uri,
+            "MLTRAIL_DEFAULT_ARTIFACT_ROOT": self.default_artifact_root,
+            "MLTRAIL_ARTIFACTS_DESTINATION": self.artifacts_destination,
+            "MLTRAIL_SERVE_ARTIFACTS": "1" if self.serve_artifacts else "0",
+            "MLTRAIL_ALLOWED_HOSTS": ",".join(self.allowed_hosts),
+            "MLTRAIL_CORS_ALLOWED_ORIGINS": ",".join(self.cors_allowed_origins),
+        }
+
+    @classmethod
+    def from_env(cls) -> ServerSettings:
+        def items(name: str) -> tuple[str, ...]:
+            raw = os.environ.get(name, "")
+            return tuple(x.strip() for x in raw.split(",") if x.strip())
+
+        backend = os.environ.get("MLTRAIL_BACKEND_STORE_URI") or "sqlite:///" + os.path.abspath(
+            "mltrail.db"
+        )
+        destination = os.environ.get("MLTRAIL_ARTIFACTS_DESTINATION") or os.path.abspath(
+            "mltrail-artifacts"
+        )
+        return cls(
+            backend_store_uri=backend,
+            default_artifact_root=os.environ.get("MLTRAIL_DEFAULT_ARTIFACT_ROOT")
+            or "mlflow-artifacts:/",
+            artifacts_destination=destination,
+            serve_artifacts=os.environ.get("MLTRAIL_SERVE_ARTIFACTS", "1") != "0",
+            allowed_hosts=items("MLTRAIL_ALLOWED_HOSTS"),
+            cors_allowed_origins=items("MLTRAIL_CORS_ALLOWED_ORIGINS"),
+        )

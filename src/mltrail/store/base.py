@@ -1,0 +1,178 @@
+"""The tracking store contract: every backend (SQL, REST) implements exactly this.
+
+Methods raise ``NotFound`` for unknown ids, ``InvalidParameter`` for bad input and
+``InvalidState`` for writes to deleted objects; a write either lands whole or raises.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+
+from mltrail.entities import (
+    DatasetInput,
+    Experiment,
+    ExperimentTag,
+    Metric,
+    PagedList,
+    Param,
+    Run,
+    RunInfo,
+    RunTag,
+    ViewType,
+)
+
+SEARCH_MAX_RESULTS_DEFAULT = 1000
+SEARCH_MAX_RESULTS_THRESHOLD = 50000
+
+
+class TrackingStore(abc.ABC):
+    """Experiments, runs, and the params, metrics, tags and inputs logged to runs."""
+
+    # -- experiments -------------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_experiment(
+        self,
+        name: str,
+        artifact_location: str | None = None,
+        tags: Sequence[ExperimentTag] = (),
+    ) -> str:
+        """Create an experiment and return its id. ``AlreadyExists`` if the name is taken."""
+
+    @abc.abstractmethod
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        """The experiment, deleted ones included. ``NotFound`` if there is none."""
+
+    @abc.abstractmethod
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        """The experiment with that exact name, or ``None``."""
+
+    @abc.abstractmethod
+    def search_experiments(
+        self,
+        view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList:
+        """A page of experiments; default order ``creation_time DESC, experiment_id ASC``."""
+
+    @abc.abstractmethod
+    def delete_experiment(self, experiment_id: str) -> None:
+        """Soft-delete the experiment and mark all its runs deleted."""
+
+    @abc.abstractmethod
+    def restore_experiment(self, experiment_id: str) -> None:
+        """Undo ``delete_experiment``, runs included."""
+
+    @abc.abstractmethod
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        """Rename an active experiment. ``AlreadyExists`` if the new name is taken."""
+
+    @abc.abstractmethod
+    def set_experiment_tag(self, experiment_id: str, tag: ExperimentTag) -> None:
+        """Set (or overwrite) one experiment tag."""
+
+    @abc.abstractmethod
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """Remove one experiment tag. ``NotFound`` if it is not set."""
+
+    # -- runs --------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_run(
+        self,
+        experiment_id: str,
+        user_id: str,
+        start_time: int,
+        tags: Sequence[RunTag] = (),
+        run_name: str | None = None,
+    ) -> Run:
+        """Create a RUNNING run in an active experiment; a readable name is generated if none."""
+
+    @abc.abstractmethod
+    def get_run(self, run_id: str) -> Run:
+        """The run with its latest metrics, params and tags. ``NotFound`` if there is none."""
+
+    @abc.abstractmethod
+    def update_run_info(
+        self,
+        run_id: str,
+        status: str | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> RunInfo:
+        """Change the fields given (others untouched) of an active run."""
+
+    @abc.abstractmethod
+    def delete_run(self, run_id: str) -> None:
+        """Soft-delete a run."""
+
+    @abc.abstractmethod
+    def restore_run(self, run_id: str) -> None:
+        """Undo ``delete_run``."""
+
+    @abc.abstractmethod
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        """Write metrics, params and tags to an active run in one transaction.
+
+        Identical metric points (key, timestamp, step, value) are stored once; a param that
+        already exists with another value raises ``InvalidParameter`` and nothing is written.
+        """
+
+    def log_metric(self, run_id: str, metric: Metric) -> None:
+        self.log_batch(run_id, metrics=[metric])
+
+    def log_param(self, run_id: str, param: Param) -> None:
+        self.log_batch(run_id, params=[param])
+
+    def set_tag(self, run_id: str, tag: RunTag) -> None:
+        self.log_batch(run_id, tags=[tag])
+
+    @abc.abstractmethod
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Remove one run tag. ``NotFound`` if it is not set."""
+
+    @abc.abstractmethod
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput] = ()) -> None:
+        """Record datasets used by the run (idempotent per dataset and context)."""
+
+    @abc.abstractmethod
+    def get_metric_history(
+        self,
+        run_id: str,
+        metric_key: str,
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> PagedList:
+        """Every point of one metric, ordered by (timestamp, step, value)."""
+
+    @abc.abstractmethod
+    def get_metric_history_bulk_interval(
+        self,
+        run_ids: Sequence[str],
+        metric_key: str,
+        max_results: int = 2500,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> list[Metric]:
+        """Per run, at most ``max_results`` points of a metric spread over its steps (first
+        and last kept), each carrying its ``run_id``: what a chart needs."""
+
+    @abc.abstractmethod
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        run_view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList:
+        """A page of runs matching the filter (see ``mltrail.search``)."""

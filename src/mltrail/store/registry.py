@@ -1,0 +1,41 @@
+"""Pick the tracking store for a URI (one instance per URI and process)."""
+
+from __future__ import annotations
+
+import threading
+
+from mltrail.store.base import TrackingStore
+
+_stores: dict[tuple[str, str | None], TrackingStore] = {}
+_lock = threading.Lock()
+
+
+def get_tracking_store(uri: str, artifact_root: str | None = None) -> TrackingStore:
+    key = (uri, artifact_root)
+    store = _stores.get(key)
+    if store is not None:
+        return store
+    with _lock:
+        store = _stores.get(key)
+        if store is None:
+            store = _make_store(uri, artifact_root)
+            _stores[key] = store
+        return store
+
+
+def _make_store(uri: str, artifact_root: str | None) -> TrackingStore:
+    scheme = uri.split(":", 1)[0].lower()
+    if scheme in ("http", "https"):
+        from mltrail.store.rest import RestStore
+
+        return RestStore(uri)
+    from mltrail.store.sql.store import SqlStore
+    from mltrail.tracking.uri import default_artifact_root
+
+    return SqlStore(uri, artifact_root or default_artifact_root(uri))
+
+
+def reset_stores() -> None:
+    """Forget cached stores (tests, and after ``set_tracking_uri`` to a new place)."""
+    with _lock:
+        _stores.clear()

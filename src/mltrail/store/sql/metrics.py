@@ -1,0 +1,222 @@
+"""Metric writes and reads: the series table plus the per-run summary kept beside it."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from mltrail.entities import Metric
+from mltrail.store.sql.schema import latest_metrics, metrics
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+NAN = float("nan")
+_MYSQL_DOUBLE_MAX = 1.7976931348623157e308
+
+
+def metric_rows(run_id: str, points: Sequence[Metric], clamp_inf: bool) -> list[dict[str, Any]]:
+    rows = []
+    for m in points:
+        value = m.value
+        nan = value != value
+        if nan:
+            value = 0.0
+        elif clamp_inf and math.isinf(value):
+            value = math.copysign(_MYSQL_DOUBLE_MAX, value)
+        rows.append(
+            {
+                "run_uuid": run_id,
+                "key": m.key,
+                "timestamp": m.timestamp,
+                "step": m.step,
+                "value": value,
+                "is_nan": nan,
+            }
+        )
+    return rows
+
+
+def _summaries(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One summary row per key: its latest point by (step, timestamp, value), min and max."""
+    by_key: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        summary = by_key.get(row["key"])
+        real = None if row["is_nan"] else row["value"]
+        if summary is None:
+            by_key[row["key"]] = {**row, "min_value": real, "max_value": real}
+            continue
+        if (row["step"], row["timestamp"], row["value"]) >= (
+            summary["step"],
+            summary["timestamp"],
+            summary["value"],
+        ):
+            summary.update(
+                value=row["value"],
+                timestamp=row["timestamp"],
+                step=row["step"],
+                is_nan=row["is_nan"],
+            )
+        if real is not None:
+            if summary["min_value"] is None or real < summary["min_value"]:
+                summary["min_value"] = real
+            if summary["max_value"] is None or real > summary["max_value"]:
+                summary["max_value"] = real
+    return list(by_key.values())
+
+
+def write_metrics(conn: Connection, run_id: str, points: Sequence[Metric]) -> None:
+    """Insert points (identical ones are ignored) and merge them into the run's summaries."""
+    dialect = conn.dialect.name
+    rows = metric_rows(run_id, points, clamp_inf=dialect == "mysql")
+    if not rows:
+        return
+    if dialect in ("sqlite", "postgresql"):
+        insert_mod = _dialect_insert(dialect)
+        conn.execute(insert_mod(metrics).on_conflict_do_nothing(), rows)
+        _upsert_summaries(conn, insert_mod, _summaries(rows))
+    else:
+        conn.execute(metrics.insert().prefix_with("IGNORE"), rows)
+        _merge_summaries_portably(conn, run_id, _summaries(rows))
+
+
+def _dialect_insert(dialect: str) -> Any:
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert
+    return insert
+
+
+def _upsert_summaries(conn: Connection, insert_mod: Any, summaries: list[dict[str, Any]]) -> None:
+    # One atomic statement per batch: concurrent writers to the same run (many clients, many
+    # server workers) can never lose a newer "latest" or a smaller minimum.
+    stmt = insert_mod(latest_metrics)
+    new = stmt.excluded
+    old = latest_metrics.c
+    newer = sa.or_(
+        new.step > old.step, sa.and_(new.step == old.step, new.timestamp >= old.timestamp)
+    )
+
+    def pick(column: str) -> Any:
+        return sa.case((newer, getattr(new, column)), else_=getattr(old, column))
+
+    def extreme(column: str, smaller: bool) -> Any:
+        n, o = getattr(new, column), getattr(old, column)
+        better = n < o if smaller else n > o
+        return sa.case((o.is_(None), n), (n.is_(None), o), (better, n), else_=o)
+
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[old.run_uuid, old.key],
+        set_={
+            "value": pick("value"),
+            "timestamp": pick("timestamp"),
+            "step": pick("step"),
+            "is_nan": pick("is_nan"),
+            "min_value": extreme("min_value", smaller=True),
+            "max_value": extreme("max_value", smaller=False),
+        },
+    )
+    conn.execute(stmt, summaries)
+
+
+def _merge_summaries_portably(
+    conn: Connection, run_id: str, summaries: list[dict[str, Any]]
+) -> None:
+    keys = [s["key"] for s in summaries]
+    existing = {
+        row.key: row._asdict()
+        for row in conn.execute(
+            sa.select(latest_metrics)
+            .where(latest_metrics.c.run_uuid == run_id, latest_metrics.c.key.in_(keys))
+            .with_for_update()
+        )
+    }
+    for summary in summaries:
+        old = existing.get(summary["key"])
+        if old is None:
+            conn.execute(latest_metrics.insert(), summary)
+            continue
+        merged = _summaries([old, summary])[0]
+        merged["min_value"] = _min_none(old["min_value"], summary["min_value"])
+        merged["max_value"] = _max_none(old["max_value"], summary["max_value"])
+        conn.execute(
+            latest_metrics.update()
+            .where(latest_metrics.c.run_uuid == run_id, latest_metrics.c.key == summary["key"])
+            .values({k: v for k, v in merged.items() if k not in ("run_uuid", "key")})
+        )
+
+
+def _min_none(a: float | None, b: float | None) -> float | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _max_none(a: float | None, b: float | None) -> float | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
+def history(
+    conn: Connection, run_id: str, key: str, offset: int, limit: int | None
+) -> list[Metric]:
+    query = (
+        sa.select(metrics.c.timestamp, metrics.c.step, metrics.c.value, metrics.c.is_nan)
+        .where(metrics.c.run_uuid == run_id, metrics.c.key == key)
+        .order_by(metrics.c.timestamp, metrics.c.step, metrics.c.value)
+        .offset(offset)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [
+        Metric(key, NAN if is_nan else value, ts, step, run_id=run_id)
+        for ts, step, value, is_nan in conn.execute(query)
+    ]
+
+
+def sampled_history(
+    conn: Connection,
+    run_id: str,
+    key: str,
+    max_results: int,
+    start_step: int | None,
+    end_step: int | None,
+) -> list[Metric]:
+    """At most ``max_results`` evenly spread steps of one run's metric (first and last kept),
+    with every point logged at those steps."""
+    where = [metrics.c.run_uuid == run_id, metrics.c.key == key]
+    if start_step is not None:
+        where.append(metrics.c.step >= start_step)
+    if end_step is not None:
+        where.append(metrics.c.step <= end_step)
+    steps = (
+        conn.execute(sa.select(metrics.c.step).where(*where).distinct().order_by(metrics.c.step))
+        .scalars()
+        .all()
+    )
+    if not steps:
+        return []
+    if len(steps) > max_results:
+        if max_results == 1:
+            chosen = [steps[-1]]
+        else:
+            stride = (len(steps) - 1) / (max_results - 1)
+            chosen = sorted({steps[round(i * stride)] for i in range(max_results)})
+        lo, hi = chosen[0], chosen[-1]
+        rows = conn.execute(
+            sa.select(metrics.c.timestamp, metrics.c.step, metrics.c.value, metrics.c.is_nan)
+            .where(*where, metrics.c.step >= lo, metrics.c.step <= hi)
+            .order_by(metrics.c.step, metrics.c.timestamp)
+        )
+        wanted = set(chosen)
+        rows = [r for r in rows if r.step in wanted]
+    else:
+        rows = conn.execute(
+            sa.select(metrics.c.timestamp, metrics.c.step, metrics.c.value, metrics.c.is_nan)
+            .where(*where)
+            .order_by(metrics.c.step, metrics.c.timestamp)
+        ).all()
+    return [
+        Metric(key, NAN if r.is_nan else r.value, r.timestamp, r.step, run_id=run_id) for r in rows
+    ]

@@ -1,0 +1,40 @@
+"""Schema migrations (Alembic), applied on first use and by ``mltrail db upgrade``.
+
+Opening a store only runs one cheap query when the schema is current; Alembic itself is
+imported only when there is something to do.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+HEAD_REVISION = "0001"
+_MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
+
+
+def current_revision(engine: Engine) -> str | None:
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        if not sa.inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def upgrade(engine: Engine) -> bool:
+    """Bring the database to the newest schema. Returns True if anything was applied."""
+    if current_revision(engine) == HEAD_REVISION:
+        return False
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", _MIGRATIONS_DIR)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+    return True

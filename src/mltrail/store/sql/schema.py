@@ -1,0 +1,167 @@
+"""The SQL schema (SQLAlchemy Core), shared by every SQL dialect.
+
+Designed for millions of metric points and 100k runs:
+- metric *series* (``metrics``) live apart from run metadata; one row a point, keyed so that a
+  run's history of one key is a single index range in (timestamp, step) order;
+- ``latest_metrics`` keeps a per-run, per-key summary (latest value, min, max) so searches,
+  sorting and the runs table never touch the series;
+- the runs table is indexed for "runs of an experiment in this lifecycle stage, newest first".
+
+NaN cannot be stored portably (SQLite turns it into NULL), so metric values carry an ``is_nan``
+flag and a 0 in ``value``; infinities are stored as they are (MySQL clamps them).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+KEY_LENGTH = 250
+
+experiments = Table(
+    "experiments",
+    metadata,
+    Column("experiment_id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(500), nullable=False),
+    Column("artifact_location", String(2048)),
+    Column("lifecycle_stage", String(32), nullable=False, server_default="active"),
+    Column("creation_time", BigInteger),
+    Column("last_update_time", BigInteger),
+    UniqueConstraint("name", name="uq_experiments_name"),
+)
+
+experiment_tags = Table(
+    "experiment_tags",
+    metadata,
+    Column(
+        "experiment_id",
+        Integer,
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("key", String(KEY_LENGTH), nullable=False),
+    Column("value", Text),
+    PrimaryKeyConstraint("experiment_id", "key", name="pk_experiment_tags"),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("run_uuid", String(32), primary_key=True),
+    Column("name", String(250)),
+    Column(
+        "experiment_id",
+        Integer,
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("user_id", String(256)),
+    Column("status", String(20), nullable=False),
+    Column("start_time", BigInteger),
+    Column("end_time", BigInteger),
+    Column("lifecycle_stage", String(20), nullable=False, server_default="active"),
+    Column("artifact_uri", String(2048)),
+    Column("deleted_time", BigInteger),
+    Index("ix_runs_experiment_stage_start", "experiment_id", "lifecycle_stage", "start_time"),
+)
+
+params = Table(
+    "params",
+    metadata,
+    Column("run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False),
+    Column("key", String(KEY_LENGTH), nullable=False),
+    Column("value", Text, nullable=False),
+    PrimaryKeyConstraint("run_uuid", "key", name="pk_params"),
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False),
+    Column("key", String(KEY_LENGTH), nullable=False),
+    Column("value", Text),
+    PrimaryKeyConstraint("run_uuid", "key", name="pk_tags"),
+)
+
+# One row a logged point. The primary key is the point's identity (MLflow ignores an identical
+# point logged twice) and, in this column order, also the index that serves a history read.
+metrics = Table(
+    "metrics",
+    metadata,
+    Column("run_uuid", String(32), nullable=False),
+    Column("key", String(KEY_LENGTH), nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("value", Float(53), nullable=False),
+    Column("is_nan", Boolean, nullable=False),
+    PrimaryKeyConstraint(
+        "run_uuid", "key", "timestamp", "step", "value", "is_nan", name="pk_metrics"
+    ),
+    sqlite_with_rowid=False,
+)
+
+# Per-run summary of each metric: the latest point (by step, then timestamp) plus the minimum
+# and maximum of its non-NaN values. Kept up to date by every write; read by search and tables.
+latest_metrics = Table(
+    "latest_metrics",
+    metadata,
+    Column("run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False),
+    Column("key", String(KEY_LENGTH), nullable=False),
+    Column("value", Float(53), nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("is_nan", Boolean, nullable=False),
+    Column("min_value", Float(53)),
+    Column("max_value", Float(53)),
+    PrimaryKeyConstraint("run_uuid", "key", name="pk_latest_metrics"),
+    Index("ix_latest_metrics_key_value", "key", "value"),
+)
+
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("dataset_uuid", String(36), primary_key=True),
+    Column(
+        "experiment_id",
+        Integer,
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("name", String(500), nullable=False),
+    Column("digest", String(36), nullable=False),
+    Column("source_type", String(36), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("schema", Text),
+    Column("profile", Text),
+    UniqueConstraint("experiment_id", "name", "digest", name="uq_datasets_identity"),
+)
+
+# Which datasets a run used; ``tags`` is the JSON object of its input tags (e.g. the context).
+run_inputs = Table(
+    "run_inputs",
+    metadata,
+    Column("run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False),
+    Column(
+        "dataset_uuid",
+        String(36),
+        ForeignKey("datasets.dataset_uuid", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("tags", Text, nullable=False, server_default="{}"),
+    PrimaryKeyConstraint("run_uuid", "dataset_uuid", name="pk_run_inputs"),
+)

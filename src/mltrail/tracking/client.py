@@ -1,0 +1,324 @@
+"""``TrailClient`` (also importable as ``MlflowClient``): the one explicit API.
+
+Every fluent call goes through it. Metric, param and tag writes are buffered (see
+``buffer.py``) unless ``synchronous=True``; reads flush first, so a client always sees its own
+writes.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from mltrail.entities import (
+    DatasetInput,
+    Experiment,
+    ExperimentTag,
+    FileInfo,
+    Metric,
+    PagedList,
+    Param,
+    Run,
+    RunInfo,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+from mltrail.exceptions import InvalidParameter
+from mltrail.store.base import SEARCH_MAX_RESULTS_DEFAULT, TrackingStore
+from mltrail.store.registry import get_tracking_store
+from mltrail.tracking import artifact_files
+from mltrail.tracking.buffer import WriteBuffer
+from mltrail.tracking.uri import (
+    announce_once,
+    default_artifact_root,
+    get_tracking_uri,
+    normalize_tracking_uri,
+)
+from mltrail.utils import validation as v
+
+_buffers: dict[int, WriteBuffer] = {}
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _buffer_for(store: TrackingStore) -> WriteBuffer:
+    """One buffer per store, shared by every client of that store in this process."""
+    buffer = _buffers.get(id(store))
+    if buffer is None:
+        write = getattr(store, "write_batch", None) or store.log_batch
+        buffer = _buffers[id(store)] = WriteBuffer(write)
+    return buffer
+
+
+class TrailClient:
+    def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None) -> None:
+        self.tracking_uri = (
+            normalize_tracking_uri(tracking_uri) if tracking_uri else get_tracking_uri()
+        )
+        self._registry_uri = registry_uri
+        self.store = get_tracking_store(self.tracking_uri)
+        if self.tracking_uri.startswith("sqlite:"):
+            announce_once(self.tracking_uri, default_artifact_root(self.tracking_uri))
+        self._buffer = _buffer_for(self.store)
+        self._artifact_uris: dict[str, str] = {}
+
+    # -- experiments -------------------------------------------------------------------------
+    def create_experiment(
+        self,
+        name: str,
+        artifact_location: str | None = None,
+        tags: dict[str, Any] | None = None,
+    ) -> str:
+        exp_tags = [ExperimentTag(k, str(val)) for k, val in (tags or {}).items()]
+        return self.store.create_experiment(name, artifact_location, exp_tags)
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        return self.store.get_experiment(str(experiment_id))
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        return self.store.get_experiment_by_name(name)
+
+    def search_experiments(
+        self,
+        view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList:
+        return self.store.search_experiments(
+            ViewType.normalize(view_type), max_results, filter_string, order_by, page_token
+        )
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        self.store.delete_experiment(str(experiment_id))
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        self.store.restore_experiment(str(experiment_id))
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        self.store.rename_experiment(str(experiment_id), new_name)
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
+        self.store.set_experiment_tag(str(experiment_id), ExperimentTag(key, str(value)))
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        self.store.delete_experiment_tag(str(experiment_id), key)
+
+    # -- runs --------------------------------------------------------------------------------
+    def create_run(
+        self,
+        experiment_id: str,
+        start_time: int | None = None,
+        tags: dict[str, Any] | None = None,
+        run_name: str | None = None,
+    ) -> Run:
+        tag_map = {k: str(val) for k, val in (tags or {}).items()}
+        user = tag_map.get("mlflow.user", "unknown")
+        run = self.store.create_run(
+            str(experiment_id),
+            user,
+            start_time if start_time is not None else _now_ms(),
+            [RunTag(k, val) for k, val in tag_map.items()],
+            run_name,
+        )
+        self._artifact_uris[run.info.run_id] = run.info.artifact_uri
+        return run
+
+    def get_run(self, run_id: str) -> Run:
+        self.flush()
+        return self.store.get_run(run_id)
+
+    def get_parent_run(self, run_id: str) -> Run | None:
+        parent = self.get_run(run_id).data.tags.get("mlflow.parentRunId")
+        return self.get_run(parent) if parent else None
+
+    def update_run(self, run_id: str, status: str | None = None, name: str | None = None) -> None:
+        self.flush()
+        self.store.update_run_info(run_id, status=status, run_name=name)
+
+    def set_terminated(
+        self, run_id: str, status: str | None = None, end_time: int | None = None
+    ) -> RunInfo:
+        """End a run: flush what was logged to it, then record its status and end time."""
+        self.flush()
+        return self.store.update_run_info(
+            run_id,
+            status=RunStatus.normalize(status or "FINISHED"),
+            end_time=end_time if end_time is not None else _now_ms(),
+        )
+
+    def delete_run(self, run_id: str) -> None:
+        self.flush()
+        self.store.delete_run(run_id)
+
+    def restore_run(self, run_id: str) -> None:
+        self.store.restore_run(run_id)
+
+    # -- logging -----------------------------------------------------------------------------
+    def log_metric(
+        self,
+        run_id: str,
+        key: str,
+        value: float,
+        timestamp: int | None = None,
+        step: int | None = None,
+        synchronous: bool | None = None,
+        **_ignored: Any,
+    ) -> None:
+        metric = Metric(
+            v.validate_key(key, "metric key"),
+            v.validate_metric_value(key, value),
+            timestamp if timestamp is not None else _now_ms(),
+            step if step is not None else 0,
+        )
+        if timestamp is not None:
+            v.validate_timestamp(timestamp)
+        if step is not None:
+            v.validate_step(step)
+        if synchronous:
+            self.flush()
+            self.store.log_batch(run_id, metrics=[metric])
+        else:
+            self._buffer.add(run_id, metric)
+
+    def log_param(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> Any:
+        param = Param(v.validate_key(key, "param key"), v.param_value_str(key, value))
+        if synchronous:
+            self.flush()
+            self.store.log_batch(run_id, params=[param])
+        else:
+            self._buffer.add(run_id, param)
+        return value
+
+    def set_tag(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> None:
+        tag = RunTag(v.validate_key(key, "tag key"), v.tag_value_str(key, value))
+        if synchronous:
+            self.flush()
+            self.store.log_batch(run_id, tags=[tag])
+        else:
+            self._buffer.add(run_id, tag)
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        self.flush()
+        self.store.delete_tag(run_id, key)
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+        synchronous: bool | None = None,
+    ) -> None:
+        """Log many values at once; written through at once (MLflow's semantics)."""
+        self.flush()
+        self.store.log_batch(run_id, list(metrics), list(params), list(tags))
+
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput] | None = None) -> None:
+        self.store.log_inputs(run_id, list(datasets or []))
+
+    def flush(self) -> None:
+        """Write every buffered metric, param and tag now; raise any error met doing so."""
+        self._buffer.flush()
+
+    # -- reads -------------------------------------------------------------------------------
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        self.flush()
+        points: list[Metric] = []
+        token = None
+        while True:
+            page = self.store.get_metric_history(run_id, key, page_token=token)
+            points.extend(page)
+            token = page.token
+            if not token:
+                return points
+
+    def search_runs(
+        self,
+        experiment_ids: str | Sequence[str],
+        filter_string: str = "",
+        run_view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList:
+        if isinstance(experiment_ids, str | int):
+            experiment_ids = [str(experiment_ids)]
+        self.flush()
+        return self.store.search_runs(
+            [str(e) for e in experiment_ids],
+            filter_string or None,
+            ViewType.normalize(run_view_type),
+            max_results,
+            order_by,
+            page_token,
+        )
+
+    # -- artifacts ---------------------------------------------------------------------------
+    def artifact_uri(self, run_id: str) -> str:
+        uri = self._artifact_uris.get(run_id)
+        if uri is None:
+            uri = self._artifact_uris[run_id] = self.store.get_run(run_id).info.artifact_uri
+        return uri
+
+    def _artifact_repo(self, run_id: str) -> Any:
+        from mltrail.artifacts import get_artifact_repository
+
+        return get_artifact_repository(self.artifact_uri(run_id))
+
+    def log_artifact(self, run_id: str, local_path: str, artifact_path: str | None = None) -> None:
+        local_path = os.fspath(local_path)
+        if os.path.isdir(local_path):
+            name = os.path.basename(os.path.normpath(local_path))
+            target = f"{artifact_path}/{name}" if artifact_path else name
+            self._artifact_repo(run_id).log_artifacts(local_path, target)
+        elif os.path.isfile(local_path):
+            self._artifact_repo(run_id).log_artifact(local_path, artifact_path)
+        else:
+            raise InvalidParameter(f"Cannot log artifact: no file or folder at {local_path!r}.")
+
+    def log_artifacts(self, run_id: str, local_dir: str, artifact_path: str | None = None) -> None:
+        self._artifact_repo(run_id).log_artifacts(os.fspath(local_dir), artifact_path)
+
+    def _log_object(self, run_id: str, artifact_file: str, writer: Any, obj: Any) -> None:
+        from mltrail.artifacts.paths import safe_relative_path
+
+        rel = safe_relative_path(artifact_file)
+        if not rel:
+            raise InvalidParameter("artifact_file must name a file, e.g. 'notes.txt'.")
+        folder, _, name = rel.rpartition("/")
+        with tempfile.TemporaryDirectory(prefix="mltrail-") as tmp:
+            path = writer(tmp, name, obj)
+            self._artifact_repo(run_id).log_artifact(path, folder or None)
+
+    def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
+        self._log_object(run_id, artifact_file, artifact_files.write_text, text)
+
+    def log_dict(self, run_id: str, dictionary: Any, artifact_file: str) -> None:
+        self._log_object(run_id, artifact_file, artifact_files.write_dict, dictionary)
+
+    def log_figure(self, run_id: str, figure: Any, artifact_file: str, **_: Any) -> None:
+        self._log_object(run_id, artifact_file, artifact_files.write_figure, figure)
+
+    def log_image(
+        self, run_id: str, image: Any, artifact_file: str | None = None, **_: Any
+    ) -> None:
+        if not artifact_file:
+            raise InvalidParameter("log_image needs artifact_file, e.g. 'sample.png'.")
+        self._log_object(run_id, artifact_file, artifact_files.write_image, image)
+
+    def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
+        return self._artifact_repo(run_id).list_artifacts(path)
+
+    def download_artifacts(self, run_id: str, path: str = "", dst_path: str | None = None) -> str:
+        return self._artifact_repo(run_id).download_artifacts(path, dst_path)
+
+
+MlflowClient = TrailClient

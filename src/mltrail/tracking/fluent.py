@@ -1,0 +1,496 @@
+"""The fluent API: module-level functions over one ``TrailClient`` and a per-thread stack of
+active runs, with MLflow's names and semantics."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from mltrail.entities import (
+    Experiment,
+    Metric,
+    Param,
+    Run,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+from mltrail.exceptions import InvalidParameter, MltrailException, NotFound
+from mltrail.tracking import context
+from mltrail.tracking import uri as tracking_uri
+from mltrail.tracking.client import TrailClient
+
+
+class ActiveRun(Run):
+    """The run ``start_run`` returns; as a context manager it ends the run FINISHED, or
+    FAILED when the block raises (KILLED on Ctrl-C)."""
+
+    def __init__(self, run: Run) -> None:
+        super().__init__(run.info, run.data, run.inputs)
+
+    def __enter__(self) -> ActiveRun:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+        if exc_type is None:
+            status = "FINISHED"
+        elif issubclass(exc_type, KeyboardInterrupt):
+            status = "KILLED"
+        else:
+            status = "FAILED"
+        end_run(status)
+        return False
+
+
+class _State(threading.local):
+    def __init__(self) -> None:
+        self.stack: list[ActiveRun] = []
+
+
+_state = _State()
+_last_run_id: str | None = None
+_active_experiment_id: str | None = None
+_client: TrailClient | None = None
+_client_uri: str | None = None
+
+
+def _get_client() -> TrailClient:
+    global _client, _client_uri
+    current = tracking_uri.get_tracking_uri()
+    if _client is None or _client_uri != current:
+        _client = TrailClient(current)
+        _client_uri = current
+    return _client
+
+
+def _reset_for_tests() -> None:
+    global _client, _client_uri, _last_run_id, _active_experiment_id
+    while _state.stack:
+        try:
+            end_run()
+        except MltrailException:
+            _state.stack.pop()
+    _client = None
+    _client_uri = None
+    _last_run_id = None
+    _active_experiment_id = None
+    tracking_uri.set_tracking_uri(None)
+    from mltrail.store.registry import reset_stores
+
+    reset_stores()
+
+
+# -- where data goes -------------------------------------------------------------------------
+def set_tracking_uri(uri: str | os.PathLike[str]) -> None:
+    global _active_experiment_id
+    tracking_uri.set_tracking_uri(uri)
+    _active_experiment_id = None
+
+
+def get_tracking_uri() -> str:
+    return tracking_uri.get_tracking_uri()
+
+
+def is_tracking_uri_set() -> bool:
+    return tracking_uri.is_tracking_uri_set()
+
+
+# -- experiments -----------------------------------------------------------------------------
+def create_experiment(
+    name: str, artifact_location: str | None = None, tags: dict[str, Any] | None = None
+) -> str:
+    return _get_client().create_experiment(name, artifact_location, tags)
+
+
+def set_experiment(
+    experiment_name: str | None = None, experiment_id: str | None = None
+) -> Experiment:
+    """Make an experiment the active one, by name (created if missing) or by id."""
+    global _active_experiment_id
+    if (experiment_name is None) == (experiment_id is None):
+        raise InvalidParameter("Give exactly one of experiment_name or experiment_id.")
+    client = _get_client()
+    if experiment_id is not None:
+        experiment = client.get_experiment(str(experiment_id))
+    else:
+        experiment = client.get_experiment_by_name(experiment_name)  # type: ignore[arg-type]
+        if experiment is None:
+            try:
+                new_id = client.create_experiment(experiment_name)  # type: ignore[arg-type]
+            except MltrailException as exc:
+                if exc.error_code != "RESOURCE_ALREADY_EXISTS":  # created by a racing process
+                    raise
+                new_id = client.get_experiment_by_name(experiment_name).experiment_id  # type: ignore[arg-type,union-attr]
+            experiment = client.get_experiment(new_id)
+    if experiment.lifecycle_stage != "active":
+        raise InvalidParameter(
+            f"Experiment '{experiment.name}' (id {experiment.experiment_id}) is deleted; "
+            "restore it with `mltrail experiments restore` or choose another name."
+        )
+    _active_experiment_id = experiment.experiment_id
+    return experiment
+
+
+def get_experiment(experiment_id: str) -> Experiment:
+    return _get_client().get_experiment(str(experiment_id))
+
+
+def get_experiment_by_name(name: str) -> Experiment | None:
+    return _get_client().get_experiment_by_name(name)
+
+
+def search_experiments(
+    view_type: int = ViewType.ACTIVE_ONLY,
+    max_results: int | None = None,
+    filter_string: str | None = None,
+    order_by: Sequence[str] | None = None,
+) -> list[Experiment]:
+    client = _get_client()
+    found: list[Experiment] = []
+    token = None
+    while True:
+        page_size = 1000 if max_results is None else min(1000, max_results - len(found))
+        page = client.search_experiments(view_type, page_size, filter_string, order_by, token)
+        found.extend(page)
+        token = page.token
+        if not token or (max_results is not None and len(found) >= max_results):
+            return found
+
+
+def delete_experiment(experiment_id: str) -> None:
+    _get_client().delete_experiment(str(experiment_id))
+
+
+def set_experiment_tag(key: str, value: Any) -> None:
+    _get_client().set_experiment_tag(_resolve_experiment_id(), key, value)
+
+
+def set_experiment_tags(tags: dict[str, Any]) -> None:
+    for key, value in tags.items():
+        set_experiment_tag(key, value)
+
+
+def _resolve_experiment_id() -> str:
+    if _active_experiment_id is not None:
+        return _active_experiment_id
+    name = os.environ.get("MLFLOW_EXPERIMENT_NAME")
+    if name:
+        return set_experiment(experiment_name=name).experiment_id
+    exp_id = os.environ.get("MLFLOW_EXPERIMENT_ID")
+    if exp_id:
+        return set_experiment(experiment_id=exp_id).experiment_id
+    return "0"
+
+
+# -- runs ------------------------------------------------------------------------------------
+def start_run(
+    run_id: str | None = None,
+    experiment_id: str | None = None,
+    run_name: str | None = None,
+    nested: bool = False,
+    parent_run_id: str | None = None,
+    tags: dict[str, Any] | None = None,
+    description: str | None = None,
+    log_system_metrics: bool | None = None,
+) -> ActiveRun:
+    """Start a run (or resume ``run_id``, also one made by another process) and make it the
+    active run of this thread."""
+    client = _get_client()
+    stack = _state.stack
+    if stack and not nested:
+        raise InvalidParameter(
+            f"Run with UUID {stack[-1].info.run_id} is already active. To start a nested run, "
+            "call start_run with nested=True; to start a new one, call end_run() first."
+        )
+    run_id = run_id or os.environ.get("MLFLOW_RUN_ID") or None
+    if run_id:
+        run = _resume(client, run_id, experiment_id)
+    else:
+        run = _create(client, experiment_id, run_name, nested, parent_run_id, tags, description)
+    active = ActiveRun(run)
+    stack.append(active)
+    return active
+
+
+def _resume(client: TrailClient, run_id: str, experiment_id: str | None) -> Run:
+    try:
+        run = client.get_run(run_id)
+    except NotFound:
+        raise NotFound(f"Cannot resume run {run_id}: no run with that id exists.") from None
+    if experiment_id is not None and str(experiment_id) != run.info.experiment_id:
+        raise InvalidParameter(
+            f"Run {run_id} belongs to experiment {run.info.experiment_id}, not {experiment_id}."
+        )
+    if run.info.lifecycle_stage != "active":
+        raise InvalidParameter(f"Cannot resume run {run_id}: it is deleted.")
+    client.update_run(run_id, status="RUNNING")
+    return client.get_run(run_id)
+
+
+def _create(
+    client: TrailClient,
+    experiment_id: str | None,
+    run_name: str | None,
+    nested: bool,
+    parent_run_id: str | None,
+    tags: dict[str, Any] | None,
+    description: str | None,
+) -> Run:
+    if experiment_id is not None:
+        exp_id = str(experiment_id)
+        try:
+            experiment = client.get_experiment(exp_id)
+        except NotFound:
+            raise NotFound(
+                f"Cannot start a run in experiment {exp_id}: no experiment with that id exists. "
+                "Create it with mltrail.create_experiment or mltrail.set_experiment."
+            ) from None
+        if experiment.lifecycle_stage != "active":
+            raise InvalidParameter(f"Cannot start a run in experiment {exp_id}: it is deleted.")
+    elif _state.stack and nested:
+        exp_id = _state.stack[-1].info.experiment_id
+    else:
+        exp_id = _resolve_experiment_id()
+    all_tags = dict(context.system_tags())
+    all_tags.update({k: str(val) for k, val in (tags or {}).items()})
+    parent = parent_run_id or (_state.stack[-1].info.run_id if nested and _state.stack else None)
+    if parent:
+        all_tags[context.PARENT_RUN_ID] = parent
+    if description:
+        all_tags[context.NOTE] = description
+    if run_name:
+        all_tags[context.RUN_NAME] = run_name
+    return client.create_run(exp_id, tags=all_tags, run_name=run_name)
+
+
+def end_run(status: str = "FINISHED") -> None:
+    """End the active run: everything logged to it is written before this returns."""
+    global _last_run_id
+    stack = _state.stack
+    if not stack:
+        return
+    run = stack[-1]
+    client = _get_client()
+    try:
+        client.set_terminated(run.info.run_id, RunStatus.normalize(status))
+    finally:
+        stack.pop()
+        _last_run_id = run.info.run_id
+
+
+def active_run() -> ActiveRun | None:
+    return _state.stack[-1] if _state.stack else None
+
+
+def last_active_run() -> Run | None:
+    run = active_run()
+    if run is not None:
+        return _get_client().get_run(run.info.run_id)
+    return _get_client().get_run(_last_run_id) if _last_run_id else None
+
+
+def get_run(run_id: str) -> Run:
+    return _get_client().get_run(run_id)
+
+
+def get_parent_run(run_id: str) -> Run | None:
+    return _get_client().get_parent_run(run_id)
+
+
+def delete_run(run_id: str) -> None:
+    _get_client().delete_run(run_id)
+
+
+def _active_run_id(run_id: str | None = None) -> str:
+    if run_id:
+        return run_id
+    if _state.stack:
+        return _state.stack[-1].info.run_id
+    return start_run().info.run_id  # MLflow starts a run implicitly on the first log call
+
+
+# -- logging ---------------------------------------------------------------------------------
+def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
+    return _get_client().log_param(_active_run_id(), key, value, synchronous)
+
+
+def log_params(
+    params: dict[str, Any], synchronous: bool | None = None, run_id: str | None = None
+) -> None:
+    client = _get_client()
+    rid = _active_run_id(run_id)
+    for key, value in params.items():
+        client.log_param(rid, key, value, synchronous)
+
+
+def log_metric(
+    key: str,
+    value: float,
+    step: int | None = None,
+    synchronous: bool | None = None,
+    timestamp: int | None = None,
+    run_id: str | None = None,
+    **_ignored: Any,
+) -> None:
+    _get_client().log_metric(_active_run_id(run_id), key, value, timestamp, step, synchronous)
+
+
+def log_metrics(
+    metrics: dict[str, float],
+    step: int | None = None,
+    synchronous: bool | None = None,
+    run_id: str | None = None,
+    timestamp: int | None = None,
+    **_ignored: Any,
+) -> None:
+    client = _get_client()
+    rid = _active_run_id(run_id)
+    for key, value in metrics.items():
+        client.log_metric(rid, key, value, timestamp, step, synchronous)
+
+
+def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
+    _get_client().set_tag(_active_run_id(), key, value, synchronous)
+
+
+def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> None:
+    client = _get_client()
+    rid = _active_run_id()
+    for key, value in tags.items():
+        client.set_tag(rid, key, value, synchronous)
+
+
+def delete_tag(key: str) -> None:
+    _get_client().delete_tag(_active_run_id(), key)
+
+
+def flush(run_id: str | None = None) -> None:
+    """Write every buffered metric, param and tag now."""
+    _get_client().flush()
+
+
+# MLflow's name for the same thing.
+flush_async_logging = flush
+
+
+def log_batch_to(
+    run_id: str,
+    metrics: Sequence[Metric] = (),
+    params: Sequence[Param] = (),
+    tags: Sequence[RunTag] = (),
+) -> None:
+    _get_client().log_batch(run_id, metrics, params, tags)
+
+
+# -- artifacts -------------------------------------------------------------------------------
+def log_artifact(
+    local_path: str, artifact_path: str | None = None, run_id: str | None = None
+) -> None:
+    _get_client().log_artifact(_active_run_id(run_id), local_path, artifact_path)
+
+
+def log_artifacts(
+    local_dir: str, artifact_path: str | None = None, run_id: str | None = None
+) -> None:
+    _get_client().log_artifacts(_active_run_id(run_id), local_dir, artifact_path)
+
+
+def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
+    _get_client().log_text(_active_run_id(run_id), text, artifact_file)
+
+
+def log_dict(dictionary: Any, artifact_file: str, run_id: str | None = None) -> None:
+    _get_client().log_dict(_active_run_id(run_id), dictionary, artifact_file)
+
+
+def log_figure(
+    figure: Any, artifact_file: str, *, save_kwargs: Any = None, run_id: str | None = None
+) -> None:
+    _get_client().log_figure(_active_run_id(run_id), figure, artifact_file)
+
+
+def log_image(
+    image: Any,
+    artifact_file: str | None = None,
+    key: str | None = None,
+    step: int | None = None,
+    timestamp: int | None = None,
+    run_id: str | None = None,
+    **_ignored: Any,
+) -> None:
+    if artifact_file is None and key is not None:
+        artifact_file = f"images/{key}_step_{step or 0}.png"
+    _get_client().log_image(_active_run_id(run_id), image, artifact_file)
+
+
+def get_artifact_uri(artifact_path: str | None = None) -> str:
+    client = _get_client()
+    base = client.artifact_uri(_active_run_id())
+    if not artifact_path:
+        return base
+    from mltrail.artifacts.paths import safe_relative_path
+
+    return f"{base.rstrip('/')}/{safe_relative_path(artifact_path)}"
+
+
+# -- search ----------------------------------------------------------------------------------
+def search_runs(
+    experiment_ids: Sequence[str] | None = None,
+    filter_string: str = "",
+    run_view_type: int = ViewType.ACTIVE_ONLY,
+    max_results: int = 100000,
+    order_by: Sequence[str] | None = None,
+    output_format: str = "pandas",
+    search_all_experiments: bool = False,
+    experiment_names: Sequence[str] | None = None,
+) -> Any:
+    """Runs matching a filter, as a pandas DataFrame (default) or a list of ``Run``."""
+    if output_format not in ("pandas", "list"):
+        raise InvalidParameter(f"Unknown output_format {output_format!r}; use 'pandas' or 'list'.")
+    client = _get_client()
+    ids = _search_experiment_ids(client, experiment_ids, experiment_names, search_all_experiments)
+    runs: list[Run] = []
+    token = None
+    while len(runs) < max_results:
+        page = client.search_runs(
+            ids,
+            filter_string,
+            run_view_type,
+            min(50000, max_results - len(runs)),
+            order_by,
+            token,
+        )
+        runs.extend(page)
+        token = page.token
+        if not token:
+            break
+    if output_format == "list":
+        return runs
+    from mltrail.tracking.frames import runs_to_dataframe
+
+    return runs_to_dataframe(runs)
+
+
+def _search_experiment_ids(
+    client: TrailClient,
+    experiment_ids: Sequence[str] | None,
+    experiment_names: Sequence[str] | None,
+    search_all: bool,
+) -> list[str]:
+    if experiment_ids:
+        return [
+            str(e)
+            for e in ([experiment_ids] if isinstance(experiment_ids, str) else experiment_ids)
+        ]
+    if experiment_names:
+        ids = []
+        for name in experiment_names:
+            experiment = client.get_experiment_by_name(name)
+            if experiment is not None:
+                ids.append(experiment.experiment_id)
+        return ids
+    if search_all:
+        return [e.experiment_id for e in search_experiments(view_type=ViewType.ALL)]
+    return [_resolve_experiment_id()]

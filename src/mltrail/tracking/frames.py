@@ -1,0 +1,46 @@
+"""Runs as a pandas DataFrame, with MLflow's column names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mltrail.entities import Run
+
+
+def runs_to_dataframe(runs: list[Run]) -> Any:
+    import pandas as pd
+
+    info_cols = ["run_id", "experiment_id", "status", "artifact_uri", "start_time", "end_time"]
+    rows: list[dict[str, Any]] = []
+    metric_keys: set[str] = set()
+    param_keys: set[str] = set()
+    tag_keys: set[str] = set()
+    for run in runs:
+        row: dict[str, Any] = {
+            "run_id": run.info.run_id,
+            "experiment_id": run.info.experiment_id,
+            "status": run.info.status,
+            "artifact_uri": run.info.artifact_uri,
+            "start_time": run.info.start_time,
+            "end_time": run.info.end_time,
+        }
+        for key, value in run.data.metrics.items():
+            row["metrics." + key] = value
+            metric_keys.add(key)
+        for key, value in run.data.params.items():
+            row["params." + key] = value
+            param_keys.add(key)
+        for key, value in run.data.tags.items():
+            row["tags." + key] = value
+            tag_keys.add(key)
+        rows.append(row)
+    columns = (
+        info_cols
+        + ["metrics." + k for k in sorted(metric_keys)]
+        + ["params." + k for k in sorted(param_keys)]
+        + ["tags." + k for k in sorted(tag_keys)]
+    )
+    frame = pd.DataFrame(rows, columns=columns)
+    for col in ("start_time", "end_time"):
+        frame[col] = pd.to_datetime(frame[col], unit="ms", utc=True)
+    return frame

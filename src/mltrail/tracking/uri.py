@@ -1,0 +1,105 @@
+"""Where tracking data goes: ``set_tracking_uri`` > ``MLTRAIL_TRACKING_URI`` >
+``MLFLOW_TRACKING_URI`` > an embedded SQLite file in the working folder."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from mltrail.exceptions import InvalidParameter
+
+DEFAULT_DB_NAME = "mltrail.db"
+DEFAULT_ARTIFACTS_DIR = "mltrail-artifacts"
+
+_explicit_uri: str | None = None
+_announced: set[str] = set()
+
+_KNOWN_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "mssql", "http", "https", "file")
+
+
+def set_tracking_uri(uri: str | os.PathLike[str] | None) -> None:
+    """Send tracking data to ``uri`` (a database URI, a server's http(s) address, or a path
+    to a folder that holds ``mltrail.db``)."""
+    global _explicit_uri
+    _explicit_uri = None if uri is None else normalize_tracking_uri(os.fspath(uri))
+
+
+def get_tracking_uri() -> str:
+    if _explicit_uri:
+        return _explicit_uri
+    for var in ("MLTRAIL_TRACKING_URI", "MLFLOW_TRACKING_URI"):
+        value = os.environ.get(var)
+        if value:
+            return normalize_tracking_uri(value)
+    return "sqlite:///" + os.path.abspath(DEFAULT_DB_NAME)
+
+
+def is_tracking_uri_set() -> bool:
+    return bool(
+        _explicit_uri
+        or os.environ.get("MLTRAIL_TRACKING_URI")
+        or os.environ.get("MLFLOW_TRACKING_URI")
+    )
+
+
+def normalize_tracking_uri(uri: str) -> str:
+    """Check a tracking URI; turn plain folders and ``file:`` URIs into their SQLite file."""
+    uri = uri.strip()
+    if not uri:
+        raise InvalidParameter("The tracking URI is empty.")
+    if "://" not in uri and not uri.startswith("file:"):
+        if ":" in uri and len(uri.split(":", 1)[0]) > 1:
+            raise InvalidParameter(
+                f"Malformed tracking URI {uri!r}: expected sqlite:///path.db, "
+                "postgresql://..., http(s)://host:port or a local folder."
+            )
+        path = os.path.abspath(uri)
+        if path.endswith(".db"):
+            return "sqlite:///" + path
+        return "sqlite:///" + os.path.join(path, DEFAULT_DB_NAME)
+    scheme = uri.split(":", 1)[0].split("+", 1)[0].lower()
+    if scheme not in _KNOWN_SCHEMES:
+        raise InvalidParameter(
+            f"Unsupported tracking URI scheme {scheme!r} in {uri!r}; use one of "
+            "sqlite, postgresql, mysql, http, https or a local folder."
+        )
+    if scheme == "file":
+        from mltrail.artifacts.local import local_path_from_uri
+
+        return normalize_tracking_uri(local_path_from_uri(uri))
+    if scheme in ("http", "https"):
+        from urllib.parse import urlparse
+
+        parsed = urlparse(uri)
+        if not parsed.hostname:
+            raise InvalidParameter(f"Malformed tracking URI {uri!r}: it names no host.")
+        try:
+            parsed.port  # noqa: B018 - raises ValueError on a bad port
+        except ValueError:
+            raise InvalidParameter(f"Malformed tracking URI {uri!r}: bad port.") from None
+        return uri.rstrip("/")
+    return uri
+
+
+def default_artifact_root(tracking_uri: str) -> str:
+    """Artifacts of a database store live beside a SQLite file, or in the working folder."""
+    configured = os.environ.get("MLTRAIL_ARTIFACT_ROOT")
+    if configured:
+        return configured
+    if tracking_uri.startswith("sqlite:///") and tracking_uri != "sqlite:///:memory:":
+        db_path = tracking_uri[len("sqlite:///") :]
+        return os.path.join(os.path.dirname(os.path.abspath(db_path)), DEFAULT_ARTIFACTS_DIR)
+    return os.path.abspath(DEFAULT_ARTIFACTS_DIR)
+
+
+def announce_once(tracking_uri: str, artifact_root: str) -> None:
+    """Tell the user once where an embedded store keeps their data."""
+    if tracking_uri in _announced or is_tracking_uri_set():
+        return
+    _announced.add(tracking_uri)
+    if os.environ.get("MLTRAIL_QUIET"):
+        return
+    sys.stderr.write(
+        f"mltrail: tracking to {tracking_uri} (artifacts in {artifact_root}); "
+        "see it with `mltrail ui`\n"
+    )

@@ -1,0 +1,159 @@
+"""Checks on user input, with MLflow's limits, each failing with one clear sentence."""
+
+from __future__ import annotations
+
+import math
+import posixpath
+import re
+from collections.abc import Sequence
+
+from mltrail.exceptions import InvalidParameter
+
+MAX_ENTITY_KEY_LENGTH = 250
+MAX_PARAM_VAL_LENGTH = 6000
+MAX_TAG_VAL_LENGTH = 8000
+MAX_EXPERIMENT_NAME_LENGTH = 500
+MAX_EXPERIMENT_TAG_VAL_LENGTH = 20000
+MAX_ARTIFACT_LOCATION_LENGTH = 2048
+MAX_BATCH_METRICS = 1000
+MAX_BATCH_PARAMS = 100
+MAX_BATCH_TAGS = 100
+MAX_BATCH_TOTAL = 1000
+
+_KEY_CHARS = re.compile(r"^[\w/.\- :]*$")
+_RUN_ID = re.compile(r"^[a-zA-Z0-9][\w\-]{0,255}$")
+_EXPERIMENT_ID = re.compile(r"^[0-9]{1,19}$")
+
+# Keys that passed once are remembered: a training loop logs the same few keys a million times.
+_valid_keys: set[str] = set()
+
+
+def validate_key(key: object, what: str = "key") -> str:
+    """A metric, param or tag key: ``[\\w/.- :]``, at most 250 characters, path-normal."""
+    if key in _valid_keys:
+        return key  # type: ignore[return-value]
+    if not isinstance(key, str) or not key:
+        raise InvalidParameter(f"The {what} must be a non-empty string, got {key!r}.")
+    if len(key) > MAX_ENTITY_KEY_LENGTH:
+        raise InvalidParameter(
+            f"The {what} '{key[:40]}...' exceeds the maximum length of "
+            f"{MAX_ENTITY_KEY_LENGTH} characters."
+        )
+    if not _KEY_CHARS.match(key):
+        raise InvalidParameter(
+            f"Invalid {what} {key!r}: names may only contain alphanumerics, underscores (_), "
+            "dashes (-), periods (.), spaces ( ), colons (:) and slashes (/)."
+        )
+    if posixpath.normpath(key) != key or key.startswith("/"):
+        raise InvalidParameter(
+            f"Invalid {what} {key!r}: it would resolve to '{posixpath.normpath(key)}' when "
+            "treated as a path; remove leading slashes, '..', '.' and '//'."
+        )
+    if len(_valid_keys) < 100_000:
+        _valid_keys.add(key)
+    return key
+
+
+def validate_metric_value(key: str, value: object) -> float:
+    """A metric value must be a real number (NaN and infinities are kept as they are)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        try:
+            import numbers
+
+            if isinstance(value, numbers.Real) and not isinstance(value, bool):
+                return float(value)
+        except Exception:  # noqa: BLE001 - any failure means "not a number"
+            pass
+        raise InvalidParameter(
+            f"Got invalid value {value!r} for metric '{key}': please specify the value as a "
+            "valid double (64-bit floating point)."
+        )
+    return float(value)
+
+
+def validate_timestamp(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidParameter(
+            f"Invalid timestamp {value!r}: it must be a nonnegative long (64-bit integer)."
+        )
+    return value
+
+
+def validate_step(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidParameter(f"Invalid step {value!r}: it must be an integer.")
+    return value
+
+
+def param_value_str(key: str, value: object) -> str:
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > MAX_PARAM_VAL_LENGTH:
+        raise InvalidParameter(
+            f"The value of param '{key}' is {len(text)} characters long; the maximum is "
+            f"{MAX_PARAM_VAL_LENGTH}."
+        )
+    return text
+
+
+def tag_value_str(key: str, value: object) -> str:
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > MAX_TAG_VAL_LENGTH:
+        raise InvalidParameter(
+            f"The value of tag '{key}' is {len(text)} characters long; the maximum is "
+            f"{MAX_TAG_VAL_LENGTH}."
+        )
+    return text
+
+
+def validate_experiment_name(name: object) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidParameter(f"An experiment name must be a non-empty string, got {name!r}.")
+    if len(name) > MAX_EXPERIMENT_NAME_LENGTH:
+        raise InvalidParameter(
+            f"The experiment name exceeds the maximum length of {MAX_EXPERIMENT_NAME_LENGTH} "
+            "characters."
+        )
+    return name
+
+
+def validate_run_id(run_id: object) -> str:
+    if not isinstance(run_id, str) or not _RUN_ID.match(run_id):
+        raise InvalidParameter(f"Invalid run id {run_id!r}.")
+    return run_id
+
+
+def validate_experiment_id(experiment_id: object) -> str:
+    text = str(experiment_id) if isinstance(experiment_id, int) else experiment_id
+    if not isinstance(text, str) or not _EXPERIMENT_ID.match(text):
+        raise InvalidParameter(
+            f"Invalid experiment id {experiment_id!r}: experiment ids are integers."
+        )
+    return text
+
+
+def validate_batch_size(n_metrics: int, n_params: int, n_tags: int) -> None:
+    for count, limit, what in (
+        (n_metrics, MAX_BATCH_METRICS, "metrics"),
+        (n_params, MAX_BATCH_PARAMS, "params"),
+        (n_tags, MAX_BATCH_TAGS, "tags"),
+        (n_metrics + n_params + n_tags, MAX_BATCH_TOTAL, "metrics, params, and tags"),
+    ):
+        if count > limit:
+            raise InvalidParameter(
+                f"A batch logging request can contain at most {limit} {what}. Got {count} "
+                f"{what}. Please split up {what} across multiple requests and try again."
+            )
+
+
+def validate_unique_param_keys(keys: Sequence[str]) -> None:
+    seen: set[str] = set()
+    dupes = sorted({k for k in keys if k in seen or seen.add(k)})  # type: ignore[func-returns-value]
+    if dupes:
+        raise InvalidParameter(
+            f"Duplicate parameter keys have been submitted: {dupes}. Please ensure the request "
+            "contains only one param value per param key."
+        )
+
+
+def is_nan(value: float) -> bool:
+    return value != value or (isinstance(value, float) and math.isnan(value))

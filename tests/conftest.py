@@ -1,0 +1,95 @@
+"""Fixtures shared by every test: real databases (SQLite files and the machine's PostgreSQL),
+and a clean tracking context per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+PG_ADMIN_URI = os.environ.get(
+    "MLTRAIL_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _pg_available() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URI.replace("+psycopg", ""), connect_timeout=3):
+            return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    if not _pg_available():
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL on 127.0.0.1:5432 is required in CI but is not reachable.")
+        pytest.skip("PostgreSQL on 127.0.0.1:5432 is not reachable")
+    return PG_ADMIN_URI
+
+
+@pytest.fixture
+def pg_uri(pg_server: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    import psycopg
+
+    name = f"mltrail_test_{uuid.uuid4().hex[:12]}"
+    admin = pg_server.replace("+psycopg", "")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    uri = pg_server.rsplit("/", 1)[0] + "/" + name
+    yield uri
+    from mltrail.store.registry import reset_stores
+    from mltrail.store.sql.engine import dispose_engines
+
+    reset_stores()
+    dispose_engines()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def sqlite_uri(tmp_path) -> str:
+    return "sqlite:///" + str(tmp_path / "mltrail.db")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_uri(request, tmp_path) -> str:
+    """Each test that takes this runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return "sqlite:///" + str(tmp_path / "mltrail.db")
+    return request.getfixturevalue("pg_uri")
+
+
+@pytest.fixture
+def sql_store(db_uri, tmp_path):
+    from mltrail.store.sql.store import SqlStore
+
+    return SqlStore(db_uri, str(tmp_path / "artifacts"))
+
+
+@pytest.fixture(autouse=True)
+def _clean_tracking_context(tmp_path, monkeypatch) -> Iterator[None]:
+    """Each test starts in its own folder, with no tracking URI and no active run."""
+    for var in (
+        "MLTRAIL_TRACKING_URI",
+        "MLFLOW_TRACKING_URI",
+        "MLFLOW_EXPERIMENT_NAME",
+        "MLFLOW_EXPERIMENT_ID",
+        "MLFLOW_RUN_ID",
+        "MLTRAIL_ARTIFACT_ROOT",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("MLTRAIL_QUIET", "1")
+    monkeypatch.chdir(tmp_path)
+    yield
+    try:
+        from mltrail.tracking import fluent
+    except ImportError:
+        return
+    fluent._reset_for_tests()
