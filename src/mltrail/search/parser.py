@@ -500,6 +500,8 @@ def _flatten(items: list[Node], cls: type[And] | type[Or]) -> tuple[Node, ...]:
 
 def _number(text: str) -> int | float:
     try:
-        return int(text)
+        number = int(text)
     except ValueError:
         return float(text)
+    # Beyond 64 bits no column can hold it and SQLite cannot bind it: compare as a float.
+    return number if -(2**63) <= number < 2**63 else float(number)

@@ -36,6 +36,8 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
+    Float,
     Select,
     String,
     and_,
@@ -43,6 +45,7 @@ from sqlalchemy import (
     cast,
     exists,
     func,
+    literal,
     not_,
     or_,
     select,
@@ -193,6 +196,8 @@ def _text_pred(col: ColumnElement[Any], cmp: Comparison, negated: bool) -> Colum
 
 
 def _number_pred(col: ColumnElement[Any], op: str, value: Any) -> ColumnElement[bool]:
+    # Typed binds: left to itself PostgreSQL would cast 10**10 to INTEGER and overflow.
+    value = literal(value, BigInteger()) if isinstance(value, int) else literal(value, Float(53))
     return {
         "=": col.__eq__, "!=": col.__ne__, "<": col.__lt__, "<=": col.__le__,
         ">": col.__gt__, ">=": col.__ge__,
@@ -215,8 +220,9 @@ def _key_pred(table: FromClause, cmp: Comparison, negated: bool) -> ColumnElemen
         return _text_pred(table.c.value, cmp, negated)
     col, is_nan = _metric_value(table, cmp.left)
     if cmp.op == "!=":  # NaN != x holds; NOT (NaN != x) does not
-        return and_(not_(is_nan), col == cmp.value) if negated else or_(is_nan, col != cmp.value)
-    test = _number_pred(col, cmp.op, cmp.value)
+        value = literal(float(cmp.value), Float(53))  # type: ignore[arg-type]
+        return and_(not_(is_nan), col == value) if negated else or_(is_nan, col != value)
+    test = _number_pred(col, cmp.op, float(cmp.value))  # type: ignore[arg-type]
     return or_(is_nan, not_(test)) if negated else and_(not_(is_nan), test)
 
 

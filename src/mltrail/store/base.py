@@ -21,6 +21,7 @@ from mltrail.entities import (
     RunTag,
     ViewType,
 )
+from mltrail.exceptions import InvalidParameter
 
 SEARCH_MAX_RESULTS_DEFAULT = 1000
 SEARCH_MAX_RESULTS_THRESHOLD = 50000
@@ -165,6 +166,43 @@ class TrackingStore(abc.ABC):
         """Per run, at most ``max_results`` points of a metric spread over its steps (first
         and last kept), each carrying its ``run_id``: what a chart needs."""
 
+    def get_metric_history_downsampled(
+        self,
+        run_id: str,
+        key: str,
+        max_points: int,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> list[Metric]:
+        """About ``max_points`` points of one metric between two steps (inclusive), in step
+        order, for drawing: every point when they fit, else the minimum and maximum point of
+        each of ``max_points // 2`` equal step buckets, so spikes are never lost.
+
+        This default reads the whole history; SQL stores bucket inside the database.
+        """
+        check_max_points(max_points)
+        points = [
+            m
+            for m in self.get_metric_history(run_id, key)
+            if (start_step is None or m.step >= start_step)
+            and (end_step is None or m.step <= end_step)
+        ]
+        points.sort(key=lambda m: (m.step, m.timestamp))
+        if len(points) <= max_points:
+            return points
+        lo, hi = points[0].step, points[-1].step
+        buckets = max(1, max_points // 2)
+        width = max(1, -(-(hi - lo + 1) // buckets))
+        extremes: dict[int, tuple[Metric, Metric]] = {}
+        for m in points:
+            if m.value != m.value:  # NaN is neither a minimum nor a maximum
+                continue
+            b = (m.step - lo) // width
+            low, high = extremes.get(b, (m, m))
+            extremes[b] = (m if m.value < low.value else low, m if m.value > high.value else high)
+        kept = {id(m): m for pair in extremes.values() for m in pair}
+        return sorted(kept.values(), key=lambda m: (m.step, m.timestamp))
+
     @abc.abstractmethod
     def search_runs(
         self,
@@ -176,3 +214,10 @@ class TrackingStore(abc.ABC):
         page_token: str | None = None,
     ) -> PagedList:
         """A page of runs matching the filter (see ``mltrail.search``)."""
+
+
+def check_max_points(max_points: int) -> None:
+    if not isinstance(max_points, int) or not 1 <= max_points <= 100_000:
+        raise InvalidParameter(
+            f"Invalid max_points {max_points!r}: give an integer between 1 and 100000."
+        )

@@ -44,7 +44,7 @@ def validate_key(key: object, what: str = "key") -> str:
             f"Invalid {what} {key!r}: names may only contain alphanumerics, underscores (_), "
             "dashes (-), periods (.), spaces ( ), colons (:) and slashes (/)."
         )
-    if posixpath.normpath(key) != key or key.startswith("/"):
+    if posixpath.normpath(key) != key or key.startswith("/") or ".." in key.split("/"):
         raise InvalidParameter(
             f"Invalid {what} {key!r}: it would resolve to '{posixpath.normpath(key)}' when "
             "treated as a path; remove leading slashes, '..', '.' and '//'."

@@ -25,11 +25,12 @@ from mltrail.entities import (
     RunTag,
     ViewType,
 )
-from mltrail.exceptions import AlreadyExists, InvalidParameter, NotFound
+from mltrail.exceptions import AlreadyExists, InvalidParameter, NotFound, StoreUnavailable
 from mltrail.store.base import (
     SEARCH_MAX_RESULTS_DEFAULT,
     SEARCH_MAX_RESULTS_THRESHOLD,
     TrackingStore,
+    check_max_points,
 )
 from mltrail.store.sql import metrics as metric_io
 from mltrail.store.sql import migrate
@@ -77,6 +78,10 @@ class SqlStore(TrackingStore):
                 return
             try:
                 migrate.upgrade(self.engine)
+            except sa.exc.OperationalError as exc:
+                raise StoreUnavailable(
+                    f"The tracking database could not be used: {_first_line(exc)}"
+                ) from None
             except Exception:
                 # Another process may have migrated at the same moment; check once more.
                 if migrate.current_revision(self.engine) != migrate.HEAD_REVISION:
@@ -578,6 +583,21 @@ class SqlStore(TrackingStore):
                 )
         return points
 
+    def get_metric_history_downsampled(
+        self,
+        run_id: str,
+        key: str,
+        max_points: int,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> list[Metric]:
+        from mltrail.store.sql.downsample import downsampled_history
+
+        check_max_points(max_points)
+        with self.engine.connect() as conn:
+            self._run_row(conn, run_id)
+            return downsampled_history(conn, run_id, key, max_points, start_step, end_step)
+
     # -- search ------------------------------------------------------------------------------
     def search_runs(
         self,
@@ -611,6 +631,11 @@ class SqlStore(TrackingStore):
             found = load_runs(conn, rows[:max_results])
         token = paging.encode_page_token(offset + max_results) if len(rows) > max_results else None
         return PagedList(found, token)
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
 
 
 def _check_max_results(max_results: int) -> None:

@@ -1,0 +1,281 @@
+"""``RestStore``: the tracking store of a remote server, spoken over MLflow's REST API 2.0.
+
+Requests and answers follow MLflow's wire format (snake_case fields, ``run_id`` and
+``run_uuid`` both sent, NaN and infinities as strings, repeated query keys for lists), so the
+same store talks to an mltrail server or to an MLflow one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from mltrail.entities import (
+    DatasetInput,
+    Experiment,
+    ExperimentTag,
+    Metric,
+    PagedList,
+    Param,
+    Run,
+    RunInfo,
+    RunTag,
+    ViewType,
+)
+from mltrail.exceptions import NotFound
+from mltrail.store.base import SEARCH_MAX_RESULTS_DEFAULT, TrackingStore
+from mltrail.store.rest_http import HttpClient, raise_for_error, shared_client, trust_origin
+from mltrail.store.rest_wire import (
+    dataset_input_to_json,
+    drop_none,
+    experiment_from_json,
+    metric_from_json,
+    metric_to_json,
+    pairs,
+    query_params,
+    run_from_json,
+    run_info_from_json,
+)
+from mltrail.utils.validation import MAX_BATCH_METRICS, MAX_BATCH_PARAMS, MAX_BATCH_TAGS
+
+API_PREFIX = "/api/2.0/mlflow/"
+MAX_BATCH_ITEMS = 1000
+HISTORY_PAGE_SIZE = 25000
+
+
+class RestStore(TrackingStore):
+    def __init__(self, uri: str, client: HttpClient | None = None) -> None:
+        self.uri = uri.rstrip("/")
+        self._http = client or shared_client()
+        trust_origin(self.uri)
+
+    # -- transport ---------------------------------------------------------------------------
+    def _call(self, method: str, endpoint: str, body: dict[str, Any] | None = None) -> Any:
+        url = self.uri + API_PREFIX + endpoint
+        if method == "GET":
+            response = self._http.request(method, url, params=query_params(body or {}))
+        else:
+            payload = json.dumps(drop_none(body or {}), allow_nan=False)
+            response = self._http.request(method, url, json_body=payload)
+        raise_for_error(response, f"{method} {endpoint}")
+        if not response.content or response.content.strip() == b"200 OK":
+            return {}
+        return response.json()
+
+    # -- experiments -------------------------------------------------------------------------
+    def create_experiment(
+        self,
+        name: str,
+        artifact_location: str | None = None,
+        tags: Sequence[ExperimentTag] = (),
+    ) -> str:
+        body = {"name": name, "artifact_location": artifact_location, "tags": pairs(tags)}
+        return str(self._call("POST", "experiments/create", body)["experiment_id"])
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        answer = self._call("GET", "experiments/get", {"experiment_id": experiment_id})
+        return experiment_from_json(answer["experiment"])
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        try:
+            answer = self._call("GET", "experiments/get-by-name", {"experiment_name": name})
+        except NotFound:
+            return None
+        return experiment_from_json(answer["experiment"])
+
+    def search_experiments(
+        self,
+        view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList:
+        body = {
+            "view_type": ViewType.to_string(ViewType.normalize(view_type)),
+            "max_results": max_results,
+            "filter": filter_string or None,
+            "order_by": list(order_by or []) or None,
+            "page_token": page_token or None,
+        }
+        answer = self._call("POST", "experiments/search", body)
+        found = [experiment_from_json(e) for e in answer.get("experiments", [])]
+        return PagedList(found, answer.get("next_page_token") or None)
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        self._call("POST", "experiments/delete", {"experiment_id": experiment_id})
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        self._call("POST", "experiments/restore", {"experiment_id": experiment_id})
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        body = {"experiment_id": experiment_id, "new_name": new_name}
+        self._call("POST", "experiments/update", body)
+
+    def set_experiment_tag(self, experiment_id: str, tag: ExperimentTag) -> None:
+        body = {"experiment_id": experiment_id, "key": tag.key, "value": tag.value}
+        self._call("POST", "experiments/set-experiment-tag", body)
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        body = {"experiment_id": experiment_id, "key": key}
+        self._call("POST", "experiments/delete-experiment-tag", body)
+
+    # -- runs --------------------------------------------------------------------------------
+    def create_run(
+        self,
+        experiment_id: str,
+        user_id: str,
+        start_time: int,
+        tags: Sequence[RunTag] = (),
+        run_name: str | None = None,
+    ) -> Run:
+        body = {
+            "experiment_id": experiment_id,
+            "user_id": user_id,
+            "start_time": start_time,
+            "tags": pairs(tags),
+            "run_name": run_name,
+        }
+        return run_from_json(self._call("POST", "runs/create", body)["run"])
+
+    def get_run(self, run_id: str) -> Run:
+        answer = self._call("GET", "runs/get", {"run_id": run_id, "run_uuid": run_id})
+        return run_from_json(answer["run"])
+
+    def update_run_info(
+        self,
+        run_id: str,
+        status: str | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> RunInfo:
+        body = {
+            "run_id": run_id,
+            "run_uuid": run_id,
+            "status": status,
+            "end_time": end_time,
+            "run_name": run_name,
+        }
+        return run_info_from_json(self._call("POST", "runs/update", body)["run_info"])
+
+    def delete_run(self, run_id: str) -> None:
+        self._call("POST", "runs/delete", {"run_id": run_id})
+
+    def restore_run(self, run_id: str) -> None:
+        self._call("POST", "runs/restore", {"run_id": run_id})
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        body = {
+            "run_id": run_id,
+            "metrics": [metric_to_json(m) for m in metrics],
+            "params": pairs(params),
+            "tags": pairs(tags),
+        }
+        self._call("POST", "runs/log-batch", body)
+
+    def write_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        """Any number of items (the client's buffer), sent as log-batch calls that each fit
+        the server's limits (see ``split_batch``)."""
+        for chunk_params, chunk_metrics, chunk_tags in split_batch(metrics, params, tags):
+            self.log_batch(run_id, chunk_metrics, chunk_params, chunk_tags)
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        self._call("POST", "runs/delete-tag", {"run_id": run_id, "key": key})
+
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput] = ()) -> None:
+        body = {"run_id": run_id, "datasets": [dataset_input_to_json(d) for d in datasets]}
+        self._call("POST", "runs/log-inputs", body)
+
+    def get_metric_history(
+        self,
+        run_id: str,
+        metric_key: str,
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> PagedList:
+        query = {
+            "run_id": run_id,
+            "run_uuid": run_id,
+            "metric_key": metric_key,
+            "max_results": max_results if max_results is not None else HISTORY_PAGE_SIZE,
+            "page_token": page_token,
+        }
+        answer = self._call("GET", "metrics/get-history", query)
+        points = [metric_from_json(m) for m in answer.get("metrics", [])]
+        return PagedList(points, answer.get("next_page_token") or None)
+
+    def get_metric_history_bulk_interval(
+        self,
+        run_ids: Sequence[str],
+        metric_key: str,
+        max_results: int = 2500,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> list[Metric]:
+        query = {
+            "run_ids": list(run_ids),
+            "metric_key": metric_key,
+            "max_results": max_results,
+            "start_step": start_step,
+            "end_step": end_step,
+        }
+        answer = self._call("GET", "metrics/get-history-bulk-interval", query)
+        return [metric_from_json(m) for m in answer.get("metrics", [])]
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        run_view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList:
+        body = {
+            "experiment_ids": [str(e) for e in experiment_ids],
+            "filter": filter_string or None,
+            "run_view_type": ViewType.to_string(ViewType.normalize(run_view_type)),
+            "max_results": max_results,
+            "order_by": list(order_by or []) or None,
+            "page_token": page_token or None,
+        }
+        answer = self._call("POST", "runs/search", body)
+        found = [run_from_json(r) for r in answer.get("runs", [])]
+        return PagedList(found, answer.get("next_page_token") or None)
+
+
+# -- batching ----------------------------------------------------------------------------------
+def split_batch(
+    metrics: Sequence[Metric], params: Sequence[Param], tags: Sequence[RunTag]
+) -> list[tuple[list[Param], list[Metric], list[RunTag]]]:
+    """Cut a batch into requests of at most 100 params, 100 tags, 1000 metrics and 1000 items.
+
+    Every param is sent before any metric and every metric before any tag: a changed param
+    (the likeliest error) fails before anything else lands, and tags such as
+    ``mlflow.runName`` describe data already stored.
+    """
+    chunks: list[tuple[list[Param], list[Metric], list[RunTag]]] = []
+    p, m, t = list(params), list(metrics), list(tags)
+    while p or m or t:
+        chunk_p, p = p[:MAX_BATCH_PARAMS], p[MAX_BATCH_PARAMS:]
+        room = MAX_BATCH_ITEMS - len(chunk_p)
+        n_metrics = 0 if p else min(room, MAX_BATCH_METRICS)
+        chunk_m, m = m[:n_metrics], m[n_metrics:]
+        room -= len(chunk_m)
+        n_tags = 0 if p or m else min(room, MAX_BATCH_TAGS)
+        chunk_t, t = t[:n_tags], t[n_tags:]
+        chunks.append((chunk_p, chunk_m, chunk_t))
+    return chunks

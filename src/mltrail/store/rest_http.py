@@ -1,0 +1,287 @@
+"""HTTP to a tracking server: pooled sessions, retries with backoff, auth from the environment,
+and error answers turned back into mltrail exceptions.
+
+Settings are read from the environment on every request (cheap), so a token rotated in the
+environment is picked up without rebuilding anything. ``MLTRAIL_*`` names win over MLflow's.
+"""
+
+from __future__ import annotations
+
+import base64
+import email.utils
+import os
+import random
+import re
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from mltrail.exceptions import (
+    AlreadyExists,
+    InvalidParameter,
+    InvalidState,
+    MltrailException,
+    NotFound,
+    StoreUnavailable,
+    error_code_for_status,
+)
+from mltrail.version import __version__
+
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+MAX_SLEEP_SECONDS = 120.0
+
+_EXCEPTION_BY_CODE: dict[str, type[MltrailException]] = {
+    "RESOURCE_DOES_NOT_EXIST": NotFound,
+    "RESOURCE_ALREADY_EXISTS": AlreadyExists,
+    "INVALID_PARAMETER_VALUE": InvalidParameter,
+    "INVALID_STATE": InvalidState,
+}
+
+# Origins (scheme://host:port) that may receive the tracking credentials. A server could hand
+# out artifact URIs on another host; credentials must not follow them there.
+_trusted_origins: set[str] = set()
+
+
+def env(*names: str, default: str | None = None) -> str | None:
+    for name in names:
+        value = os.environ.get(name)
+        if value not in (None, ""):
+            return value
+    return default
+
+
+def _env_float(suffix: str, default: float) -> float:
+    raw = env(f"MLTRAIL_{suffix}", f"MLFLOW_{suffix}")
+    try:
+        return float(raw) if raw is not None else default
+    except ValueError:
+        raise InvalidParameter(f"MLTRAIL_{suffix} must be a number, got {raw!r}.") from None
+
+
+def _env_bool(suffix: str) -> bool:
+    raw = env(f"MLTRAIL_{suffix}", f"MLFLOW_{suffix}", default="")
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}:{port}"
+
+
+def trust_origin(url: str) -> None:
+    """Allow the tracking credentials to be sent to ``url``'s origin."""
+    _trusted_origins.add(origin(url))
+
+
+def split_userinfo(url: str) -> tuple[str, tuple[str, str] | None]:
+    """``http://u:p@host/x`` -> (``http://host/x``, (u, p)): credentials never stay in a URL
+    that could be logged or shown in an error."""
+    parts = urlsplit(url)
+    if parts.username is None:
+        return url, None
+    netloc = parts.hostname or ""
+    if ":" in netloc:  # IPv6 literal
+        netloc = f"[{netloc}]"
+    if parts.port:
+        netloc += f":{parts.port}"
+    clean = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return clean, (parts.username, parts.password or "")
+
+
+def auth_header(userinfo: tuple[str, str] | None = None) -> dict[str, str]:
+    """Basic auth when a user name and password are known, else a bearer token (as MLflow)."""
+    user = env("MLTRAIL_TRACKING_USERNAME", "MLFLOW_TRACKING_USERNAME")
+    password = env("MLTRAIL_TRACKING_PASSWORD", "MLFLOW_TRACKING_PASSWORD")
+    pair = (user, password) if user and password else userinfo
+    if pair:
+        token = base64.b64encode(f"{pair[0]}:{pair[1]}".encode()).decode("ascii")
+        return {"Authorization": f"Basic {token}"}
+    bearer = env("MLTRAIL_TRACKING_TOKEN", "MLFLOW_TRACKING_TOKEN")
+    return {"Authorization": f"Bearer {bearer}"} if bearer else {}
+
+
+def _verify() -> bool | str:
+    cert = env("MLTRAIL_TRACKING_SERVER_CERT_PATH", "MLFLOW_TRACKING_SERVER_CERT_PATH")
+    insecure = _env_bool("TRACKING_INSECURE_TLS")
+    if cert and insecure:
+        raise InvalidParameter(
+            "Set either MLTRAIL_TRACKING_INSECURE_TLS or MLTRAIL_TRACKING_SERVER_CERT_PATH, "
+            "not both."
+        )
+    return cert or not insecure
+
+
+def _short_reason(exc: BaseException) -> str:
+    found = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", str(exc))
+    if found:
+        return found.group(1).strip().lower()
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    return type(exc).__name__
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    raw = response.headers.get("Retry-After")
+    if not raw:
+        return None
+    if raw.strip().isdigit():
+        return float(raw)
+    try:
+        when = email.utils.parsedate_to_datetime(raw).timestamp()
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when - time.time())
+
+
+def _is_deterministic_500(response: requests.Response) -> bool:
+    """A 500 carrying an application error such as INVALID_STATE fails again if retried."""
+    if response.status_code != 500:
+        return False
+    try:
+        code = response.json().get("error_code")
+    except (ValueError, AttributeError):
+        return False
+    return bool(code) and code not in ("INTERNAL_ERROR", "TEMPORARILY_UNAVAILABLE")
+
+
+def raise_for_error(response: requests.Response, what: str) -> None:
+    """Turn an error answer into the exception class the server raised."""
+    if response.status_code < 400:
+        return
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and "error_code" in body:
+        code = str(body["error_code"])
+        message = str(body.get("message") or f"{what} failed with {code}.")
+        cls = _EXCEPTION_BY_CODE.get(code, MltrailException)
+        raise cls(message, error_code=code)
+    code = error_code_for_status(response.status_code)
+    text = " ".join(response.text.split())[:200]
+    hint = ""
+    if response.status_code in (401, 403):
+        hint = (
+            " Set MLTRAIL_TRACKING_USERNAME and MLTRAIL_TRACKING_PASSWORD, or "
+            "MLTRAIL_TRACKING_TOKEN, to credentials the server accepts."
+        )
+    raise MltrailException(
+        f"{what} failed with HTTP {response.status_code}: {text or 'no details'}.{hint}",
+        error_code=code,
+    )
+
+
+class HttpClient:
+    """One pooled ``requests.Session`` for one server, shared by every store and repository."""
+
+    def __init__(self, session: requests.Session | None = None) -> None:
+        if session is None:
+            session = requests.Session()
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+        self.session = session
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: str | None = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        stream: bool = False,
+        send_credentials: bool = True,
+        timeout: float | None = None,
+    ) -> requests.Response:
+        """Send one request, retrying connection errors and 408/429/5xx with backoff.
+
+        ``data`` may be an open file: it is rewound before each attempt. Raises
+        ``StoreUnavailable`` when the server cannot be reached after every attempt.
+        """
+        url, userinfo = split_userinfo(url)
+        all_headers = {"User-Agent": f"mltrail/{__version__}"}
+        if json_body is not None:
+            all_headers["Content-Type"] = "application/json"
+        if send_credentials:
+            all_headers.update(auth_header(userinfo))
+        all_headers.update(headers or {})
+        seconds = timeout or _env_float("HTTP_REQUEST_TIMEOUT", 120.0)
+        retries = int(_env_float("HTTP_REQUEST_MAX_RETRIES", 5))
+        backoff = _env_float("HTTP_REQUEST_BACKOFF_FACTOR", 1.0)
+        verify = _verify()
+        start = data.tell() if hasattr(data, "seek") else None
+        attempt = 0
+        while True:
+            if start is not None:
+                data.seek(start)
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    params=params,
+                    data=json_body if json_body is not None else data,
+                    headers=all_headers,
+                    stream=stream,
+                    timeout=(min(seconds, 10.0), seconds),
+                    verify=verify,
+                )
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                if attempt >= retries:
+                    raise StoreUnavailable(
+                        f"Cannot reach the tracking server at {display_url(url)} "
+                        f"({_short_reason(exc)}, {attempt + 1} attempts); check that it is "
+                        "running and that the tracking URI is right."
+                    ) from None
+                delay = None
+            else:
+                retryable = response.status_code in RETRY_STATUSES
+                if not retryable or attempt >= retries or _is_deterministic_500(response):
+                    return response
+                delay = _retry_after(response)
+                response.close()
+            attempt += 1
+            if delay is None:
+                delay = backoff * 2 ** (attempt - 1)
+                delay += random.uniform(0, delay / 10)
+            time.sleep(min(delay, MAX_SLEEP_SECONDS))
+
+
+def display_url(url: str) -> str:
+    """Scheme, host and path of ``url`` without credentials or query (safe to show)."""
+    parts = urlsplit(split_userinfo(url)[0])
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.split("/api/")[0], "", ""))
+
+
+_clients: dict[int, HttpClient] = {}
+_clients_lock = threading.Lock()
+
+
+def shared_client() -> HttpClient:
+    """The process's pooled client (rebuilt after a fork: sockets must not be shared)."""
+    pid = os.getpid()
+    client = _clients.get(pid)
+    if client is None:
+        with _clients_lock:
+            client = _clients.get(pid)
+            if client is None:
+                _clients.clear()
+                client = _clients[pid] = HttpClient()
+    return client
+
+
+def may_send_credentials(url: str) -> bool:
+    from mltrail.tracking.uri import get_tracking_uri
+
+    target = origin(url)
+    if target in _trusted_origins:
+        return True
+    tracking = get_tracking_uri()
+    return tracking.startswith(("http://", "https://")) and origin(tracking) == target

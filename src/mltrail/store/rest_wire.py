@@ -1,0 +1,154 @@
+"""MLflow REST 2.0 wire format: tracking entities to and from JSON (snake_case field names,
+NaN and infinities as the strings "NaN", "Infinity", "-Infinity")."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from mltrail.entities import (
+    Dataset,
+    DatasetInput,
+    Experiment,
+    ExperimentTag,
+    InputTag,
+    Metric,
+    Param,
+    Run,
+    RunData,
+    RunInfo,
+    RunInputs,
+    RunTag,
+)
+
+
+def drop_none(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def query_params(params: dict[str, Any]) -> dict[str, Any]:
+    """GET query: lists as repeated keys (requests does that), bools as true/false."""
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        out[key] = ("true" if value else "false") if isinstance(value, bool) else value
+    return out
+
+
+def pairs(items: Sequence[Param | RunTag | ExperimentTag | InputTag]) -> list[dict[str, str]]:
+    return [{"key": i.key, "value": i.value} for i in items]
+
+
+def _tags_dict(items: list[dict[str, Any]] | None) -> dict[str, str]:
+    return {i["key"]: i.get("value", "") for i in items or []}
+
+
+def _float(value: Any) -> float:
+    # float() reads "NaN", "Infinity" and "-Infinity", the wire spellings of special values.
+    return float(value)
+
+
+def _wire_float(value: float) -> float | str:
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def metric_to_json(m: Metric) -> dict[str, Any]:
+    out = {"key": m.key, "value": _wire_float(m.value), "timestamp": m.timestamp, "step": m.step}
+    for name in ("dataset_name", "dataset_digest", "model_id"):
+        if getattr(m, name) is not None:
+            out[name] = getattr(m, name)
+    return out
+
+
+def metric_from_json(d: dict[str, Any]) -> Metric:
+    return Metric(
+        d["key"],
+        _float(d.get("value", 0.0)),
+        int(d.get("timestamp", 0)),
+        int(d.get("step", 0)),
+        run_id=d.get("run_id"),
+        dataset_name=d.get("dataset_name"),
+        dataset_digest=d.get("dataset_digest"),
+        model_id=d.get("model_id"),
+    )
+
+
+def experiment_from_json(d: dict[str, Any]) -> Experiment:
+    return Experiment(
+        experiment_id=str(d["experiment_id"]),
+        name=d.get("name", ""),
+        artifact_location=d.get("artifact_location", ""),
+        lifecycle_stage=d.get("lifecycle_stage", "active"),
+        tags=_tags_dict(d.get("tags")),
+        creation_time=_int_or_none(d.get("creation_time")),
+        last_update_time=_int_or_none(d.get("last_update_time")),
+    )
+
+
+def run_info_from_json(d: dict[str, Any]) -> RunInfo:
+    return RunInfo(
+        run_id=d.get("run_id") or d["run_uuid"],
+        experiment_id=str(d.get("experiment_id", "")),
+        run_name=d.get("run_name", ""),
+        user_id=d.get("user_id", ""),
+        status=d.get("status", "RUNNING"),
+        start_time=_int_or_none(d.get("start_time")),
+        end_time=_int_or_none(d.get("end_time")),
+        lifecycle_stage=d.get("lifecycle_stage", "active"),
+        artifact_uri=d.get("artifact_uri", ""),
+    )
+
+
+def run_from_json(d: dict[str, Any]) -> Run:
+    data = d.get("data") or {}
+    points = [metric_from_json(m) for m in data.get("metrics", [])]
+    run_data = RunData(
+        metrics={m.key: m.value for m in points},
+        params=_tags_dict(data.get("params")),
+        tags=_tags_dict(data.get("tags")),
+        metric_objs=points,
+    )
+    inputs = (d.get("inputs") or {}).get("dataset_inputs", [])
+    return Run(run_info_from_json(d["info"]), run_data, RunInputs(_dataset_inputs(inputs)))
+
+
+def _dataset_inputs(items: list[dict[str, Any]]) -> list[DatasetInput]:
+    found = []
+    for item in items:
+        ds = item.get("dataset", {})
+        dataset = Dataset(
+            ds.get("name", ""),
+            ds.get("digest", ""),
+            ds.get("source_type", ""),
+            ds.get("source", ""),
+            ds.get("schema"),
+            ds.get("profile"),
+        )
+        tags = tuple(InputTag(t["key"], t.get("value", "")) for t in item.get("tags", []))
+        found.append(DatasetInput(dataset, tags))
+    return found
+
+
+def dataset_input_to_json(d: DatasetInput) -> dict[str, Any]:
+    ds = d.dataset
+    dataset = drop_none(
+        {
+            "name": ds.name,
+            "digest": ds.digest,
+            "source_type": ds.source_type,
+            "source": ds.source,
+            "schema": ds.schema,
+            "profile": ds.profile,
+        }
+    )
+    return {"tags": pairs(d.tags), "dataset": dataset}

@@ -1,0 +1,131 @@
+"""Downsampled metric histories for charts, computed inside the database.
+
+A chart a thousand pixels wide cannot show a million points, and shipping them costs seconds.
+The steps of the wanted range are cut into equal buckets (GROUP BY in SQL); each bucket keeps
+its minimum and its maximum point, so spikes survive and the drawn envelope is exact. Only
+``max_points`` rows ever leave the database.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from mltrail.entities import Metric
+from mltrail.store.sql.schema import metrics
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+NAN = float("nan")
+
+
+def bucket_width(lo: int, hi: int, buckets: int) -> int:
+    """Steps per bucket so that ``[lo, hi]`` fits in at most ``buckets`` buckets."""
+    span = hi - lo + 1
+    return max(1, -(-span // max(1, buckets)))
+
+
+def downsampled_history(
+    conn: Connection,
+    run_id: str,
+    key: str,
+    max_points: int,
+    start_step: int | None = None,
+    end_step: int | None = None,
+) -> list[Metric]:
+    """At most about ``max_points`` points of one metric in step order: every point when
+    they fit, else the minimum and maximum of each step bucket."""
+    where = [metrics.c.run_uuid == run_id, metrics.c.key == key]
+    if start_step is not None:
+        where.append(metrics.c.step >= start_step)
+    if end_step is not None:
+        where.append(metrics.c.step <= end_step)
+    lo, hi, count = conn.execute(
+        sa.select(sa.func.min(metrics.c.step), sa.func.max(metrics.c.step), sa.func.count()).where(
+            *where
+        )
+    ).one()
+    if not count:
+        return []
+    if count <= max_points:
+        rows = conn.execute(
+            sa.select(metrics.c.step, metrics.c.timestamp, metrics.c.value, metrics.c.is_nan)
+            .where(*where)
+            .order_by(metrics.c.step, metrics.c.timestamp)
+        )
+        return [_metric(key, run_id, r.step, r.timestamp, r.value, r.is_nan) for r in rows]
+    width = bucket_width(lo, hi, max(1, max_points // 2))
+    # NaN points are stored as 0 with a flag: they must not pose as a bucket's minimum.
+    where.append(metrics.c.is_nan == sa.false())
+    bucket = ((metrics.c.step - lo) // width).label("bucket")
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        extremes = _extremes_postgresql(conn, bucket, where)
+    elif dialect == "sqlite":
+        extremes = _extremes_sqlite(conn, bucket, where)
+    else:
+        extremes = _extremes_portable(conn, bucket, where)
+    points = sorted(set(extremes))
+    return [Metric(key, value, ts, step, run_id=run_id) for step, ts, value in points]
+
+
+Point = tuple[int, int, float]  # (step, timestamp, value)
+
+
+def _extremes_postgresql(conn: Connection, bucket: Any, where: list[Any]) -> list[Point]:
+    # min()/max() over ARRAY[value, step, timestamp] compare element by element, so one
+    # hash-aggregate pass yields each bucket's extreme value together with where it was.
+    from sqlalchemy.dialects.postgresql import array
+
+    as_float = sa.Float(53)
+    packed = array(
+        [metrics.c.value, sa.cast(metrics.c.step, as_float), sa.cast(metrics.c.timestamp, as_float)]
+    )
+    query = sa.select(sa.func.min(packed), sa.func.max(packed)).where(*where).group_by(bucket)
+    found: list[Point] = []
+    for low, high in conn.execute(query):
+        for value, step, ts in (low, high):
+            found.append((int(step), int(ts), float(value)))
+    return found
+
+
+def _extremes_sqlite(conn: Connection, bucket: Any, where: list[Any]) -> list[Point]:
+    # SQLite fills bare columns from the row that holds a lone min() or max() aggregate, so
+    # two grouped scans give each bucket's extreme points exactly.
+    found: list[Point] = []
+    for agg in (sa.func.min, sa.func.max):
+        query = (
+            sa.select(agg(metrics.c.value), metrics.c.step, metrics.c.timestamp)
+            .where(*where)
+            .group_by(bucket)
+        )
+        found.extend((step, ts, value) for value, step, ts in conn.execute(query))
+    return found
+
+
+def _extremes_portable(conn: Connection, bucket: Any, where: list[Any]) -> list[Point]:
+    # Other databases: exact extreme values, placed at the bucket's first and last step.
+    query = (
+        sa.select(
+            sa.func.min(metrics.c.value),
+            sa.func.max(metrics.c.value),
+            sa.func.min(metrics.c.step),
+            sa.func.max(metrics.c.step),
+            sa.func.min(metrics.c.timestamp),
+            sa.func.max(metrics.c.timestamp),
+        )
+        .where(*where)
+        .group_by(bucket)
+    )
+    found: list[Point] = []
+    for vmin, vmax, smin, smax, tmin, tmax in conn.execute(query):
+        found.append((smin, tmin, vmin))
+        if smax != smin or vmax != vmin:
+            found.append((smax, tmax, vmax))
+    return found
+
+
+def _metric(key: str, run_id: str, step: int, ts: int, value: float, is_nan: bool) -> Metric:
+    return Metric(key, NAN if is_nan else value, ts, step, run_id=run_id)
