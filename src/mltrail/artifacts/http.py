@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import mimetypes
 import os
-import posixpath
 import tempfile
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -108,9 +107,9 @@ class HttpArtifactRepository(ArtifactRepository):
             is_dir = bool(entry.get("is_dir", False))
             found.append(FileInfo(join(rel_dir, name), is_dir, None if is_dir else _int(size)))
         # Some servers answer a listing of a file with the file itself; a file has no children.
-        if rel_dir and len(found) == 1 and not found[0].is_dir:
-            if found[0].path == join(rel_dir, posixpath.basename(rel_dir)):
-                return []
+        only = found[0] if len(found) == 1 else None
+        if rel_dir and only and not only.is_dir and only.path == join(rel_dir, _base(rel_dir)):
+            return []
         return found
 
     def _delete(self, rel_path: str) -> None:
@@ -118,6 +117,10 @@ class HttpArtifactRepository(ArtifactRepository):
         if response.status_code == 404:
             raise NotFound(f"No artifact at '{rel_path}' under {self.artifact_uri}.")
         raise_for_error(response, f"Deleting artifact '{rel_path or '.'}'")
+
+
+def _base(path: str) -> str:
+    return path.rsplit("/", 1)[-1]
 
 
 def _int(value: object) -> int | None:

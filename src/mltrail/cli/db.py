@@ -31,8 +31,9 @@ def upgrade(url: str, as_json: bool) -> None:
     after = migrate.current_revision(engine)
     shown = engine.url.render_as_string(hide_password=True)
     if as_json:
-        output.emit_json({"uri": shown, "revision": after, "previous_revision": before,
-                          "upgraded": applied})
+        output.emit_json(
+            {"uri": shown, "revision": after, "previous_revision": before, "upgraded": applied}
+        )
     elif applied:
         click.echo(f"Upgraded {shown} from revision {before or 'none'} to {after}.")
     else:

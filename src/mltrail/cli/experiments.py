@@ -130,6 +130,7 @@ def get(experiment_id: str, tracking_uri: str | None, as_json: bool) -> None:
             "creation_time": output.format_time(exp.creation_time),
             "last_update_time": output.format_time(exp.last_update_time),
         },
+        sort=False,
     )
     output.print_mapping("Tags", exp.tags)
 
@@ -141,8 +142,12 @@ def get(experiment_id: str, tracking_uri: str | None, as_json: bool) -> None:
 def rename(experiment_id: str, new_name: str, tracking_uri: str | None, as_json: bool) -> None:
     """Give an active experiment a new name."""
     client_for(tracking_uri).rename_experiment(experiment_id, new_name)
-    _report(as_json, experiment_id, f"Renamed experiment {experiment_id} to '{new_name}'.",
-            name=new_name)
+    _report(
+        as_json,
+        experiment_id,
+        f"Renamed experiment {experiment_id} to '{new_name}'.",
+        name=new_name,
+    )
 
 
 @experiments.command("delete")
@@ -151,8 +156,9 @@ def rename(experiment_id: str, new_name: str, tracking_uri: str | None, as_json:
 def delete(experiment_id: str, tracking_uri: str | None, as_json: bool) -> None:
     """Mark an experiment and its runs deleted (undo with `restore`)."""
     client_for(tracking_uri).delete_experiment(experiment_id)
-    _report(as_json, experiment_id, f"Deleted experiment {experiment_id}.",
-            lifecycle_stage="deleted")
+    _report(
+        as_json, experiment_id, f"Deleted experiment {experiment_id}.", lifecycle_stage="deleted"
+    )
 
 
 @experiments.command("restore")
@@ -161,8 +167,9 @@ def delete(experiment_id: str, tracking_uri: str | None, as_json: bool) -> None:
 def restore(experiment_id: str, tracking_uri: str | None, as_json: bool) -> None:
     """Bring back a deleted experiment and its runs."""
     client_for(tracking_uri).restore_experiment(experiment_id)
-    _report(as_json, experiment_id, f"Restored experiment {experiment_id}.",
-            lifecycle_stage="active")
+    _report(
+        as_json, experiment_id, f"Restored experiment {experiment_id}.", lifecycle_stage="active"
+    )
 
 
 def _report(as_json: bool, experiment_id: str, sentence: str, **fields: str) -> None:

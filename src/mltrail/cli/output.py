@@ -35,31 +35,41 @@ def _finite(obj: Any) -> Any:
 
 
 def console() -> Console:
+    import os
+
     from rich.console import Console
 
-    # Never wrap long IDs and paths mid-value when the output goes to a file or a pipe.
-    return Console(soft_wrap=False, highlight=False)
+    out = Console(highlight=False)
+    if not out.is_terminal and "COLUMNS" not in os.environ:
+        # Into a file or a pipe: never fold IDs and paths to fit an imaginary 80 columns.
+        out.width = 100_000
+    return out
 
 
 def print_table(
     columns: Sequence[str], rows: Iterable[Sequence[Any]], title: str | None = None
 ) -> None:
+    """A plain table; a column whose name ends in "ID" is never wrapped (IDs get copied)."""
     from rich.table import Table
 
     table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
     for name in columns:
-        table.add_column(name, overflow="fold")
+        if name.endswith("ID"):
+            table.add_column(name, no_wrap=True)
+        else:
+            table.add_column(name, overflow="fold")
     for row in rows:
         table.add_row(*("" if cell is None else str(cell) for cell in row))
     console().print(table)
 
 
-def print_mapping(title: str, values: Mapping[str, Any]) -> None:
+def print_mapping(title: str, values: Mapping[str, Any], sort: bool = True) -> None:
     """A two-column key/value table, or a short line saying there is nothing."""
     if not values:
         click.echo(f"{title}: none")
         return
-    print_table(["Key", "Value"], sorted(values.items()), title=title)
+    items = sorted(values.items()) if sort else list(values.items())
+    print_table(["Key", "Value"], items, title=title)
 
 
 def format_time(ms: int | None) -> str:

@@ -67,7 +67,9 @@ def list_runs(
         page_token,
     )
     if as_json:
-        output.emit_json({"runs": [output.run_dict(r) for r in page], "next_page_token": page.token})
+        output.emit_json(
+            {"runs": [output.run_dict(r) for r in page], "next_page_token": page.token}
+        )
         return
     if not page:
         click.echo("No runs found.")
@@ -111,6 +113,7 @@ def describe(run_id: str, tracking_uri: str | None, as_json: bool) -> None:
             "end_time": output.format_time(info.end_time),
             "artifact_uri": info.artifact_uri,
         },
+        sort=False,
     )
     output.print_mapping("Params", run.data.params)
     output.print_mapping("Metrics", run.data.metrics)

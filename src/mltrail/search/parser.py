@@ -304,6 +304,12 @@ class _Parser:
                     tok,
                 )
             ident = Identifier("metric", ident.key, tok.value.lower())  # type: ignore[arg-type]
+        elif tok.type == "WORD" and self.peek(1).type == "LPAREN":
+            self.fail(
+                f"unknown function {tok.value!r} at position {tok.pos}; use min(), max() or "
+                "last() around a metric",
+                tok,
+            )
         else:
             ident = self.identifier()
         return ident, *self.rules(ident, tok)

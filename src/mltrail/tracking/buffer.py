@@ -48,7 +48,7 @@ class WriteBuffer:
         self._queue.append((run_id, item))
         if self._thread is None or self._pid != os.getpid():
             self._start_thread()
-        if len(self._queue) >= FLUSH_AT_ITEMS:
+        if len(self._queue) >= FLUSH_AT_ITEMS and not self._wake.is_set():
             self._wake.set()
 
     def flush(self, run_id: str | None = None) -> None:

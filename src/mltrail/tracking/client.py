@@ -172,16 +172,18 @@ class TrailClient:
         synchronous: bool | None = None,
         **_ignored: Any,
     ) -> None:
-        metric = Metric(
-            v.validate_key(key, "metric key"),
-            v.validate_metric_value(key, value),
-            timestamp if timestamp is not None else _now_ms(),
-            step if step is not None else 0,
-        )
-        if timestamp is not None:
+        # The hot path of every training loop: keep it to a few attribute lookups.
+        if type(value) is not float:
+            value = v.validate_metric_value(key, value)
+        if timestamp is None:
+            timestamp = int(time.time() * 1000)
+        else:
             v.validate_timestamp(timestamp)
-        if step is not None:
+        if step is None:
+            step = 0
+        elif type(step) is not int:
             v.validate_step(step)
+        metric = Metric(v.validate_key(key, "metric key"), value, timestamp, step)
         if synchronous:
             self.flush()
             self.store.log_batch(run_id, metrics=[metric])

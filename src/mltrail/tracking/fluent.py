@@ -53,15 +53,20 @@ _state = _State()
 _last_run_id: str | None = None
 _active_experiment_id: str | None = None
 _client: TrailClient | None = None
-_client_uri: str | None = None
+_client_uri: tuple[str | None, ...] | None = None
 
 
 def _get_client() -> TrailClient:
+    """The client for the current tracking URI (rebuilt only when the URI setting changes)."""
     global _client, _client_uri
-    current = tracking_uri.get_tracking_uri()
-    if _client is None or _client_uri != current:
-        _client = TrailClient(current)
-        _client_uri = current
+    setting = (
+        tracking_uri._explicit_uri,
+        os.environ.get("MLTRAIL_TRACKING_URI"),
+        os.environ.get("MLFLOW_TRACKING_URI"),
+    )
+    if _client is None or _client_uri != setting:
+        _client = TrailClient(tracking_uri.get_tracking_uri())
+        _client_uri = setting
     return _client
 
 

@@ -652,10 +652,13 @@ def _check_max_results(max_results: int) -> None:
 
 
 def _checked_metric(m: Metric) -> Metric:
+    if type(m.value) is float and type(m.timestamp) is int and type(m.step) is int:
+        # Already well-typed (the client's buffer checked it): only the key needs a look.
+        v.validate_key(m.key, "metric key")
+        if m.timestamp >= 0:
+            return m
     v.validate_key(m.key, "metric key")
     value = v.validate_metric_value(m.key, m.value)
     timestamp = v.validate_timestamp(m.timestamp)
     step = v.validate_step(m.step if m.step is not None else 0)
-    if value is m.value and timestamp is m.timestamp and step is m.step:
-        return m
     return Metric(m.key, value, timestamp, step)
