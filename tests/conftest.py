@@ -53,6 +53,34 @@ def pg_uri(pg_server: str) -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+MYSQL_ADMIN = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": ""}
+
+
+@pytest.fixture
+def mysql_uri() -> Iterator[str]:
+    """A fresh MySQL/MariaDB database for one test, dropped afterwards."""
+    try:
+        import pymysql
+
+        admin = pymysql.connect(**MYSQL_ADMIN, connect_timeout=3)
+    except Exception:  # noqa: BLE001
+        if os.environ.get("CI"):
+            pytest.fail("MariaDB on 127.0.0.1:3306 is required in CI but is not reachable.")
+        pytest.skip("MariaDB on 127.0.0.1:3306 is not reachable")
+    name = f"mltrail_test_{uuid.uuid4().hex[:12]}"
+    with admin.cursor() as cur:
+        cur.execute(f"CREATE DATABASE `{name}`")
+    yield f"mysql://root@127.0.0.1:3306/{name}"
+    from mltrail.store.registry import reset_stores
+    from mltrail.store.sql.engine import dispose_engines
+
+    reset_stores()
+    dispose_engines()
+    with admin.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+    admin.close()
+
+
 @pytest.fixture
 def sqlite_uri(tmp_path) -> str:
     return "sqlite:///" + str(tmp_path / "mltrail.db")

@@ -82,6 +82,10 @@ class LocalArtifactRepository(ArtifactRepository):
         else:
             raise NotFound(f"No artifact at '{rel_path}'.")
 
+    def local_path(self, rel_path: str) -> str:
+        """Absolute path for ``rel_path``, checked to stay inside the root (may not exist)."""
+        return self._full(rel_path)
+
     def open_file(self, rel_path: str) -> str:
         """Local path of a stored file, for streaming it out (server side)."""
         full = self._full(rel_path)

@@ -42,6 +42,7 @@ run_id_option = click.option("--run-id", "-r", required=True, metavar="ID", help
 max_results_option = click.option(
     "--max-results",
     type=click.IntRange(min=1),
+    metavar="N",
     default=1000,
     show_default=True,
     help="Return at most this many results.",

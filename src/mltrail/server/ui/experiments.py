@@ -63,7 +63,9 @@ def experiments_listing(
 
 
 def _row(exp: Experiment, stat: Any) -> dict[str, Any]:
-    last = max(filter(None, [exp.last_update_time, stat.last_start if stat else None]), default=None)
+    last = max(
+        filter(None, [exp.last_update_time, stat.last_start if stat else None]), default=None
+    )
     return {
         "experiment_id": exp.experiment_id,
         "name": exp.name,

@@ -101,8 +101,17 @@ def _create_engine(uri: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
 
         return engine
+    connect_args = {}
+    if uri.startswith("mysql+pymysql"):
+        # Experiment 0 ("Default") must keep id 0; MySQL would renumber it without this.
+        connect_args["init_command"] = (
+            "SET SESSION sql_mode=CONCAT(@@sql_mode, ',NO_AUTO_VALUE_ON_ZERO')"
+        )
+        connect_args["charset"] = "utf8mb4"
     try:
-        return sa.create_engine(uri, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        return sa.create_engine(
+            uri, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args=connect_args
+        )
     except ModuleNotFoundError as exc:
         raise StoreUnavailable(
             f"The database driver for {uri.split('://')[0]!r} is not installed ({exc.name}); "

@@ -1,0 +1,158 @@
+"""Experiment routes: create, read, search, rename, delete/restore, tags."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from mltrail.entities import ExperimentTag
+from mltrail.exceptions import NotFound
+from mltrail.server.api.wire import (
+    VIEW_TYPES,
+    Int64,
+    RequiredText,
+    Text,
+    ViewTypeName,
+    WireModel,
+    body_doc,
+    call,
+    experiment_json,
+    paged,
+    query_doc,
+    read_body,
+    read_query,
+    reply,
+    store_of,
+)
+
+router = APIRouter(tags=["experiments"])
+
+
+class ExperimentTagIn(WireModel):
+    key: RequiredText
+    value: Text | None = None
+
+
+class ExperimentCreateIn(WireModel):
+    name: RequiredText
+    artifact_location: Text | None = None
+    tags: list[ExperimentTagIn] = []
+
+
+class ExperimentIdIn(WireModel):
+    experiment_id: RequiredText
+
+
+class ExperimentByNameIn(WireModel):
+    experiment_name: RequiredText
+
+
+class ExperimentSearchIn(WireModel):
+    max_results: Int64 | None = None
+    page_token: Text | None = None
+    filter: Text | None = None
+    order_by: list[Text] = []
+    view_type: ViewTypeName | None = None
+
+
+class ExperimentUpdateIn(WireModel):
+    experiment_id: RequiredText
+    new_name: RequiredText
+
+
+class ExperimentSetTagIn(WireModel):
+    experiment_id: RequiredText
+    key: RequiredText
+    value: Text | None = None
+
+
+class ExperimentDeleteTagIn(WireModel):
+    experiment_id: RequiredText
+    key: RequiredText
+
+
+@router.post("/experiments/create", openapi_extra=body_doc(ExperimentCreateIn))
+async def create_experiment(request: Request) -> Response:
+    body = await read_body(request, ExperimentCreateIn)
+    tags = [ExperimentTag(t.key, t.value or "") for t in body.tags]
+    new_id = await call(
+        store_of(request).create_experiment, body.name, body.artifact_location or None, tags
+    )
+    return reply({"experiment_id": new_id})
+
+
+@router.get("/experiments/get", openapi_extra=query_doc(ExperimentIdIn))
+async def get_experiment(request: Request) -> Response:
+    query = await read_query(request, ExperimentIdIn)
+    exp = await call(store_of(request).get_experiment, query.experiment_id)
+    return reply({"experiment": experiment_json(exp)})
+
+
+@router.get("/experiments/get-by-name", openapi_extra=query_doc(ExperimentByNameIn))
+async def get_experiment_by_name(request: Request) -> Response:
+    query = await read_query(request, ExperimentByNameIn)
+    exp = await call(store_of(request).get_experiment_by_name, query.experiment_name)
+    if exp is None:
+        # The mlflow client turns exactly this code into "create it" in set_experiment.
+        raise NotFound(f"No experiment named '{query.experiment_name}' exists.")
+    return reply({"experiment": experiment_json(exp)})
+
+
+async def _search(request: Request, query: ExperimentSearchIn) -> Response:
+    # MLflow rejects a missing max_results; the client always sends it, so a default is kinder.
+    page = await call(
+        store_of(request).search_experiments,
+        view_type=VIEW_TYPES[query.view_type or "ACTIVE_ONLY"],
+        max_results=1000 if query.max_results is None else query.max_results,
+        filter_string=query.filter or None,
+        order_by=query.order_by or None,
+        page_token=query.page_token or None,
+    )
+    return reply(paged("experiments", [experiment_json(e) for e in page], page.token))
+
+
+@router.post("/experiments/search", openapi_extra=body_doc(ExperimentSearchIn))
+async def search_experiments(request: Request) -> Response:
+    return await _search(request, await read_body(request, ExperimentSearchIn))
+
+
+@router.get("/experiments/search", openapi_extra=query_doc(ExperimentSearchIn))
+async def search_experiments_get(request: Request) -> Response:
+    return await _search(request, await read_query(request, ExperimentSearchIn))
+
+
+@router.post("/experiments/delete", openapi_extra=body_doc(ExperimentIdIn))
+async def delete_experiment(request: Request) -> Response:
+    body = await read_body(request, ExperimentIdIn)
+    await call(store_of(request).delete_experiment, body.experiment_id)
+    return reply()
+
+
+@router.post("/experiments/restore", openapi_extra=body_doc(ExperimentIdIn))
+async def restore_experiment(request: Request) -> Response:
+    body = await read_body(request, ExperimentIdIn)
+    await call(store_of(request).restore_experiment, body.experiment_id)
+    return reply()
+
+
+@router.post("/experiments/update", openapi_extra=body_doc(ExperimentUpdateIn))
+async def update_experiment(request: Request) -> Response:
+    body = await read_body(request, ExperimentUpdateIn)
+    await call(store_of(request).rename_experiment, body.experiment_id, body.new_name)
+    return reply()
+
+
+@router.post("/experiments/set-experiment-tag", openapi_extra=body_doc(ExperimentSetTagIn))
+async def set_experiment_tag(request: Request) -> Response:
+    body = await read_body(request, ExperimentSetTagIn)
+    tag = ExperimentTag(body.key, body.value or "")
+    await call(store_of(request).set_experiment_tag, body.experiment_id, tag)
+    return reply()
+
+
+@router.post(
+    "/experiments/delete-experiment-tag", openapi_extra=body_doc(ExperimentDeleteTagIn)
+)
+async def delete_experiment_tag(request: Request) -> Response:
+    body = await read_body(request, ExperimentDeleteTagIn)
+    await call(store_of(request).delete_experiment_tag, body.experiment_id, body.key)
+    return reply()

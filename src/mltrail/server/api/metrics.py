@@ -1,0 +1,96 @@
+"""Metric history routes: one run's full history (paged), and sampled histories for charts."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from mltrail.exceptions import InvalidParameter
+from mltrail.server.api.wire import (
+    Int32,
+    RequiredText,
+    RunRef,
+    Text,
+    WireModel,
+    call,
+    metric_json,
+    paged,
+    query_doc,
+    read_query,
+    reply,
+    store_of,
+)
+
+router = APIRouter(tags=["metrics"])
+
+BULK_MAX_RUNS = 100
+BULK_MAX_RESULTS = 25000
+
+
+class HistoryIn(RunRef):
+    metric_key: RequiredText
+    max_results: Int32 | None = None
+    page_token: Text | None = None
+
+
+class BulkIntervalIn(WireModel):
+    run_ids: list[RequiredText]
+    metric_key: RequiredText
+    start_step: Int32 | None = None
+    end_step: Int32 | None = None
+    max_results: Int32 | None = None
+
+
+class BulkIn(WireModel):
+    run_id: list[RequiredText]
+    metric_key: RequiredText
+    max_results: Int32 | None = None
+
+
+@router.get("/metrics/get-history", openapi_extra=query_doc(HistoryIn))
+async def get_metric_history(request: Request) -> Response:
+    query = await read_query(request, HistoryIn)
+    page = await call(
+        store_of(request).get_metric_history,
+        query.the_run_id(),
+        query.metric_key,
+        max_results=query.max_results,
+        page_token=query.page_token or None,
+    )
+    return reply(paged("metrics", [metric_json(m) for m in page], page.token))
+
+
+@router.get(
+    "/metrics/get-history-bulk-interval", openapi_extra=query_doc(BulkIntervalIn)
+)
+async def get_metric_history_bulk_interval(request: Request) -> Response:
+    query = await read_query(request, BulkIntervalIn)
+    points = await call(
+        store_of(request).get_metric_history_bulk_interval,
+        query.run_ids,
+        query.metric_key,
+        max_results=2500 if query.max_results is None else query.max_results,
+        start_step=query.start_step,
+        end_step=query.end_step,
+    )
+    return reply(paged("metrics", [metric_json(m, m.run_id) for m in points], None))
+
+
+def _bulk_history(request: Request, query: BulkIn) -> list[dict[str, object]]:
+    store = store_of(request)
+    limit = BULK_MAX_RESULTS if query.max_results is None else query.max_results
+    out: list[dict[str, object]] = []
+    for run_id in sorted(set(query.run_id)):
+        for m in store.get_metric_history(run_id, query.metric_key, max_results=limit):
+            out.append(metric_json(m, run_id))
+    return out
+
+
+@router.get("/metrics/get-history-bulk", openapi_extra=query_doc(BulkIn))
+async def get_metric_history_bulk(request: Request) -> Response:
+    """The whole history of one metric for up to 100 runs (used by the web UI)."""
+    query = await read_query(request, BulkIn)
+    if len(query.run_id) > BULK_MAX_RUNS:
+        raise InvalidParameter(f"Ask for at most {BULK_MAX_RUNS} runs at a time.")
+    if query.max_results is not None and not 1 <= query.max_results <= BULK_MAX_RESULTS:
+        raise InvalidParameter(f"max_results must be between 1 and {BULK_MAX_RESULTS}.")
+    return reply(paged("metrics", await call(_bulk_history, request, query), None))
