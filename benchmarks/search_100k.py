@@ -28,6 +28,9 @@ from mltrail.store.sql import schema
 QUERIES: list[tuple[str | None, list[str]]] = [
     ("metrics.acc > 0.9", ["metrics.acc DESC"]),
     ("metrics.acc > 0.999", ["metrics.acc DESC"]),
+    ("metrics.acc > 0.9", []),
+    ("metrics.acc > 0.999", []),
+    ("metrics.acc > 0.9", ["metrics.loss"]),
     (None, []),
     (None, ["metrics.acc DESC"]),
     ("params.solver = 'adam' AND metrics.loss < 0.5", ["start_time DESC"]),
@@ -76,8 +79,9 @@ def populate(engine: Engine, n_runs: int) -> None:
                             "max_value": None if nan else min(1.0, value * 1.1),
                         }
                     )
+                solver = rng.choice(["adam", "sgd", "lbfgs"])
                 params += [
-                    {"run_uuid": rid, "key": "solver", "value": rng.choice(["adam", "sgd", "lbfgs"])},
+                    {"run_uuid": rid, "key": "solver", "value": solver},
                     {"run_uuid": rid, "key": "lr", "value": str(rng.choice([0.1, 0.01, 0.001]))},
                 ]
                 tags += [

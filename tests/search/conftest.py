@@ -111,7 +111,7 @@ def load_runs(eng: Engine) -> None:
     r2        0.5         0.5 / 0.5        NaN (only NaN)  sgd        200 / -
     r3        NaN         0.2 / 0.8        +inf            Adam       300 / 350
     r4        -inf        -inf / -inf      -               -          300 / -
-    r5        -           -                -               adam       - / -
+    r5        -           -                -               adam       50 / -
     ========  ==========  ===============  ==============  =========  ============
     """
     with eng.begin() as conn:
@@ -131,7 +131,7 @@ def load_runs(eng: Engine) -> None:
                 run("r3", name="Gamma_1", user_id="alice", status="FAILED", start_time=300,
                     end_time=350),
                 run("r4", name="Gamma11", start_time=300),
-                run("r5", name="star*[x]?%"),
+                run("r5", name="star*[x]?%", start_time=50),
                 run("x1", experiment=2, name="alpha", start_time=100),
             ],
         )  # fmt: skip

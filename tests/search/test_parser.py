@@ -109,7 +109,7 @@ def test_run_attributes(written: str, canonical: str, value: str) -> None:
     ("text", "key"),
     [
         ("tags.`my key` = 'v'", "my key"),
-        ('tags."mlflow.runName" = \'v\'', "mlflow.runName"),
+        ("tags.\"mlflow.runName\" = 'v'", "mlflow.runName"),
         ("tags.mlflow.runName = 'v'", "mlflow.runName"),
         ("tags.`a``b` = 'v'", "a`b"),
         ("tags.`a.b c-d/e:f` = 'v'", "a.b c-d/e:f"),

@@ -100,9 +100,9 @@ FILTERS = [
     ("user_id != 'alice'", {"r2"}),
     ("artifact_uri LIKE '%/r2/%'", {"r2"}),
     ("start_time >= 300", {"r3", "r4"}),
-    ("attributes.start_time < 250", {"r1", "r2"}),
+    ("attributes.start_time < 250", {"r1", "r2", "r5"}),
     ("created = 100", {"r1"}),
-    ("Created != 100", {"r2", "r3", "r4"}),
+    ("Created != 100", {"r2", "r3", "r4", "r5"}),
     ("end_time > 0", {"r1", "r3"}),
     ("NOT end_time > 250", {"r1"}),
     ("end_time < 1e12", {"r1", "r3"}),
@@ -131,8 +131,12 @@ FILTERS = [
 
 
 @pytest.mark.parametrize(("filter_string", "expected"), FILTERS)
-def test_filter(runs_db: Engine, filter_string: str | None, expected: set[str]) -> None:
-    assert set(search(runs_db, filter_string)) == expected
+@pytest.mark.parametrize("order_by", [None, ["run_id"], ["metrics.acc DESC"], ["params.solver"]])
+def test_filter(
+    runs_db: Engine, filter_string: str | None, expected: set[str], order_by: list[str] | None
+) -> None:
+    # The order decides between joins and EXISTS in apply_run_search: try both.
+    assert set(search(runs_db, filter_string, order_by)) == expected
 
 
 def test_filter_stays_inside_the_experiment(runs_db: Engine) -> None:
@@ -141,11 +145,11 @@ def test_filter_stays_inside_the_experiment(runs_db: Engine) -> None:
 
 
 ORDERS = [
-    # default: start_time DESC (missing last), then run id
+    # default: start_time DESC, then run id
     ([], ["r3", "r4", "r2", "r1", "r5"]),
-    (["start_time"], ["r1", "r2", "r3", "r4", "r5"]),
+    (["start_time"], ["r5", "r1", "r2", "r3", "r4"]),
     (["start_time DESC"], ["r3", "r4", "r2", "r1", "r5"]),
-    (["created asc"], ["r1", "r2", "r3", "r4", "r5"]),
+    (["created asc"], ["r5", "r1", "r2", "r3", "r4"]),
     # metrics: real values, then NaN, then missing, in both directions
     (["metrics.acc DESC"], ["r1", "r2", "r4", "r3", "r5"]),
     (["metrics.acc"], ["r4", "r2", "r1", "r3", "r5"]),
@@ -160,6 +164,8 @@ ORDERS = [
     (["params.rank DESC"], ["r2", "r1", "r3", "r4", "r5"]),
     # attributes with missing values, and several terms
     (["end_time DESC"], ["r3", "r1", "r4", "r2", "r5"]),
+    (["end_time"], ["r1", "r3", "r4", "r2", "r5"]),
+    (["user_id DESC"], ["r2", "r3", "r1", "r4", "r5"]),
     (["status", "run_id DESC"], ["r3", "r1", "r5", "r4", "r2"]),
     (["metrics.acc DESC", "params.rank"], ["r1", "r2", "r4", "r3", "r5"]),
 ]
@@ -176,7 +182,7 @@ def test_order_on_strings_that_differ_in_case(runs_db: Engine) -> None:
     got = search(runs_db, None, ["tags.team DESC"])
     assert set(got[:2]) == {"r1", "r2"} and got[2:] == ["r3", "r4", "r5"]
     got = search(runs_db, None, ["params.solver DESC", "start_time"])
-    assert got[0] == "r2" and got[-1] == "r4" and got.index("r1") < got.index("r5")
+    assert got[0] == "r2" and got[-1] == "r4" and got.index("r5") < got.index("r1")
 
 
 def test_filter_and_order_on_the_same_metric(runs_db: Engine) -> None:

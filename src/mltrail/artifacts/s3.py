@@ -81,7 +81,7 @@ def _is_missing(exc: Exception) -> bool:
     return code in ("404", "NoSuchKey", "NotFound")
 
 
-def _extra_args() -> dict[str, Any]:
+def upload_extra_args() -> dict[str, Any]:
     extra: dict[str, Any] = {}
     raw = _env("MLTRAIL_S3_UPLOAD_EXTRA_ARGS", "MLFLOW_S3_UPLOAD_EXTRA_ARGS")
     if raw:
@@ -108,7 +108,7 @@ class S3ArtifactRepository(ArtifactRepository):
         return key[len(self.prefix) + 1 :] if self.prefix else key
 
     def _owner_args(self) -> dict[str, Any]:
-        owner = _extra_args().get("ExpectedBucketOwner")
+        owner = upload_extra_args().get("ExpectedBucketOwner")
         return {"ExpectedBucketOwner": owner} if owner else {}
 
     # -- primitives ----------------------------------------------------------------------
@@ -116,7 +116,7 @@ class S3ArtifactRepository(ArtifactRepository):
         # upload_file switches to a parallel multipart upload above 8 MB; S3 shows the object
         # only once it is complete, so readers never see half a file.
         self.client.upload_file(
-            local_file, self.bucket, self.key(rel_path), ExtraArgs=_extra_args()
+            local_file, self.bucket, self.key(rel_path), ExtraArgs=upload_extra_args()
         )
 
     def _get_file(self, rel_path: str, local_file: str) -> None:
@@ -205,4 +205,4 @@ class S3ArtifactRepository(ArtifactRepository):
     def writer(self, rel_path: str) -> S3StreamWriter:
         from mltrail.artifacts.s3_multipart import S3StreamWriter
 
-        return S3StreamWriter(self.client, self.bucket, self.key(rel_path), _extra_args())
+        return S3StreamWriter(self.client, self.bucket, self.key(rel_path), upload_extra_args())

@@ -119,3 +119,35 @@ def _context_sqlite(element: DatasetContext, compiler: Any, **kw: Any) -> str:
 def _context_mysql(element: DatasetContext, compiler: Any, **kw: Any) -> str:
     (col,) = element.clauses
     return f"JSON_UNQUOTE(JSON_EXTRACT({compiler.process(col, **kw)}, '$.\"{CONTEXT_TAG}\"'))"
+
+
+class _MissingLast(FunctionElement[Any]):
+    """An ORDER BY item that puts NULLs last whichever the direction (the backends disagree:
+    SQLite sorts NULL first, PostgreSQL last). Written ``NULLS LAST`` where the backend has it,
+    so SQLite can still walk an index for ``start_time DESC``."""
+
+    inherit_cache = True
+    name = "missing_last"
+    direction = "ASC"
+
+
+class _MissingLastDesc(_MissingLast):
+    inherit_cache = True
+    direction = "DESC"
+
+
+@compiles(_MissingLast)
+def _missing_last_default(element: _MissingLast, compiler: Any, **kw: Any) -> str:
+    (col,) = element.clauses
+    return f"{compiler.process(col, **kw)} {element.direction} NULLS LAST"
+
+
+@compiles(_MissingLast, "mysql")
+def _missing_last_mysql(element: _MissingLast, compiler: Any, **kw: Any) -> str:
+    col = compiler.process(element.clauses.clauses[0], **kw)
+    return f"{col} IS NULL, {col} {element.direction}"
+
+
+def missing_last(col: ColumnElement[Any], ascending: bool) -> ColumnElement[Any]:
+    """``col ASC|DESC`` with NULLs after every value, on every backend."""
+    return _MissingLast(col) if ascending else _MissingLastDesc(col)

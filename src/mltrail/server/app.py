@@ -18,7 +18,14 @@ def create_app(
         from mltrail.store.sql.store import SqlStore
 
         tracking_store = SqlStore(settings.backend_store_uri, settings.default_artifact_root)
-    app = FastAPI(title="mltrail", version=__version__)
+    app = FastAPI(
+        title="mltrail",
+        version=__version__,
+        description="MLflow-compatible tracking server (REST API 2.0).",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
     app.state.settings = settings
     app.state.store = tracking_store
 
@@ -28,7 +35,26 @@ def create_app(
     app.include_router(api_router)
     app.include_router(artifacts.router)
     app.include_router(ui.router)
+    _install_layers(app, settings)
     return app
+
+
+def _install_layers(app: FastAPI, settings: ServerSettings) -> None:
+    """Everything around the routes, outermost first:
+
+    1. Starlette's ServerErrorMiddleware (always outermost): an unexpected exception becomes
+       our JSON INTERNAL_ERROR body, never a traceback;
+    2. SecurityMiddleware: Host allowlist, Origin check, body cap, headers; it runs before any
+       route so a refused request touches nothing;
+    3. ExceptionMiddleware: MltrailException -> ``{"error_code", "message"}`` with MLflow's
+       status; unknown routes and wrong methods in plain text;
+    4. the routes.
+    """
+    from mltrail.server import errors
+    from mltrail.server.security import SecurityMiddleware
+
+    errors.install(app)
+    app.add_middleware(SecurityMiddleware, settings=settings)
 
 
 def app_from_env() -> FastAPI:

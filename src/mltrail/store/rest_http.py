@@ -35,6 +35,8 @@ from mltrail.version import __version__
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MAX_SLEEP_SECONDS = 120.0
 
+_sleep = time.sleep  # swapped by tests that watch the backoff
+
 _EXCEPTION_BY_CODE: dict[str, type[MltrailException]] = {
     "RESOURCE_DOES_NOT_EXIST": NotFound,
     "RESOURCE_ALREADY_EXISTS": AlreadyExists,
@@ -251,7 +253,7 @@ class HttpClient:
             if delay is None:
                 delay = backoff * 2 ** (attempt - 1)
                 delay += random.uniform(0, delay / 10)
-            time.sleep(min(delay, MAX_SLEEP_SECONDS))
+            _sleep(min(delay, MAX_SLEEP_SECONDS))
 
 
 def display_url(url: str) -> str:

@@ -124,7 +124,8 @@ def validate_run_id(run_id: object) -> str:
 
 def validate_experiment_id(experiment_id: object) -> str:
     text = str(experiment_id) if isinstance(experiment_id, int) else experiment_id
-    if not isinstance(text, str) or not _EXPERIMENT_ID.match(text):
+    # ids are int64 in the database: a larger number would overflow the driver, not just miss
+    if not isinstance(text, str) or not _EXPERIMENT_ID.match(text) or int(text) >= 2**63:
         raise InvalidParameter(
             f"Invalid experiment id {experiment_id!r}: experiment ids are integers."
         )

@@ -149,9 +149,7 @@ async def set_experiment_tag(request: Request) -> Response:
     return reply()
 
 
-@router.post(
-    "/experiments/delete-experiment-tag", openapi_extra=body_doc(ExperimentDeleteTagIn)
-)
+@router.post("/experiments/delete-experiment-tag", openapi_extra=body_doc(ExperimentDeleteTagIn))
 async def delete_experiment_tag(request: Request) -> Response:
     body = await read_body(request, ExperimentDeleteTagIn)
     await call(store_of(request).delete_experiment_tag, body.experiment_id, body.key)

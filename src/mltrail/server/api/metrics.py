@@ -59,9 +59,7 @@ async def get_metric_history(request: Request) -> Response:
     return reply(paged("metrics", [metric_json(m) for m in page], page.token))
 
 
-@router.get(
-    "/metrics/get-history-bulk-interval", openapi_extra=query_doc(BulkIntervalIn)
-)
+@router.get("/metrics/get-history-bulk-interval", openapi_extra=query_doc(BulkIntervalIn))
 async def get_metric_history_bulk_interval(request: Request) -> Response:
     query = await read_query(request, BulkIntervalIn)
     points = await call(

@@ -6,8 +6,10 @@ and only one page of runs is ever read from the store, however many the experime
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -193,6 +195,26 @@ def _row(
     }
 
 
+def state_url(request: Request, **changes: Any) -> str:
+    """This page's URL with some state changed; any change goes back to the first page."""
+    items = [
+        (k, v) for k, v in request.query_params.multi_items() if k not in changes and k != "page"
+    ]
+    for key, value in changes.items():
+        if isinstance(value, list):
+            items.extend((key, str(v)) for v in value)
+        elif value is not None and value != "":
+            items.append((key, str(value)))
+    return request.url.path + ("?" + urlencode(items) if items else "")
+
+
+def kept_params(request: Request, *dropped: str) -> list[tuple[str, str]]:
+    """Query parameters a form must carry along as hidden inputs."""
+    return [
+        (k, v) for k, v in request.query_params.multi_items() if k not in dropped and k != "page"
+    ]
+
+
 @router.get("/experiments/{experiment_ids}", include_in_schema=False)
 @html_errors
 def runs_page(request: Request, experiment_ids: str) -> Response:
@@ -202,7 +224,14 @@ def runs_page(request: Request, experiment_ids: str) -> Response:
     return render(
         request,
         "runs.html",
-        {"title": title, "page_sizes": PAGE_SIZES, "ids": ",".join(ids), **data},
+        {
+            "title": title,
+            "page_sizes": PAGE_SIZES,
+            "ids": ",".join(ids),
+            "url": functools.partial(state_url, request),
+            "keep": functools.partial(kept_params, request),
+            **data,
+        },
     )
 
 

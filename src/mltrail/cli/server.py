@@ -1,0 +1,298 @@
+"""``mltrail server`` and ``mltrail ui``: run the tracking server (API, artifact proxy, web UI).
+
+Both take the same options; ``ui`` is the one to type on a laptop. Every option can also come
+from the environment (``MLTRAIL_*``, or MLflow's ``MLFLOW_*`` name). With ``--workers N`` > 1
+the settings travel to the uvicorn worker processes through the environment
+(``ServerSettings.to_env``), and each worker builds its app with ``app_from_env``.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from mltrail.version import __version__
+
+DEFAULT_DB = "sqlite:///./mltrail.db"
+DEFAULT_DESTINATION = "./mltrail-artifacts"
+
+
+def _env(name: str) -> list[str]:
+    return [f"MLTRAIL_{name}", f"MLFLOW_{name}"]
+
+
+def _server_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option(
+            "--backend-store-uri",
+            envvar=_env("BACKEND_STORE_URI"),
+            default=DEFAULT_DB,
+            show_default=True,
+            metavar="URI",
+            help="Where runs, params and metrics are stored: sqlite:///file.db, "
+            "postgresql://user@host/db, mysql://... or a folder.",
+        ),
+        click.option(
+            "--default-artifact-root",
+            envvar=_env("DEFAULT_ARTIFACT_ROOT"),
+            metavar="URI",
+            help="Artifact location given to new experiments. Default: mlflow-artifacts:/ "
+            "(clients upload through this server) with --serve-artifacts, else the "
+            "artifacts destination.",
+        ),
+        click.option(
+            "--artifacts-destination",
+            envvar=_env("ARTIFACTS_DESTINATION"),
+            default=DEFAULT_DESTINATION,
+            show_default=True,
+            metavar="URI",
+            help="Where the server stores artifacts it receives: a folder or s3://bucket/path.",
+        ),
+        click.option(
+            "--serve-artifacts/--no-serve-artifacts",
+            envvar=_env("SERVE_ARTIFACTS"),
+            default=True,
+            show_default=True,
+            help="Let clients upload and download artifacts through this server.",
+        ),
+        click.option(
+            "--host",
+            envvar=_env("HOST"),
+            default="127.0.0.1",
+            show_default=True,
+            help="Address to listen on; 0.0.0.0 for every interface.",
+        ),
+        click.option(
+            "--port",
+            "-p",
+            envvar=_env("PORT"),
+            type=click.IntRange(0, 65535),
+            default=5000,
+            show_default=True,
+        ),
+        click.option(
+            "--workers",
+            "-w",
+            envvar=_env("WORKERS"),
+            type=click.IntRange(min=1),
+            default=1,
+            show_default=True,
+            help="Worker processes (they share one database; use PostgreSQL for many).",
+        ),
+        click.option(
+            "--allowed-hosts",
+            envvar=_env("SERVER_ALLOWED_HOSTS"),
+            metavar="LIST",
+            help="Comma-separated Host names the server answers to (wildcards like "
+            "*.example.com, CIDR ranges, * for any). Default: localhost and private addresses.",
+        ),
+        click.option(
+            "--cors-allowed-origins",
+            envvar=_env("SERVER_CORS_ALLOWED_ORIGINS"),
+            metavar="LIST",
+            help="Comma-separated browser origins allowed to call the API from other sites "
+            "(e.g. https://app.example.com, * for any). Default: local origins only.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(item.strip() for item in (value or "").split(",") if item.strip())
+
+
+def _local(path_or_uri: str) -> str:
+    """Absolute path for a folder; URIs (s3://...) unchanged."""
+    if "://" in path_or_uri or path_or_uri.startswith("file:"):
+        return path_or_uri
+    return os.path.abspath(path_or_uri)
+
+
+def build_settings(
+    backend_store_uri: str,
+    default_artifact_root: str | None,
+    artifacts_destination: str,
+    serve_artifacts: bool,
+    allowed_hosts: str | None,
+    cors_allowed_origins: str | None,
+) -> Any:
+    from mltrail.server.settings import ServerSettings
+    from mltrail.tracking.uri import normalize_tracking_uri
+
+    backend = normalize_tracking_uri(backend_store_uri)
+    if backend.startswith("sqlite:///") and backend != "sqlite:///:memory:":
+        backend = "sqlite:///" + os.path.abspath(backend[len("sqlite:///") :])
+    if backend.startswith(("http://", "https://")):
+        raise click.BadParameter(
+            "the server stores runs in a database; give sqlite:///..., postgresql://... or a "
+            "folder, not another server's address.",
+            param_hint="--backend-store-uri",
+        )
+    destination = _local(artifacts_destination)
+    if default_artifact_root:
+        root = _local(default_artifact_root)
+    else:
+        root = "mlflow-artifacts:/" if serve_artifacts else destination
+    return ServerSettings(
+        backend_store_uri=backend,
+        default_artifact_root=root,
+        artifacts_destination=destination,
+        serve_artifacts=serve_artifacts,
+        allowed_hosts=_split(allowed_hosts),
+        cors_allowed_origins=_split(cors_allowed_origins),
+    )
+
+
+def run_server(settings: Any, host: str, port: int, workers: int, title: str) -> None:
+    import uvicorn
+
+    from mltrail.server.app import create_app
+    from mltrail.store.sql.engine import dispose_engines
+    from mltrail.store.sql.store import SqlStore
+
+    _check_port_free(host, port)
+    # Open the store once here: a bad URI fails now with one sentence, and the schema is
+    # migrated before any worker starts.
+    store = SqlStore(settings.backend_store_uri, settings.default_artifact_root)
+    _announce(settings, host, port, workers, title)
+    common: dict[str, Any] = {"host": host, "port": port, "log_level": "warning"}
+    if workers == 1:
+        uvicorn.run(create_app(settings, tracking_store=store), access_log=False, **common)
+        return
+    dispose_engines()  # the workers open their own connections
+    os.environ.update(settings.to_env())
+    uvicorn.run(
+        "mltrail.server.app:app_from_env",
+        factory=True,
+        workers=workers,
+        access_log=False,
+        **common,
+    )
+
+
+def _announce(settings: Any, host: str, port: int, workers: int, title: str) -> None:
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    if ":" in shown_host:
+        shown_host = f"[{shown_host}]"
+    artifacts = settings.artifacts_destination
+    how = "uploaded through this server" if settings.serve_artifacts else "not served"
+    lines = [
+        f"mltrail {title} {__version__}",
+        f"  runs and metrics: {settings.backend_store_uri}",
+        f"  artifacts:        {artifacts} ({how})",
+        f"  open:             http://{shown_host}:{port}",
+    ]
+    if workers > 1:
+        lines.append(f"  workers:          {workers}")
+    if host in ("0.0.0.0", "::"):
+        lines.append(
+            "  note: listening on every interface without authentication; anyone who can "
+            "reach this port can read and change runs."
+        )
+    lines.append("Press Ctrl+C to stop.")
+    click.echo("\n".join(lines))
+
+
+def _check_port_free(host: str, port: int) -> None:
+    if _can_bind(host, port):
+        return
+    owner = port_owner(port)
+    who = f" by {owner}" if owner else ""
+    free = free_port(host, port + 1)
+    hint = f" Stop it, or use a free port: --port {free}." if free else " Stop it first."
+    raise click.ClickException(f"Port {port} on {host} is already in use{who}.{hint}")
+
+
+def _can_bind(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                return False
+            raise click.ClickException(f"Cannot listen on {host}:{port}: {exc.strerror}.") from None
+    return True
+
+
+def free_port(host: str, start: int) -> int | None:
+    for candidate in range(start, min(start + 100, 65536)):
+        if _can_bind(host, candidate):
+            return candidate
+    return None
+
+
+def port_owner(port: int) -> str | None:
+    """``"python3 -m http.server (pid 123)"`` for the process listening on ``port``, if
+    Linux's /proc tells us (it does not for other users' processes)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as fh:
+                next(fh)
+                for line in fh:
+                    fields = line.split()
+                    local, state, inode = fields[1], fields[3], fields[9]
+                    if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:
+                        inodes.add(f"socket:[{inode}]")
+        except (OSError, ValueError, IndexError, StopIteration):
+            continue
+    if not inodes:
+        return None
+    for pid in filter(str.isdigit, _listdir("/proc")):
+        for fd in _listdir(f"/proc/{pid}/fd"):
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
+                    return f"{_command_line(pid)} (pid {pid})"
+            except OSError:
+                continue
+    return None
+
+
+def _listdir(path: str) -> list[str]:
+    try:
+        return os.listdir(path)
+    except OSError:
+        return []
+
+
+def _command_line(pid: str) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            words = fh.read().split(b"\0")
+    except OSError:
+        return "another process"
+    text = " ".join(w.decode(errors="replace") for w in words if w)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _command(title: str, doc: str) -> click.Command:
+    @_server_options
+    def command(host: str, port: int, workers: int, **options: Any) -> None:
+        settings = build_settings(**options)
+        run_server(settings, host, port, workers, title)
+
+    command.__doc__ = doc
+    return click.command(title)(command)
+
+
+server_command = _command(
+    "server",
+    "Run the tracking server for a team: the MLflow-compatible REST API, the artifact "
+    "proxy and the web UI. Point clients at it with MLFLOW_TRACKING_URI=http://host:port.",
+)
+ui_command = _command(
+    "ui",
+    "Open the web UI (and the API) on the local store, ./mltrail.db and ./mltrail-artifacts "
+    "unless told otherwise.",
+)
+
+__all__ = ["free_port", "port_owner", "server_command", "ui_command"]

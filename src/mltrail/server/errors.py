@@ -1,0 +1,82 @@
+"""The one place that turns exceptions into HTTP answers.
+
+API errors are MLflow's ``{"error_code", "message"}`` with MLflow's status for the code, so the
+real ``mlflow`` client reacts as it does with MLflow (404 RESOURCE_DOES_NOT_EXIST means
+"create it", 5xx means "retry"). Unknown routes and wrong methods answer in plain text: the
+client reads a 404 that is not JSON as ENDPOINT_NOT_FOUND and falls back to older routes.
+Nothing leaks a traceback to the caller.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+import sqlalchemy.exc as sa_exc
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from mltrail.exceptions import MltrailException, SearchSyntaxError
+
+log = logging.getLogger("mltrail.server")
+
+
+def error_response(error_code: str, message: str, status: int, **extra: Any) -> Response:
+    body = {"error_code": error_code, "message": message, **extra}
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+async def _mltrail_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, MltrailException)
+    extra = dict(exc.extra)
+    if isinstance(exc, SearchSyntaxError) and exc.position is not None:
+        extra["position"] = exc.position  # lets a search box point at the mistake
+    status = getattr(exc, "http_status", None) or exc.get_http_status_code()
+    return error_response(exc.error_code, exc.message, status, **extra)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    first = exc.errors()[0] if exc.errors() else {}
+    where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path"))
+    message = f"Invalid value for parameter '{where or 'request'}': {first.get('msg', 'invalid')}."
+    return error_response("INVALID_PARAMETER_VALUE", message, 400)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    text = exc.detail if isinstance(exc.detail, str) else "Error"
+    return Response(text, status_code=exc.status_code, headers=exc.headers, media_type="text/plain")
+
+
+async def _database_error(request: Request, exc: Exception) -> Response:
+    # Failures that escaped the store, by kind: a value the database refused, or a database
+    # that is busy or down (503, so clients retry).
+    log.warning("%s %s failed: %s", request.method, request.url.path, exc)
+    if isinstance(exc, sa_exc.DataError):
+        return error_response(
+            "INVALID_PARAMETER_VALUE", "The database refused a value in the request.", 400
+        )
+    return error_response(
+        "TEMPORARILY_UNAVAILABLE", "The tracking database is busy or unreachable.", 503
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    # Starlette re-raises after this answer, so the traceback lands in the server log only.
+    return error_response(
+        "INTERNAL_ERROR",
+        "The server failed unexpectedly; the details are in the server's log.",
+        500,
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(MltrailException, _mltrail_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    for db_error in (sa_exc.DataError, sa_exc.OperationalError, sa_exc.TimeoutError):
+        app.add_exception_handler(db_error, _database_error)
+    app.add_exception_handler(Exception, _unexpected)

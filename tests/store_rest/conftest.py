@@ -1,0 +1,61 @@
+"""Fixtures: the real app on uvicorn, and a RestStore talking to it over a counting session."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "artifacts"))
+
+from live_servers import ThreadServer, settings_for  # noqa: E402
+
+from mltrail.store.rest import RestStore  # noqa: E402
+from mltrail.store.rest_http import HttpClient  # noqa: E402
+
+
+class RecordingSession(requests.Session):
+    """A real session that remembers what it sent (method, URL, headers, body)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[requests.PreparedRequest] = []
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        self.sent.append(request)
+        return super().send(request, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLTRAIL_HTTP_REQUEST_BACKOFF_FACTOR", "0.05")
+    for var in (
+        "MLTRAIL_TRACKING_USERNAME",
+        "MLTRAIL_TRACKING_PASSWORD",
+        "MLTRAIL_TRACKING_TOKEN",
+        "MLFLOW_TRACKING_USERNAME",
+        "MLFLOW_TRACKING_PASSWORD",
+        "MLFLOW_TRACKING_TOKEN",
+    ):
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ThreadServer]:
+    live = ThreadServer(settings_for(tmp_path, str(tmp_path / "dest"))).start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def session() -> RecordingSession:
+    return RecordingSession()
+
+
+@pytest.fixture
+def store(server: ThreadServer, session: RecordingSession) -> RestStore:
+    return RestStore(server.url, HttpClient(session))
