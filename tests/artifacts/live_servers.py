@@ -50,15 +50,23 @@ def settings_for(tmp: Path, destination: str, **overrides: object) -> ServerSett
 class ThreadServer:
     """``create_app(settings)`` served by uvicorn in a daemon thread on a free port."""
 
-    def __init__(self, settings: ServerSettings, port: int | None = None) -> None:
+    def __init__(
+        self, settings: ServerSettings, port: int | None = None, tls: tuple[str, str] | None = None
+    ) -> None:
         from mltrail.server.app import create_app
 
         self.settings = settings
         self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self.app = create_app(settings)
         config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
+            self.app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="off",
+            ssl_certfile=tls[0] if tls else None,
+            ssl_keyfile=tls[1] if tls else None,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)

@@ -128,9 +128,42 @@ def test_serving_disabled_answers_503_plain_text(tmp_path: Path, method: str) ->
         settings_for(tmp_path, str(tmp_path / "dest"), serve_artifacts=False)
     ).start()
     try:
-        status, body = raw(server.url, method, f"{BASE}/x.txt", b"data" if method == "PUT" else None)
+        status, body = raw(
+            server.url, method, f"{BASE}/x.txt", b"data" if method == "PUT" else None
+        )
     finally:
         server.stop()
     assert status == 503
     assert b"serve-artifacts" in body
     assert not (tmp_path / "dest").exists()
+
+
+def test_get_artifact_reads_only_storage_the_server_was_given(tmp_path: Path, outside) -> None:
+    """An experiment created with artifact_location pointing elsewhere (the classic LFI chain)
+    cannot make /get-artifact read that place; the configured root is served."""
+    from live_servers import ThreadServer, settings_for
+
+    root = tmp_path / "root"
+    settings = settings_for(
+        tmp_path, str(tmp_path / "dest"), serve_artifacts=False, default_artifact_root=str(root)
+    )
+    server = ThreadServer(settings).start()
+    try:
+        store = server.app.state.store
+        mine = store.create_run("0", "u", 0)
+        folder = Path(mine.info.artifact_uri)
+        folder.mkdir(parents=True)
+        (folder / "ok.txt").write_text("served")
+        target = f"/get-artifact?run_uuid={mine.info.run_id}&path=ok.txt"
+        assert raw(server.url, "GET", target) == (200, b"served")
+
+        evil_exp = store.create_experiment("evil", artifact_location=str(outside))
+        evil = store.create_run(evil_exp, "u", 0)
+        os.makedirs(evil.info.artifact_uri)
+        Path(evil.info.artifact_uri, "secret.txt").write_text("top secret")
+        status, body = raw(
+            server.url, "GET", f"/get-artifact?run_uuid={evil.info.run_id}&path=secret.txt"
+        )
+        assert status == 400 and b"not stored by this server" in body
+    finally:
+        server.stop()

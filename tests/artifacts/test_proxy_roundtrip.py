@@ -38,8 +38,14 @@ def test_round_trip_through_the_proxy(proxy, tmp_path: Path) -> None:
     assert (stored / "model" / "with space & hash#.txt").read_text() == "odd name"
 
     top = repo.list_artifacts()
-    assert [(f.path, f.is_dir, f.file_size) for f in top] == [("a.txt", False, 5), ("model", True, None)]
-    assert [f.path for f in repo.list_artifacts("model/sub")] == ["model/sub/b.json", "model/sub/deeper"]
+    assert [(f.path, f.is_dir, f.file_size) for f in top] == [
+        ("a.txt", False, 5),
+        ("model", True, None),
+    ]
+    assert [f.path for f in repo.list_artifacts("model/sub")] == [
+        "model/sub/b.json",
+        "model/sub/deeper",
+    ]
     assert repo.list_artifacts("a.txt") == []
     assert repo.list_artifacts("missing") == []
 
@@ -51,7 +57,10 @@ def test_round_trip_through_the_proxy(proxy, tmp_path: Path) -> None:
 
     repo.delete_artifacts("model/sub")
     assert not (stored / "model" / "sub").exists()
-    assert [f.path for f in repo.list_artifacts("model")] == ["model/a.txt", "model/with space & hash#.txt"]
+    assert [f.path for f in repo.list_artifacts("model")] == [
+        "model/a.txt",
+        "model/with space & hash#.txt",
+    ]
     with pytest.raises(NotFound):
         repo.download_artifacts("model/sub/b.json", str(tmp_path / "gone"))
     with pytest.raises(NotFound):
@@ -167,3 +176,20 @@ def test_unreachable_proxy_is_one_clear_sentence(monkeypatch: pytest.MonkeyPatch
     f.write_text("x")
     with pytest.raises(StoreUnavailable, match=f"127.0.0.1:{port}.*connection refused"):
         repo.log_artifact(str(f))
+
+
+def test_an_upload_cut_off_midway_leaves_nothing_behind(proxy) -> None:
+    import socket
+    import time
+
+    host, port = proxy.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as sock:
+        sock.sendall(
+            b"PUT /api/2.0/mlflow-artifacts/artifacts/cut/file.bin HTTP/1.1\r\n"
+            b"Host: 127.0.0.1\r\nContent-Length: 10485760\r\n\r\n" + os.urandom(3 * 1024 * 1024)
+        )
+        time.sleep(0.3)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and list((proxy.dest / "cut").glob(".upload-*")):
+        time.sleep(0.05)
+    assert list((proxy.dest / "cut").iterdir()) == []

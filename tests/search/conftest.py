@@ -1,10 +1,12 @@
-"""Real databases for the search tests: a temporary SQLite file, and a fresh PostgreSQL database
-(``search_<random>``, dropped afterwards) so that tests of other packages never collide."""
+"""Real databases for the search tests: a temporary SQLite file, and fresh PostgreSQL and
+MariaDB databases (``search_<random>``, dropped afterwards) so that tests of other packages
+never collide."""
 
 from __future__ import annotations
 
 import json
 import math
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 from mltrail.store.sql import schema
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+MYSQL_SERVER = "mysql+pymysql://root@127.0.0.1:3306"
 
 INF = math.inf
 NAN = math.nan
@@ -23,7 +26,11 @@ NAN = math.nan
 
 @pytest.fixture(
     scope="module",
-    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+    params=[
+        "sqlite",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("mysql", marks=pytest.mark.mysql),
+    ],
 )
 def engine(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -37,21 +44,27 @@ def engine(
         eng.dispose()
         return
     name = f"search_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(f"{PG_SERVER}/test", isolation_level="AUTOCOMMIT")
+    if request.param == "postgres":
+        server, admin_db, suffix, quote = PG_SERVER, "test", "", '"'
+        drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+    else:
+        server, admin_db, suffix, quote = MYSQL_SERVER, "", "?charset=utf8mb4", "`"
+        drop = f"DROP DATABASE IF EXISTS `{name}`"
+    admin = create_engine(f"{server}/{admin_db}", isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:  # the machine has no PostgreSQL running
+            conn.execute(text(f"CREATE DATABASE {quote}{name}{quote}"))
+    except OperationalError as exc:  # the machine does not run this database server
         admin.dispose()
-        pytest.skip(f"PostgreSQL is not reachable: {exc.orig}")
-    eng = create_engine(f"{PG_SERVER}/{name}")
+        pytest.skip(f"{request.param} is not reachable: {exc.orig}")
+    eng = create_engine(f"{server}/{name}{suffix}")
     try:
         schema.metadata.create_all(eng)
         yield eng
     finally:
         eng.dispose()
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(drop))
         admin.dispose()
 
 
@@ -102,7 +115,8 @@ def run(run_id: str, experiment: int = 1, **fields: object) -> dict[str, object]
 
 
 def load_runs(eng: Engine) -> None:
-    """Five runs in experiment 1 (and one in 2) covering NaN, infinities and missing values.
+    """Five active runs in experiment 1 covering NaN, infinities and missing values, one more
+    in experiment 2 (``x1``: acc 0.99, solver adam) and a deleted one in 1 (``z9``: acc 0.99).
 
     ========  ==========  ===============  ==============  =========  ============
     run       acc (last)  acc min / max    loss            solver     start / end
@@ -133,11 +147,12 @@ def load_runs(eng: Engine) -> None:
                 run("r4", name="Gamma11", start_time=300),
                 run("r5", name="star*[x]?%", start_time=50),
                 run("x1", experiment=2, name="alpha", start_time=100),
+                run("z9", name="gone", start_time=400, lifecycle_stage="deleted"),
             ],
         )  # fmt: skip
         conn.execute(
             insert(schema.latest_metrics),
-            [
+            _storable(eng, [
                 metric("r1", "acc", 0.95, 0.5, 0.95),
                 metric("r1", "loss", 0.1),
                 metric("r2", "acc", 0.5),
@@ -147,8 +162,9 @@ def load_runs(eng: Engine) -> None:
                 metric("r4", "acc", -INF),
                 metric("r4", "a b", 7.0),
                 metric("x1", "acc", 0.99),
-            ],
-        )
+                metric("z9", "acc", 0.99),
+            ]),
+        )  # fmt: skip
         conn.execute(
             insert(schema.params),
             [
@@ -190,6 +206,15 @@ def load_runs(eng: Engine) -> None:
                 _input("r3", "d2", "eval"),
             ],
         )
+
+
+def _storable(eng: Engine, rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    """MySQL cannot store infinity: it keeps the largest double, as the store does there."""
+    if eng.dialect.name != "mysql":
+        return rows
+    big = sys.float_info.max
+    clamp = {math.inf: big, -math.inf: -big}
+    return [{k: clamp.get(v, v) if isinstance(v, float) else v for k, v in r.items()} for r in rows]
 
 
 def _dataset(uid: str, name: str, digest: str) -> dict[str, object]:

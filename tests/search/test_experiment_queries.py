@@ -1,4 +1,4 @@
-"""Experiment filters and orderings executed on SQLite and PostgreSQL."""
+"""Experiment filters and orderings executed on SQLite, PostgreSQL and MariaDB."""
 
 from __future__ import annotations
 

@@ -70,7 +70,8 @@ def test_no_filter(text: str | None) -> None:
 def test_prefixes(prefix: str, kind: str) -> None:
     value = "1" if kind == "metric" else "'1'"
     node = parse_run_filter(f"{prefix}.k = {value}")
-    assert node == Comparison(Identifier(kind, "k"), "=", 1 if kind == "metric" else "1")  # type: ignore[arg-type]
+    expected = 1 if kind == "metric" else "1"
+    assert node == Comparison(Identifier(kind, "k"), "=", expected)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("prefix", ["", "attribute.", "attributes.", "attr.", "run."])

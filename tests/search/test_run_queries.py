@@ -1,12 +1,14 @@
-"""Run filters and orderings executed on SQLite and PostgreSQL, through both the join-based
-``apply_run_search`` and the pure ``run_filter_clause``/``run_order_clauses``: same answers."""
+"""Run filters and orderings executed on SQLite, PostgreSQL and MariaDB, through both the
+join-based ``apply_run_search`` and the pure ``run_filter_clause``/``run_order_clauses``."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import Engine, select
 
+from mltrail.entities.enums import ViewType
 from mltrail.search import parse_run_filter, parse_run_order_by
+from mltrail.search.paging import decode_page_token, encode_page_token
 from mltrail.search.sql import apply_run_search, run_filter_clause, run_order_clauses
 from mltrail.store.sql.schema import runs
 
@@ -16,7 +18,9 @@ def search(
     experiment: int = 1, offset: int = 0, limit: int = 100,
 ) -> list[str]:  # fmt: skip
     node, terms = parse_run_filter(filter_string), parse_run_order_by(order_by)
-    base = select(runs.c.run_uuid).where(runs.c.experiment_id == experiment)
+    base = select(runs.c.run_uuid).where(
+        runs.c.experiment_id == experiment, runs.c.lifecycle_stage == "active"
+    )
     joined = apply_run_search(base, node, terms).offset(offset).limit(limit)
     clause = run_filter_clause(node)
     plain = base if clause is None else base.where(clause)
@@ -211,3 +215,56 @@ def test_full_statement_with_stage_and_limit(runs_db: Engine) -> None:
         rows = conn.execute(stmt.limit(2)).all()
     assert [row.run_uuid for row in rows] == ["x1", "r1"]
     assert rows[0].name == "alpha"  # whole run rows, not joined columns
+
+
+def store_search(
+    db: Engine, experiment_ids: list[str], view_type: int, filter_string: str | None,
+    order_by: list[str] | None, max_results: int, page_token: str | None,
+) -> tuple[list[str], str | None]:  # fmt: skip
+    """The recipe of the ``mltrail.search.sql`` docstring, as the SQL store runs it."""
+    node = parse_run_filter(filter_string)
+    terms = parse_run_order_by(order_by)
+    offset = decode_page_token(page_token)
+    ids = [int(i) for i in experiment_ids]
+    stmt = select(runs).where(runs.c.experiment_id.in_(ids))
+    if view_type != ViewType.ALL:
+        stage = "active" if view_type == ViewType.ACTIVE_ONLY else "deleted"
+        stmt = stmt.where(runs.c.lifecycle_stage == stage)
+    stmt = apply_run_search(stmt, node, terms).offset(offset).limit(max_results + 1)
+    with db.connect() as conn:
+        rows = conn.execute(stmt).all()
+    token = encode_page_token(offset + max_results) if len(rows) > max_results else None
+    return [row.run_uuid for row in rows[:max_results]], token
+
+
+@pytest.mark.parametrize(
+    ("experiment_ids", "view_type", "filter_string", "order_by", "expected"),
+    [
+        (["1"], ViewType.ACTIVE_ONLY, None, None, ["r3", "r4", "r2", "r1", "r5"]),
+        (["1"], ViewType.ALL, None, None, ["z9", "r3", "r4", "r2", "r1", "r5"]),
+        (["1"], ViewType.DELETED_ONLY, None, None, ["z9"]),
+        (["1", "2"], ViewType.ALL, "metrics.acc > 0.9", ["metrics.acc DESC"], ["z9", "x1", "r1"]),
+        (["1", "2"], ViewType.ACTIVE_ONLY, "params.solver = 'adam'", None, ["r1", "x1", "r5"]),
+        (["2", "1"], ViewType.ACTIVE_ONLY, None, ["metrics.acc DESC"],
+         ["x1", "r1", "r2", "r4", "r3", "r5"]),
+    ],
+)  # fmt: skip
+def test_store_recipe_pages_through_everything(
+    runs_db: Engine, experiment_ids: list[str], view_type: int, filter_string: str | None,
+    order_by: list[str] | None, expected: list[str],
+) -> None:  # fmt: skip
+    one_page, token = store_search(
+        runs_db, experiment_ids, view_type, filter_string, order_by, 100, None
+    )
+    assert one_page == expected and token is None
+    pages: list[list[str]] = []
+    token = None
+    while True:
+        page, token = store_search(
+            runs_db, experiment_ids, view_type, filter_string, order_by, 2, token
+        )
+        pages.append(page)
+        if token is None:
+            break
+    assert [run_id for page in pages for run_id in page] == expected
+    assert all(len(page) == 2 for page in pages[:-1])

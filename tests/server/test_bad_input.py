@@ -64,7 +64,9 @@ def test_post_needs_json_content_type(api: httpx.Client, headers: dict, words: t
 def test_content_type_with_charset_is_fine(api: httpx.Client) -> None:
     body = f'{{"name": "cs-{uuid.uuid4().hex[:8]}"}}'
     answer = api.post(
-        "/experiments/create", content=body, headers={"content-type": "application/json; charset=utf-8"}
+        "/experiments/create",
+        content=body,
+        headers={"content-type": "application/json; charset=utf-8"},
     )
     assert answer.status_code == 200
 
@@ -118,9 +120,7 @@ def test_bad_metric_fields(api: httpx.Client, run_id: str, metric: dict, where: 
     assert "metrics" not in run["data"]
 
 
-@pytest.mark.parametrize(
-    "key", ["", "bad*key", "/abs", "a/../b", "x" * 300, "tab\tkey"]
-)
+@pytest.mark.parametrize("key", ["", "bad*key", "/abs", "a/../b", "x" * 300, "tab\tkey"])
 def test_bad_keys(api: httpx.Client, run_id: str, key: str) -> None:
     answer = api.post("/runs/log-parameter", json={"run_id": run_id, "key": key, "value": "v"})
     assert_error(answer, 400, "INVALID_PARAMETER_VALUE")
@@ -159,7 +159,9 @@ def test_unknown_ids_are_404(api: httpx.Client) -> None:
         assert_error(api.post(path, json=body), 404, "RESOURCE_DOES_NOT_EXIST")
 
 
-@pytest.mark.parametrize("exp_id", ["99999999999999999999", "9999999999999999999", "1e3", "-1", " 1"])
+@pytest.mark.parametrize(
+    "exp_id", ["99999999999999999999", "9999999999999999999", "1e3", "-1", " 1"]
+)
 def test_odd_experiment_ids(api: httpx.Client, exp_id: str) -> None:
     answer = api.get("/experiments/get", params={"experiment_id": exp_id})
     assert answer.status_code in (400, 404), answer.text
@@ -180,7 +182,10 @@ def test_bad_enum_values(api: httpx.Client, run_id: str) -> None:
 def test_bad_query_values(api: httpx.Client, run_id: str) -> None:
     params = {"run_id": run_id, "metric_key": "m", "max_results": "many"}
     assert_error(
-        api.get("/metrics/get-history", params=params), 400, "INVALID_PARAMETER_VALUE", "max_results"
+        api.get("/metrics/get-history", params=params),
+        400,
+        "INVALID_PARAMETER_VALUE",
+        "max_results",
     )
 
 
@@ -188,9 +193,7 @@ def test_body_over_the_cap_is_413(api: httpx.Client) -> None:
     from mltrail.server.settings import ServerSettings
 
     cap = ServerSettings("sqlite://", "x", "y").max_body_bytes
-    answer = api.post(
-        "/experiments/create", content=b" " * (cap + 1), headers=JSON
-    )
+    answer = api.post("/experiments/create", content=b" " * (cap + 1), headers=JSON)
     assert answer.status_code == 413
     assert answer.json()["error_code"] == "INVALID_PARAMETER_VALUE"
 

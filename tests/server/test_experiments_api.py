@@ -175,9 +175,7 @@ def test_empty_search_is_an_empty_object(api: httpx.Client) -> None:
 def test_search_view_types(api: httpx.Client, experiment_id: str) -> None:
     api.post("/experiments/delete", json={"experiment_id": experiment_id})
     for view, present in (("ACTIVE_ONLY", False), ("DELETED_ONLY", True), ("ALL", True), (3, True)):
-        page = api.post(
-            "/experiments/search", json={"view_type": view, "max_results": 1000}
-        ).json()
+        page = api.post("/experiments/search", json={"view_type": view, "max_results": 1000}).json()
         ids = [e["experiment_id"] for e in page.get("experiments", [])]
         assert (experiment_id in ids) is present, view
 

@@ -37,6 +37,15 @@ def test_unknown_route_is_404_and_not_json(root: httpx.Client) -> None:
         assert not answer.headers["content-type"].startswith("application/json")
 
 
+def test_unknown_page_for_a_browser_is_html(root: httpx.Client) -> None:
+    answer = root.get("/no/such/<page>", headers={"accept": "text/html"})
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "<page>" not in answer.text
+    api = root.get("/api/2.0/mlflow/nope", headers={"accept": "text/html"})
+    assert api.headers["content-type"].startswith("text/plain")
+
+
 def test_wrong_method_is_405(root: httpx.Client) -> None:
     assert root.get("/api/2.0/mlflow/runs/search").status_code == 405
     assert root.post("/api/2.0/mlflow/runs/get", json={}).status_code == 405

@@ -172,7 +172,9 @@ def test_setting_run_name_tag_renames_the_run(api: httpx.Client, run_id: str) ->
 def test_log_batch_writes_everything(api: httpx.Client, run_id: str) -> None:
     batch = {
         "run_id": run_id,
-        "metrics": [{"key": "acc", "value": i / 10, "timestamp": 100 + i, "step": i} for i in range(5)],
+        "metrics": [
+            {"key": "acc", "value": i / 10, "timestamp": 100 + i, "step": i} for i in range(5)
+        ],
         "params": [{"key": f"p{i}", "value": str(i)} for i in range(3)],
         "tags": [{"key": "kind", "value": "batch"}],
     }
@@ -321,9 +323,7 @@ def test_search_runs_pages(api: httpx.Client, experiment_id: str) -> None:
 def test_search_runs_view_type(api: httpx.Client, experiment_id: str, run_id: str) -> None:
     api.post("/runs/delete", json={"run_id": run_id})
     assert _runs(api, experiment_id) == []
-    assert [r["info"]["run_id"] for r in _runs(api, experiment_id, run_view_type="ALL")] == [
-        run_id
-    ]
+    assert [r["info"]["run_id"] for r in _runs(api, experiment_id, run_view_type="ALL")] == [run_id]
     deleted = _runs(api, experiment_id, run_view_type="DELETED_ONLY")
     assert [r["info"]["run_id"] for r in deleted] == [run_id]
 

@@ -38,8 +38,12 @@ class ScriptedServer:
             def _answer(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 outer.requests.append(
-                    {"method": self.command, "path": self.path, "headers": dict(self.headers),
-                     "body": self.rfile.read(length)}
+                    {
+                        "method": self.command,
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "body": self.rfile.read(length),
+                    }
                 )
                 time.sleep(outer.delay)
                 status, headers, body = outer.script.pop(0) if outer.script else EMPTY_SEARCH
@@ -168,16 +172,27 @@ def basic(user: str, password: str) -> str:
     ("env", "url_user", "expected"),
     [
         ({"MLFLOW_TRACKING_TOKEN": "tok"}, None, "Bearer tok"),
-        ({"MLTRAIL_TRACKING_TOKEN": "mine", "MLFLOW_TRACKING_TOKEN": "theirs"}, None, "Bearer mine"),
         (
-            {"MLFLOW_TRACKING_USERNAME": "u", "MLFLOW_TRACKING_PASSWORD": "p",
-             "MLFLOW_TRACKING_TOKEN": "tok"},
+            {"MLTRAIL_TRACKING_TOKEN": "mine", "MLFLOW_TRACKING_TOKEN": "theirs"},
+            None,
+            "Bearer mine",
+        ),
+        (
+            {
+                "MLFLOW_TRACKING_USERNAME": "u",
+                "MLFLOW_TRACKING_PASSWORD": "p",
+                "MLFLOW_TRACKING_TOKEN": "tok",
+            },
             None,
             basic("u", "p"),
         ),
         (
-            {"MLTRAIL_TRACKING_USERNAME": "a", "MLTRAIL_TRACKING_PASSWORD": "b",
-             "MLFLOW_TRACKING_USERNAME": "u", "MLFLOW_TRACKING_PASSWORD": "p"},
+            {
+                "MLTRAIL_TRACKING_USERNAME": "a",
+                "MLTRAIL_TRACKING_PASSWORD": "b",
+                "MLFLOW_TRACKING_USERNAME": "u",
+                "MLFLOW_TRACKING_PASSWORD": "p",
+            },
             None,
             basic("a", "b"),
         ),
@@ -234,3 +249,54 @@ def test_conflicting_tls_settings(monkeypatch, scripted) -> None:
     scripted.append(server)
     with pytest.raises(InvalidParameter, match="not both"):
         RestStore(server.url, HttpClient()).search_experiments()
+
+
+def test_an_html_answer_is_named_for_what_it_is(scripted) -> None:
+    server = ScriptedServer([(200, {"Content-Type": "text/html"}, b"<html>hello</html>")])
+    scripted.append(server)
+    with pytest.raises(MltrailException, match="not JSON; is it an mltrail or MLflow"):
+        RestStore(server.url, HttpClient()).get_experiment("0")
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+def test_tls_verification_and_its_switches(tmp_path: Path, monkeypatch) -> None:
+    import subprocess
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    live = ThreadServer(settings_for(tmp_path, str(tmp_path / "dest")), tls=(str(cert), str(key)))
+    live.start()
+    client = HttpClient()
+    try:
+        store = RestStore(live.url, client)
+        with pytest.raises(StoreUnavailable, match="TLS certificate .* could not be verified"):
+            store.search_experiments()
+        monkeypatch.setenv("MLTRAIL_TRACKING_SERVER_CERT_PATH", str(cert))
+        assert [e.name for e in store.search_experiments()] == ["Default"]
+        monkeypatch.delenv("MLTRAIL_TRACKING_SERVER_CERT_PATH")
+        monkeypatch.setenv("MLFLOW_TRACKING_INSECURE_TLS", "true")
+        assert [e.name for e in store.search_experiments()] == ["Default"]
+    finally:
+        client.session.close()  # an idle TLS keep-alive would hold up the server's shutdown
+        live.stop()

@@ -48,8 +48,12 @@ def test_experiments(store: RestStore) -> None:
     assert len(page) == 2 and page.token
     rest = store.search_experiments(max_results=10, order_by=["name ASC"], page_token=page.token)
     assert [e.name for e in page + rest] == ["Default", "more-0", "more-1", "more-2", "renamed"]
+
     found = store.search_experiments(filter_string="name LIKE 'more-%'")
     assert sorted(e.name for e in found) == ["more-0", "more-1", "more-2"]
+
+    uni = store.create_experiment("实验 ünïcode")
+    assert store.get_experiment_by_name("实验 ünïcode").experiment_id == uni
 
     store.delete_experiment(exp_id)
     assert store.get_experiment(exp_id).lifecycle_stage == "deleted"
@@ -100,7 +104,7 @@ def test_runs_and_wire_format(store: RestStore, session) -> None:
     inputs = store.get_run(run_id).inputs.dataset_inputs
     assert inputs[0].dataset.name == "iris" and inputs[0].tags[0].value == "train"
 
-    found = store.search_runs([exp_id], "metrics.loss >= 0 or params.lr = '0.1'".split(" or ")[1])
+    found = store.search_runs([exp_id], "params.lr = '0.1' and metrics.big > 0")
     assert [r.info.run_id for r in found] == [run_id]
     store.delete_run(run_id)
     assert store.search_runs([exp_id]) == []

@@ -11,21 +11,28 @@ PRESIGN_SECONDS = 3600
 
 
 class S3StreamWriter:
-    """``write`` chunks as they arrive, then ``commit`` (or ``abort``). At most one part is held
-    in memory; a body smaller than one part becomes a single PUT."""
+    """``write`` chunks as they arrive, then ``commit`` (or ``abort``). About one part is held
+    in memory at a time; a body smaller than one part becomes a single PUT."""
 
     def __init__(self, client: Any, bucket: str, key: str, extra: dict[str, Any]) -> None:
         self.client, self.bucket, self.key, self.extra = client, bucket, key, extra
-        self._buffer = bytearray()
+        self._chunks: list[bytes] = []
+        self._size = 0
         self._upload_id: str | None = None
         self._parts: list[dict[str, Any]] = []
 
     def write(self, data: bytes) -> None:
-        self._buffer += data
-        while len(self._buffer) >= PART_BYTES:
-            part = bytes(self._buffer[:PART_BYTES])
-            del self._buffer[:PART_BYTES]
-            self._send_part(part)
+        self._chunks.append(bytes(data))
+        self._size += len(data)
+        if self._size >= PART_BYTES:
+            # Parts may differ in size (only the 5 MB minimum matters): sending all that is
+            # held, rather than cutting exactly, saves copying the part again.
+            self._send_part(self._take())
+
+    def _take(self) -> bytes:
+        blob = b"".join(self._chunks)
+        self._chunks, self._size = [], 0
+        return blob
 
     def _send_part(self, part: bytes) -> None:
         if self._upload_id is None:
@@ -42,21 +49,20 @@ class S3StreamWriter:
     def commit(self) -> None:
         if self._upload_id is None:
             self.client.put_object(
-                Bucket=self.bucket, Key=self.key, Body=bytes(self._buffer), **self.extra
+                Bucket=self.bucket, Key=self.key, Body=self._take(), **self.extra
             )
         else:
-            if self._buffer:
-                self._send_part(bytes(self._buffer))
+            if self._size:
+                self._send_part(self._take())
             self.client.complete_multipart_upload(
                 Bucket=self.bucket,
                 Key=self.key,
                 UploadId=self._upload_id,
                 MultipartUpload={"Parts": self._parts},
             )
-        self._buffer = bytearray()
 
     def abort(self) -> None:
-        self._buffer = bytearray()
+        self._chunks, self._size = [], 0
         if self._upload_id is not None:
             self.client.abort_multipart_upload(
                 Bucket=self.bucket, Key=self.key, UploadId=self._upload_id

@@ -49,6 +49,7 @@ class _Language:
     """What one kind of search accepts: prefixes, attributes and their types."""
 
     what: str  # "run" or "experiment", for messages
+    shown_prefixes: str  # the usual spellings, for messages
     prefixes: dict[str, Kind]
     # lower-cased spelling -> (canonical name, "number" | "string" | "id" (string, lists ok))
     attributes: dict[str, tuple[str, str]]
@@ -59,6 +60,7 @@ class _Language:
 
 _RUNS = _Language(
     what="run",
+    shown_prefixes="metrics., params., tags., attributes., datasets.",
     prefixes={
         "metric": "metric",
         "metrics": "metric",
@@ -95,6 +97,7 @@ _RUNS = _Language(
 
 _EXPERIMENTS = _Language(
     what="experiment",
+    shown_prefixes="attribute., tags.",
     prefixes={"attribute": "attribute", "tag": "tag", "tags": "tag"},
     attributes={
         "name": ("name", "string"),
@@ -151,8 +154,10 @@ def _parse_filter(text: str | None, lang: _Language) -> Node | None:
     node = parser.or_expr(depth=0)
     tok = parser.peek()
     if tok.type != "EOF":
-        hint = "a missing AND or OR" if tok.type != "RPAREN" else "a ) without its ("
-        parser.fail(f"unexpected {tok.raw!r} at position {tok.pos} (perhaps {hint})", tok)
+        hint = (
+            "no ( is open" if tok.type == "RPAREN" else "perhaps an AND or OR is missing before it"
+        )
+        parser.fail(f"unexpected {tok.raw!r} at position {tok.pos}; {hint}", tok)
     return node
 
 
@@ -214,7 +219,8 @@ class _Parser:
 
     def sentence(self, message: str) -> str:
         where = "order_by clause" if self.order_by else "filter"
-        return f"Invalid {where} {self.text!r}: {message}."
+        text = self.text if len(self.text) <= 120 else self.text[:100] + "..."
+        return f"Invalid {where} {text!r}: {message}."
 
     @staticmethod
     def describe(tok: Token) -> str:
@@ -360,8 +366,7 @@ class _Parser:
             return lang.prefixes[lowered]
         advice = lang.refused_prefixes.get(lowered)
         if advice is None:
-            valid = sorted({p + "." for p in lang.prefixes})
-            advice = f"use one of {', '.join(valid)} or no prefix for an attribute"
+            advice = f"use {lang.shown_prefixes} or no prefix for an attribute"
         self.fail(
             f"unknown prefix {prefix!r} in {tok.raw!r} at position {tok.pos} of this "
             f"{lang.what} filter; {advice}",
@@ -410,8 +415,8 @@ class _Parser:
         if word in ("LIKE", "ILIKE", "IN"):
             return word, False  # type: ignore[return-value]
         if word == "NOT" and self.at_word("IN", "LIKE", "ILIKE"):
-            second = self.next().value.upper()
-            return ("NOT IN", False) if second == "IN" else (second, True)  # type: ignore[return-value]
+            second: Op = self.next().value.upper()  # type: ignore[assignment]
+            return ("NOT IN", False) if second == "IN" else (second, True)
         if word == "IS":
             negated = self.at_word("NOT")
             if negated:

@@ -1,5 +1,6 @@
 """Portable SQL pieces the search compiler needs but SQLAlchemy does not spell the same way on
-every backend: a case-sensitive LIKE and reading the dataset context out of a JSON column.
+every backend: case-sensitive LIKE and ``=``, NULLs-last ordering, float binds MySQL accepts,
+and reading the dataset context out of a JSON column.
 
 LIKE patterns use ``%`` and ``_``; a backslash makes the next character literal (``'a\\_b'``),
 as PostgreSQL's default does, on every backend.
@@ -7,12 +8,15 @@ as PostgreSQL's default does, on every backend.
 
 from __future__ import annotations
 
+import math
+import sys
 from typing import Any
 
-from sqlalchemy import Boolean, String, func, literal
+from sqlalchemy import Boolean, Dialect, Float, String, func, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import TypeDecorator
 
 _ESCAPE = "!"  # our escape inside LIKE; "\\" would need quoting rules that differ by backend
 CONTEXT_TAG = "mlflow.data.context"
@@ -151,3 +155,39 @@ def _missing_last_mysql(element: _MissingLast, compiler: Any, **kw: Any) -> str:
 def missing_last(col: ColumnElement[Any], ascending: bool) -> ColumnElement[Any]:
     """``col ASC|DESC`` with NULLs after every value, on every backend."""
     return _MissingLast(col) if ascending else _MissingLastDesc(col)
+
+
+class _Exact(FunctionElement[str]):
+    """A text column compared byte for byte: MySQL's default collations ignore case."""
+
+    type = String()
+    inherit_cache = True
+    name = "exact"
+
+
+@compiles(_Exact)
+def _exact_default(element: _Exact, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.clauses.clauses[0], **kw)
+
+
+@compiles(_Exact, "mysql")
+def _exact_mysql(element: _Exact, compiler: Any, **kw: Any) -> str:
+    return f"BINARY {compiler.process(element.clauses.clauses[0], **kw)}"
+
+
+def exact(col: ColumnElement[Any]) -> ColumnElement[str]:
+    """``col`` for a case-sensitive ``=``, ``!=`` or ``IN`` (plain SQL except on MySQL)."""
+    return _Exact(col)
+
+
+class Double(TypeDecorator[float]):
+    """A float bind; MySQL stores no infinity (it keeps the largest double instead), so an
+    infinite bound is clamped to match there."""
+
+    impl = Float(53)
+    cache_ok = True
+
+    def process_bind_param(self, value: float | None, dialect: Dialect) -> float | None:
+        if value is not None and dialect.name == "mysql" and math.isinf(value):
+            return math.copysign(sys.float_info.max, value)
+        return value

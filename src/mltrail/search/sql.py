@@ -15,19 +15,41 @@ Semantics (the same on every backend):
 ``NOT`` is pushed down to the comparisons (De Morgan), each compiled in plain or negated form;
 this keeps the SQL free of NULL-logic surprises and lets the planner use indexes.
 
-How the SQL store should use it, fastest first::
+How the SQL store should build a search (one page, newest first by default)::
 
-    stmt = select(runs).where(runs.c.experiment_id.in_(ids), runs.c.lifecycle_stage.in_(stages))
-    stmt = apply_run_search(stmt, parse_run_filter(text), parse_run_order_by(order_by))
-    rows = conn.execute(stmt.offset(offset).limit(max_results + 1)).all()
+    from mltrail.search import parse_run_filter, parse_run_order_by
+    from mltrail.search.paging import decode_page_token, encode_page_token
+    from mltrail.search.sql import apply_run_search
 
-``apply_run_search`` turns each metric/param/tag comparison that is a top-level ``AND`` term
-(and each metric/param/tag ``order_by`` field) into a join on ``latest_metrics``/``params``/
-``tags`` (one row per run and key, so no run is repeated), which the planner can drive from
-``ix_latest_metrics_key_value``; the rest become correlated ``EXISTS``. The statement must
-select from ``schema.runs`` itself (not an alias). ``run_filter_clause`` and
-``run_order_clauses`` give the same result as pure WHERE / ORDER BY expressions (correlated
-subqueries), for callers that cannot add joins; they are slower on large experiments.
+    node = parse_run_filter(filter_string)          # parse first: bad input fails before I/O
+    terms = parse_run_order_by(order_by)
+    offset = decode_page_token(page_token)
+    ids = [int(i) for i in experiment_ids]
+    stmt = select(runs).where(runs.c.experiment_id.in_(ids))
+    if view_type != ViewType.ALL:                   # leave the stage out for ALL: index-friendly
+        stage = "active" if view_type == ViewType.ACTIVE_ONLY else "deleted"
+        stmt = stmt.where(runs.c.lifecycle_stage == stage)
+    stmt = apply_run_search(stmt, node, terms).offset(offset).limit(max_results + 1)
+    rows = conn.execute(stmt).all()
+    token = encode_page_token(offset + max_results) if len(rows) > max_results else None
+
+``apply_run_search`` must get a select over ``schema.runs`` itself (not an alias); it adds
+joins, WHERE terms and the full ORDER BY (tie-breakers included), and never repeats a run.
+Metric/param/tag comparisons that are top-level ``AND`` terms become inner joins on
+``latest_metrics``/``params``/``tags`` (one row per run and key), which SQLite can drive from
+``ix_latest_metrics_key_value`` and, for ``metrics.acc > 0.9`` ordered by ``metrics.acc``, read
+in index order up to the end of the page. When the order starts with ``start_time`` (the
+default) they stay correlated ``EXISTS`` instead, so the planner walks
+``ix_runs_experiment_stage_start`` newest first and stops at the page's end. Everything else
+(``OR`` branches, ``IS NULL``, datasets) is a correlated ``EXISTS``.
+
+``run_filter_clause`` and ``run_order_clauses`` give the same rows as a plain WHERE expression
+and ORDER BY list (correlated subqueries) for callers that cannot add joins (counts, deletes,
+other selects); ordering that way is slower on large experiments.
+
+Tie-breakers: ``start_time DESC`` then ``run_uuid``. ``start_time`` is always set by
+``create_run``, so it is ordered without ``NULLS LAST`` (an index can serve it on both
+backends); every other field puts missing values last in both directions.
 """
 
 from __future__ import annotations
@@ -37,7 +59,6 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    Float,
     Select,
     String,
     and_,
@@ -55,7 +76,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Alias, FromClause
 
 from mltrail.search.ast import And, Comparison, Identifier, Node, Not, Or, OrderTerm
-from mltrail.search.patterns import DatasetContext, like, missing_last
+from mltrail.search.patterns import DatasetContext, Double, exact, like, missing_last
 from mltrail.store.sql.schema import (
     datasets,
     experiment_tags,
@@ -192,6 +213,7 @@ def _text_pred(col: ColumnElement[Any], cmp: Comparison, negated: bool) -> Colum
         matched = like(col, str(value), ignore_case=op == "ILIKE")
         return not_(matched) if negated else matched
     op = _NEGATED[op] if negated else op
+    col = exact(col)
     if op == "=":
         return col == value
     if op == "!=":
@@ -203,7 +225,7 @@ def _text_pred(col: ColumnElement[Any], cmp: Comparison, negated: bool) -> Colum
 
 def _number_pred(col: ColumnElement[Any], op: str, value: Any) -> ColumnElement[bool]:
     # Typed binds: left to itself PostgreSQL would cast 10**10 to INTEGER and overflow.
-    value = literal(value, BigInteger()) if isinstance(value, int) else literal(value, Float(53))
+    value = literal(value, BigInteger()) if isinstance(value, int) else literal(value, Double())
     return {
         "=": col.__eq__, "!=": col.__ne__, "<": col.__lt__, "<=": col.__le__,
         ">": col.__gt__, ">=": col.__ge__,
@@ -226,7 +248,7 @@ def _key_pred(table: FromClause, cmp: Comparison, negated: bool) -> ColumnElemen
         return _text_pred(table.c.value, cmp, negated)
     col, is_nan = _metric_value(table, cmp.left)
     if cmp.op == "!=":  # NaN != x holds; NOT (NaN != x) does not
-        value = literal(float(cmp.value), Float(53))  # type: ignore[arg-type]
+        value = literal(float(cmp.value), Double())  # type: ignore[arg-type]
         return and_(not_(is_nan), col == value) if negated else or_(is_nan, col != value)
     test = _number_pred(col, cmp.op, float(cmp.value))  # type: ignore[arg-type]
     return or_(is_nan, not_(test)) if negated else and_(not_(is_nan), test)
@@ -331,9 +353,8 @@ def _by_key(joined: _Joined | None, ident: Identifier, asc: bool) -> list[Any]:
         row = and_(table.c.run_uuid == runs.c.run_uuid, table.c.key == ident.key)
         return select(expr).where(row).correlate(runs).scalar_subquery()
 
-    if ident.kind != "metric":
-        value = read(table.c.value)
-        return [case((value.is_(None), 1), else_=0).asc(), value.asc() if asc else value.desc()]
+    if ident.kind != "metric":  # a NULL tag value counts as missing
+        return [missing_last(read(table.c.value), asc)]
     col, is_nan = _metric_value(table, ident)
     if joined:
         rank = case((table.c.run_uuid.is_(None), 2), (is_nan, 1), else_=0)

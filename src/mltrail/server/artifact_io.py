@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import anyio
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 from starlette.responses import FileResponse, Response, StreamingResponse
 
 from mltrail.artifacts import get_artifact_repository
@@ -125,9 +126,12 @@ async def receive(sink: Sink, chunks: AsyncIterator[bytes]) -> int:
         if pending:
             await run_in_threadpool(sink.write, pending)
         await run_in_threadpool(sink.commit)
-    except BaseException:
+    except BaseException as exc:
         with anyio.CancelScope(shield=True):
             await run_in_threadpool(sink.abort)
+        if isinstance(exc, ClientDisconnect):
+            cut = "The upload was cut off before its end; nothing was stored."
+            raise InvalidParameter(cut) from None
         raise
     return total
 

@@ -96,7 +96,11 @@ def _route(method: str, suffix: str, both: bool = True) -> Callable[[Any], Any]:
     def register(endpoint: Any) -> Any:
         for prefix in PREFIXES if both else (API,):
             router.add_api_route(
-                prefix + suffix, endpoint, methods=[method], include_in_schema=prefix == API
+                prefix + suffix,
+                endpoint,
+                methods=[method],
+                include_in_schema=prefix == API,
+                tags=["artifact proxy"],
             )
         return endpoint
 
@@ -106,6 +110,7 @@ def _route(method: str, suffix: str, both: bool = True) -> Callable[[Any], Any]:
 # -- files -------------------------------------------------------------------------------------
 @_route("PUT", "/artifacts/{path:path}")
 async def upload_artifact(request: Request, path: str) -> Response:
+    """Store the raw request body as the file at ``path`` (streamed; replaced atomically)."""
     repo = _serving(request)
     rel = checked_path(path)
     await artifact_io.store_upload(repo, rel, request)
@@ -114,6 +119,7 @@ async def upload_artifact(request: Request, path: str) -> Response:
 
 @_route("GET", "/artifacts/{path:path}")
 async def download_artifact(request: Request, path: str) -> Response:
+    """The file at ``path``, streamed as an attachment."""
     repo = _serving(request)
     rel = checked_path(path)
     return await run_in_threadpool(artifact_io.download_response, repo, rel)
@@ -121,6 +127,7 @@ async def download_artifact(request: Request, path: str) -> Response:
 
 @_route("GET", "/artifacts")
 async def list_artifacts(request: Request, path: str | None = None) -> Response:
+    """Direct children of the folder ``path`` (the root when absent), by base name."""
     repo = _serving(request)
     rel = checked_path(path)
     return JSONResponse(await run_in_threadpool(artifact_io.listing, repo, rel))
@@ -128,6 +135,7 @@ async def list_artifacts(request: Request, path: str | None = None) -> Response:
 
 @_route("DELETE", "/artifacts/{path:path}")
 async def delete_artifact(request: Request, path: str) -> Response:
+    """Delete a file, or a folder and everything in it."""
     repo = _serving(request)
     rel = checked_path(path)
     if not rel:
@@ -139,6 +147,7 @@ async def delete_artifact(request: Request, path: str) -> Response:
 # -- multipart uploads -------------------------------------------------------------------------
 @_route("POST", "/mpu/create/{path:path}")
 async def create_multipart_upload(request: Request, path: str) -> Response:
+    """Start a multipart upload of ``path``/(file name of ``body.path``): one URL per part."""
     repo = _serving(request)
     rel_dir = checked_path(path)
     body = await _json(request)
@@ -152,6 +161,7 @@ async def create_multipart_upload(request: Request, path: str) -> Response:
 
 @_route("PUT", "/mpu/part/{upload_id}/{part_number}", both=False)
 async def upload_part(request: Request, upload_id: str, part_number: int) -> Response:
+    """One part of a multipart upload to a local destination; answers its ETag."""
     repo = _serving(request)
     sink = await run_in_threadpool(artifact_mpu.open_part, repo, upload_id, part_number)
     await artifact_io.receive(sink, request.stream())
@@ -160,6 +170,7 @@ async def upload_part(request: Request, upload_id: str, part_number: int) -> Res
 
 @_route("POST", "/mpu/complete/{path:path}")
 async def complete_multipart_upload(request: Request, path: str) -> Response:
+    """Join the uploaded parts into the final file."""
     repo = _serving(request)
     rel_dir = checked_path(path)
     body = await _json(request)
@@ -171,6 +182,7 @@ async def complete_multipart_upload(request: Request, path: str) -> Response:
 
 @_route("POST", "/mpu/abort/{path:path}")
 async def abort_multipart_upload(request: Request, path: str) -> Response:
+    """Drop a multipart upload and its parts."""
     repo = _serving(request)
     rel_dir = checked_path(path)
     body = await _json(request)
@@ -181,19 +193,21 @@ async def abort_multipart_upload(request: Request, path: str) -> Response:
 
 @_route("GET", "/presigned/{path:path}")
 async def presigned_download(request: Request, path: str) -> Response:
+    """A presigned URL for ranged, parallel downloads (S3 destinations only; else 501)."""
     repo = _serving(request)
     rel = checked_path(path)
     return JSONResponse(await run_in_threadpool(artifact_mpu.presigned_get, repo, rel))
 
 
 # -- the UI's download link --------------------------------------------------------------------
-@router.get("/get-artifact")
+@router.get("/get-artifact", tags=["artifact proxy"])
 async def get_run_artifact(
     request: Request,
     path: str | None = None,
     run_uuid: str | None = None,
     run_id: str | None = None,
 ) -> Response:
+    """A file of a run, by its path among the run's artifacts (the web UI's download link)."""
     rel = checked_path(path)
     if not rel:
         raise InvalidParameter("Missing value for required parameter 'path'.")

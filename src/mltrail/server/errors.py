@@ -9,6 +9,7 @@ Nothing leaks a traceback to the caller.
 
 from __future__ import annotations
 
+import html
 import logging
 from typing import Any
 
@@ -48,7 +49,20 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     text = exc.detail if isinstance(exc.detail, str) else "Error"
-    return Response(text, status_code=exc.status_code, headers=exc.headers, media_type="text/plain")
+    path = request.url.path
+    wants_page = "text/html" in request.headers.get("accept", "")
+    if wants_page and not path.startswith(("/api/", "/ajax-api/")):
+        page = _PAGE.format(status=exc.status_code, text=html.escape(text))
+        return Response(page, exc.status_code, exc.headers, media_type="text/html")
+    # Not JSON on purpose: the mlflow client reads a bare 404 as ENDPOINT_NOT_FOUND.
+    return Response(text, exc.status_code, exc.headers, media_type="text/plain")
+
+
+_PAGE = (
+    "<!doctype html><html><head><meta charset=utf-8><title>{status} {text} - mltrail</title>"
+    "</head><body><h1>{status} {text}</h1><p>There is nothing here. "
+    '<a href="/">Back to the experiments</a>.</p></body></html>'
+)
 
 
 async def _database_error(request: Request, exc: Exception) -> Response:

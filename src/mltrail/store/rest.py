@@ -23,9 +23,15 @@ from mltrail.entities import (
     RunTag,
     ViewType,
 )
-from mltrail.exceptions import NotFound
+from mltrail.exceptions import MltrailException, NotFound
 from mltrail.store.base import SEARCH_MAX_RESULTS_DEFAULT, TrackingStore
-from mltrail.store.rest_http import HttpClient, raise_for_error, shared_client, trust_origin
+from mltrail.store.rest_http import (
+    HttpClient,
+    raise_for_error,
+    shared_client,
+    split_userinfo,
+    trust_origin,
+)
 from mltrail.store.rest_wire import (
     dataset_input_to_json,
     drop_none,
@@ -46,13 +52,14 @@ HISTORY_PAGE_SIZE = 25000
 
 class RestStore(TrackingStore):
     def __init__(self, uri: str, client: HttpClient | None = None) -> None:
-        self.uri = uri.rstrip("/")
+        self._base = uri.rstrip("/")  # may hold user:password@, used for requests only
+        self.uri = split_userinfo(self._base)[0]  # safe to show in messages
         self._http = client or shared_client()
         trust_origin(self.uri)
 
     # -- transport ---------------------------------------------------------------------------
     def _call(self, method: str, endpoint: str, body: dict[str, Any] | None = None) -> Any:
-        url = self.uri + API_PREFIX + endpoint
+        url = self._base + API_PREFIX + endpoint
         if method == "GET":
             response = self._http.request(method, url, params=query_params(body or {}))
         else:
@@ -61,7 +68,13 @@ class RestStore(TrackingStore):
         raise_for_error(response, f"{method} {endpoint}")
         if not response.content or response.content.strip() == b"200 OK":
             return {}
-        return response.json()
+        try:
+            return response.json()
+        except ValueError:
+            raise MltrailException(
+                f"{self.uri} answered {endpoint} with something that is not JSON; is it an "
+                "mltrail or MLflow tracking server?"
+            ) from None
 
     # -- experiments -------------------------------------------------------------------------
     def create_experiment(

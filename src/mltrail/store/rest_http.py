@@ -180,7 +180,8 @@ def raise_for_error(response: requests.Response, what: str) -> None:
 
 
 class HttpClient:
-    """One pooled ``requests.Session`` for one server, shared by every store and repository."""
+    """A pooled ``requests.Session`` with mltrail's retry, auth and error rules; one per process
+    is shared by every store and artifact repository (see ``shared_client``)."""
 
     def __init__(self, session: requests.Session | None = None) -> None:
         if session is None:
@@ -201,7 +202,6 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         stream: bool = False,
         send_credentials: bool = True,
-        timeout: float | None = None,
     ) -> requests.Response:
         """Send one request, retrying connection errors and 408/429/5xx with backoff.
 
@@ -215,7 +215,7 @@ class HttpClient:
         if send_credentials:
             all_headers.update(auth_header(userinfo))
         all_headers.update(headers or {})
-        seconds = timeout or _env_float("HTTP_REQUEST_TIMEOUT", 120.0)
+        seconds = _env_float("HTTP_REQUEST_TIMEOUT", 120.0)
         retries = int(_env_float("HTTP_REQUEST_MAX_RETRIES", 5))
         backoff = _env_float("HTTP_REQUEST_BACKOFF_FACTOR", 1.0)
         verify = _verify()
@@ -229,12 +229,18 @@ class HttpClient:
                     method,
                     url,
                     params=params,
-                    data=json_body if json_body is not None else data,
+                    data=json_body.encode("utf-8") if json_body is not None else data,
                     headers=all_headers,
                     stream=stream,
                     timeout=(min(seconds, 10.0), seconds),
                     verify=verify,
                 )
+            except requests.exceptions.SSLError:
+                raise StoreUnavailable(
+                    f"The TLS certificate of {display_url(url)} could not be verified; give its "
+                    "CA with MLTRAIL_TRACKING_SERVER_CERT_PATH (or, for testing only, set "
+                    "MLTRAIL_TRACKING_INSECURE_TLS=true)."
+                ) from None
             except (requests.ConnectionError, requests.Timeout) as exc:
                 if attempt >= retries:
                     raise StoreUnavailable(

@@ -339,6 +339,12 @@ def log_metric(
     run_id: str | None = None,
     **_ignored: Any,
 ) -> None:
+    stack = _state.stack
+    if run_id is None and stack and _client is not None:
+        # A training loop's hot path: the client that started the active run, without
+        # re-reading the tracking URI settings (two environment lookups, half the cost).
+        _client.log_metric(stack[-1].info.run_id, key, value, timestamp, step, synchronous)
+        return
     _get_client().log_metric(_active_run_id(run_id), key, value, timestamp, step, synchronous)
 
 

@@ -14,7 +14,8 @@ from fastapi import APIRouter, Request, Response
 from mltrail.artifacts import ArtifactRepository, get_artifact_repository
 from mltrail.artifacts.paths import safe_relative_path
 from mltrail.exceptions import MltrailException
-from mltrail.server.api.wire import RunRef, Text, call, query_doc, read_query, reply, store_of
+from mltrail.server.api.encode import reply
+from mltrail.server.api.wire import RunRef, Text, call, query_doc, read_query, store_of
 from mltrail.server.settings import ServerSettings
 
 router = APIRouter(tags=["artifacts"])

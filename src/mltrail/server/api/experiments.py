@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from mltrail.entities import ExperimentTag
 from mltrail.exceptions import NotFound
+from mltrail.server.api.encode import experiment_json, paged, reply
 from mltrail.server.api.wire import (
     VIEW_TYPES,
     Int64,
@@ -15,12 +16,9 @@ from mltrail.server.api.wire import (
     WireModel,
     body_doc,
     call,
-    experiment_json,
-    paged,
     query_doc,
     read_body,
     read_query,
-    reply,
     store_of,
 )
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from mltrail.exceptions import MltrailException
-from mltrail.server.api.wire import reply
+from mltrail.server.api.encode import reply
 from mltrail.version import __version__
 
 router = APIRouter(tags=["server"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from mltrail.exceptions import InvalidParameter
+from mltrail.server.api.encode import metric_json, paged, reply
 from mltrail.server.api.wire import (
     Int32,
     RequiredText,
@@ -12,11 +13,8 @@ from mltrail.server.api.wire import (
     Text,
     WireModel,
     call,
-    metric_json,
-    paged,
     query_doc,
     read_query,
-    reply,
     store_of,
 )
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
 from mltrail.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunTag
+from mltrail.server.api.encode import paged, reply, run_info_json, run_json
 from mltrail.server.api.wire import (
     VIEW_TYPES,
     Int32,
@@ -18,14 +19,10 @@ from mltrail.server.api.wire import (
     WireModel,
     body_doc,
     call,
-    paged,
     query_doc,
     read_body,
     read_body_dict,
     read_query,
-    reply,
-    run_info_json,
-    run_json,
     store_of,
     validate,
 )
@@ -54,14 +51,16 @@ class MetricIn(WireModel):
     dataset_digest: Text | None = None
 
     def to_metric(self) -> Metric:
+        # positional: this runs a thousand times per batch
         return Metric(
             self.key,
             self.value,
             self.timestamp,
             self.step or 0,
-            dataset_name=self.dataset_name,
-            dataset_digest=self.dataset_digest,
-            model_id=self.model_id,
+            None,
+            self.dataset_name,
+            self.dataset_digest,
+            self.model_id,
         )
 
 

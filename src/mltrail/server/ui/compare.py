@@ -31,7 +31,7 @@ def _diff_rows(keys: list[str], values: list[dict[str, Any]], fmt: Any = str) ->
     for key in keys:
         raw = [v.get(key) for v in values]
         shown = ["" if x is None else fmt(x) for x in raw]
-        rows.append({"key": key, "values": shown, "same": len(set(shown)) <= 1})
+        rows.append({"key": key, "cells": shown, "same": len(set(shown)) <= 1})
     return rows
 
 

@@ -113,7 +113,10 @@ def runs_listing(store: TrackingStore, ids: list[str], state: TableState) -> dic
 
     metric_columns = [c for c in chosen if c.kind == "metrics"]
     groups = group(runs, group_column, metric_columns, row) if group_column else None
-    rows = [] if groups is not None else [row(r, d, n) for r, d, n in nest(runs)]
+    # Sorted by a value, the order is the point: children are listed where they rank, not
+    # folded under a parent that may rank far away.
+    nested = nest(runs) if sort_column.kind == "attribute" else [(r, 0, 0) for r in runs]
+    rows = [] if groups is not None else [row(r, d, n) for r, d, n in nested]
     total = None
     if not state.filter and state.view == "active":
         total = sum(s.runs for s in experiment_stats(store, ids).values())

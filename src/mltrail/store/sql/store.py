@@ -52,6 +52,9 @@ RUN_NAME_TAG = "mlflow.runName"
 DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
 
+# Built once: every write looks its run up, and building the query cost more than running it.
+_RUN_BY_ID = sa.select(*RUN_COLUMNS).where(runs.c.run_uuid == sa.bindparam("run_id"))
+
 _ready_engines: set[int] = set()
 _ready_lock = threading.Lock()
 
@@ -334,7 +337,7 @@ class SqlStore(TrackingStore):
     def _run_row(self, conn: Any, run_id: str) -> Any:
         if not isinstance(run_id, str) or not run_id:
             raise InvalidParameter(f"Invalid run id {run_id!r}.")
-        row = conn.execute(sa.select(*RUN_COLUMNS).where(runs.c.run_uuid == run_id)).first()
+        row = conn.execute(_RUN_BY_ID, {"run_id": run_id}).first()
         if row is None:
             raise NotFound(f"Run with id={run_id} not found.")
         return row
@@ -614,18 +617,18 @@ class SqlStore(TrackingStore):
 
         _check_max_results(max_results)
         exp_ids = [int(v.validate_experiment_id(e)) for e in experiment_ids]
-        stages = LifecycleStage.stages_for(ViewType.normalize(run_view_type))
+        view = ViewType.normalize(run_view_type)
+        # Parse first: a bad filter fails before any I/O.
+        node = search.parse_run_filter(filter_string)
+        terms = search.parse_run_order_by(order_by)
         offset = paging.decode_page_token(page_token)
-        clause = search_sql.run_filter_clause(search.parse_run_filter(filter_string))
-        orders = search_sql.run_order_clauses(search.parse_run_order_by(order_by))
         if not exp_ids:
             return PagedList([])
-        query = sa.select(*RUN_COLUMNS).where(
-            runs.c.experiment_id.in_(exp_ids), runs.c.lifecycle_stage.in_(stages)
-        )
-        if clause is not None:
-            query = query.where(clause)
-        query = query.order_by(*orders).offset(offset).limit(max_results + 1)
+        query = sa.select(*RUN_COLUMNS).where(runs.c.experiment_id.in_(exp_ids))
+        if view != ViewType.ALL:  # no stage test for ALL, so the index can still order
+            query = query.where(runs.c.lifecycle_stage.in_(LifecycleStage.stages_for(view)))
+        query = search_sql.apply_run_search(query, node, terms)
+        query = query.offset(offset).limit(max_results + 1)
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
             found = load_runs(conn, rows[:max_results])
