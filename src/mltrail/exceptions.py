@@ -109,7 +109,8 @@ class SearchSyntaxError(InvalidParameter):
     """A filter or order-by string that does not parse; ``position`` points at the problem."""
 
     def __init__(self, message: str, position: int | None = None, text: str | None = None) -> None:
-        super().__init__(message)
+        # The position travels in the server's error body too, so a UI can mark the spot.
+        super().__init__(message, **({"position": position} if position is not None else {}))
         self.position = position
         self.text = text
 

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from live_servers import MotoServer, ThreadServer, settings_for  # noqa: E402
+from live_servers import MotoServer, ThreadServer, settings_for
 
 
 @pytest.fixture

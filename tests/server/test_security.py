@@ -50,13 +50,18 @@ def test_default_hosts_refused(host: str | None) -> None:
 
 
 def test_explicit_allowed_hosts() -> None:
-    policy = HostPolicy(["mlflow.corp.example", "*.ml.example:5000", "10.0.*", "203.0.113.0/24"])
+    policy = HostPolicy(
+        ["mlflow.corp.example", "*.ml.example:5000", "10.0.*", "203.0.113.0/24", "fd00:*"]
+        + ["ci.example:*"]
+    )
     assert policy.allows("mlflow.corp.example:443")
     assert policy.allows("a.ml.example:5000")
     assert not policy.allows("a.ml.example:6000")
     assert policy.allows("10.0.3.4")
     assert not policy.allows("10.0.evil.example")
     assert policy.allows("203.0.113.9")
+    assert policy.allows("[fd00::7]:5000")
+    assert policy.allows("ci.example:8080")
     assert policy.allows("localhost:5000")  # loopback always answers
     assert not policy.allows("192.168.0.7")  # an explicit list replaces the private ranges
     assert HostPolicy(["*"]).allows("anything.example")

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from live_servers import ThreadServer, settings_for
 
-sys.path.insert(0, str(Path(__file__).parent.parent / "artifacts"))
-
-from live_servers import ThreadServer, settings_for  # noqa: E402
-
-from mltrail.store.rest import RestStore  # noqa: E402
-from mltrail.store.rest_http import HttpClient  # noqa: E402
+from mltrail.store.rest import RestStore
+from mltrail.store.rest_http import HttpClient
 
 
 class RecordingSession(requests.Session):

@@ -26,10 +26,10 @@ def _http(uri: str) -> ArtifactRepository:
     return HttpArtifactRepository(uri)
 
 
-def _proxied(uri: str) -> ArtifactRepository:
+def _proxied(uri: str, tracking_uri: str | None = None) -> ArtifactRepository:
     from mltrail.artifacts.http import resolve_proxied_uri
 
-    return _http(resolve_proxied_uri(uri))
+    return _http(resolve_proxied_uri(uri, tracking_uri))
 
 
 _BY_SCHEME: dict[str, Callable[[str], ArtifactRepository]] = {
@@ -42,8 +42,12 @@ _BY_SCHEME: dict[str, Callable[[str], ArtifactRepository]] = {
 }
 
 
-def get_artifact_repository(uri: str) -> ArtifactRepository:
-    """The repository that stores ``uri`` (plain path, file://, s3://, mlflow-artifacts:/)."""
+def get_artifact_repository(uri: str, tracking_uri: str | None = None) -> ArtifactRepository:
+    """The repository that stores ``uri`` (plain path, file://, s3://, mlflow-artifacts:/).
+
+    ``mlflow-artifacts:`` URIs are served by a tracking server: ``tracking_uri`` names it
+    (default: the current tracking URI).
+    """
     from urllib.parse import urlparse
 
     scheme = urlparse(uri).scheme
@@ -55,6 +59,8 @@ def get_artifact_repository(uri: str) -> ArtifactRepository:
             f"Unsupported artifact URI {uri!r}: known schemes are "
             f"{', '.join(s + ':' for s in _BY_SCHEME if s)} and plain paths."
         )
+    if factory is _proxied:
+        return _proxied(uri, tracking_uri)
     return factory(uri)
 
 

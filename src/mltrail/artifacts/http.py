@@ -22,7 +22,7 @@ PROXY_PREFIX = "/api/2.0" + PROXY_ROUTE
 CHUNK_BYTES = 1024 * 1024
 
 
-def resolve_proxied_uri(uri: str) -> str:
+def resolve_proxied_uri(uri: str, tracking_uri: str | None = None) -> str:
     """``mlflow-artifacts:/x/y`` -> ``<tracking server>/api/2.0/mlflow-artifacts/artifacts/x/y``.
 
     The scheme and path prefix come from the tracking URI; the host too, unless the URI names
@@ -30,7 +30,7 @@ def resolve_proxied_uri(uri: str) -> str:
     """
     from mltrail.tracking.uri import get_tracking_uri
 
-    tracking = get_tracking_uri()
+    tracking = tracking_uri or get_tracking_uri()
     if not tracking.startswith(("http://", "https://")):
         raise InvalidParameter(
             f"Cannot open {uri!r}: mlflow-artifacts URIs are served by a tracking server, but "

@@ -69,12 +69,12 @@ class HostPolicy:
         self.patterns = [p.strip().lower() for p in patterns if p.strip()]
         self.allow_all = "*" in self.patterns
         self.networks = list(LOOPBACK_NETWORKS) + ([] if self.patterns else list(PRIVATE_NETWORKS))
-        self.globs: list[str] = []
+        self.globs: list[tuple[str, str, bool]] = []  # (name glob, port or "", IP-shaped)
         for pattern in self.patterns:
             try:
                 self.networks.append(ipaddress.ip_network(pattern, strict=False))
             except ValueError:
-                self.globs.append(pattern)
+                self.globs.append(_host_glob(pattern))
 
     def allows(self, host: str | None) -> bool:
         if self.allow_all:
@@ -87,15 +87,21 @@ class HostPolicy:
         address = _ip(name)
         if address is not None and any(address in net for net in self.networks):
             return True
-        for glob in self.globs:
-            glob_name, glob_port = split_host(glob)
-            if glob_port and glob_port != "*" and glob_port != port:
+        for glob_name, glob_port, ip_shaped in self.globs:
+            if glob_port and glob_port != port:
                 continue
-            if address is None and _IP_GLOB.match(glob_name):
-                continue
+            if ip_shaped and address is None:
+                continue  # "10.*" never admits the name "10.evil.example"
             if fnmatch.fnmatchcase(name, glob_name):
                 return True
         return False
+
+
+def _host_glob(pattern: str) -> tuple[str, str, bool]:
+    name, port = split_host(pattern)
+    if port == "" and pattern.endswith(":*") and not _IP_GLOB.match(pattern):
+        name = pattern[:-2].rstrip(".")  # "host:*": any port, same as "host"
+    return name, port, bool(_IP_GLOB.match(name))
 
 
 class OriginPolicy:

@@ -43,6 +43,7 @@ from mltrail.store.rest_wire import (
     run_from_json,
     run_info_from_json,
 )
+from mltrail.utils import validation
 from mltrail.utils.validation import MAX_BATCH_METRICS, MAX_BATCH_PARAMS, MAX_BATCH_TAGS
 
 API_PREFIX = "/api/2.0/mlflow/"
@@ -185,6 +186,8 @@ class RestStore(TrackingStore):
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
     ) -> None:
+        # Refuse bad input here with the same sentence the server would give, before sending.
+        metrics = [validation.checked_metric(m) for m in metrics]
         body = {
             "run_id": run_id,
             "metrics": [metric_to_json(m) for m in metrics],

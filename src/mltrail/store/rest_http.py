@@ -27,6 +27,7 @@ from mltrail.exceptions import (
     InvalidState,
     MltrailException,
     NotFound,
+    SearchSyntaxError,
     StoreUnavailable,
     error_code_for_status,
 )
@@ -163,6 +164,8 @@ def raise_for_error(response: requests.Response, what: str) -> None:
     if isinstance(body, dict) and "error_code" in body:
         code = str(body["error_code"])
         message = str(body.get("message") or f"{what} failed with {code}.")
+        if isinstance(body.get("position"), int):  # a search filter that did not parse
+            raise SearchSyntaxError(message, position=body["position"])
         cls = _EXCEPTION_BY_CODE.get(code, MltrailException)
         raise cls(message, error_code=code)
     code = error_code_for_status(response.status_code)

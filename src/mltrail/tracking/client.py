@@ -273,7 +273,7 @@ class TrailClient:
     def _artifact_repo(self, run_id: str) -> Any:
         from mltrail.artifacts import get_artifact_repository
 
-        return get_artifact_repository(self.artifact_uri(run_id))
+        return get_artifact_repository(self.artifact_uri(run_id), self.tracking_uri)
 
     def log_artifact(self, run_id: str, local_path: str, artifact_path: str | None = None) -> None:
         local_path = os.fspath(local_path)

@@ -7,6 +7,7 @@ import posixpath
 import re
 from collections.abc import Sequence
 
+from mltrail.entities import Metric
 from mltrail.exceptions import InvalidParameter
 
 MAX_ENTITY_KEY_LENGTH = 250
@@ -158,3 +159,17 @@ def validate_unique_param_keys(keys: Sequence[str]) -> None:
 
 def is_nan(value: float) -> bool:
     return value != value or (isinstance(value, float) and math.isnan(value))
+
+
+def checked_metric(m: Metric) -> Metric:
+    """The metric if it is valid (converting numeric types to float), else InvalidParameter."""
+    if type(m.value) is float and type(m.timestamp) is int and type(m.step) is int:
+        # Already well-typed (the client's buffer checked it): only the key needs a look.
+        validate_key(m.key, "metric key")
+        if m.timestamp >= 0:
+            return m
+    validate_key(m.key, "metric key")
+    value = validate_metric_value(m.key, m.value)
+    timestamp = validate_timestamp(m.timestamp)
+    step = validate_step(m.step if m.step is not None else 0)
+    return Metric(m.key, value, timestamp, step)

@@ -413,7 +413,7 @@ class SqlStore(TrackingStore):
         tags: Sequence[RunTag] = (),
     ) -> None:
         """``log_batch`` without the per-request size limits (used by the client's buffer)."""
-        points = [_checked_metric(m) for m in metrics]
+        points = [v.checked_metric(m) for m in metrics]
         param_map = {}
         v.validate_unique_param_keys([p.key for p in params])
         for p in params:
@@ -652,16 +652,3 @@ def _check_max_results(max_results: int) -> None:
             f"Invalid value {max_results} for parameter 'max_results' supplied. It must be at "
             f"most {SEARCH_MAX_RESULTS_THRESHOLD}."
         )
-
-
-def _checked_metric(m: Metric) -> Metric:
-    if type(m.value) is float and type(m.timestamp) is int and type(m.step) is int:
-        # Already well-typed (the client's buffer checked it): only the key needs a look.
-        v.validate_key(m.key, "metric key")
-        if m.timestamp >= 0:
-            return m
-    v.validate_key(m.key, "metric key")
-    value = v.validate_metric_value(m.key, m.value)
-    timestamp = v.validate_timestamp(m.timestamp)
-    step = v.validate_step(m.step if m.step is not None else 0)
-    return Metric(m.key, value, timestamp, step)
