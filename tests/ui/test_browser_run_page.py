@@ -22,6 +22,16 @@ def demo(live_server):
     return live_server, exp, ids
 
 
+def poll(page, expression: str, timeout: float = 10.0) -> None:
+    """Wait until a JS expression is true. (``wait_for_function`` compiles its predicate with
+    eval, which the pages' Content-Security-Policy rightly forbids.)"""
+    deadline = time.time() + timeout
+    while not page.evaluate(expression):
+        if time.time() > deadline:
+            raise AssertionError(f"Still false after {timeout} s: {expression}")
+        time.sleep(0.05)
+
+
 def wait_for_charts(page, count: int) -> None:
     expect(page.locator(".chart-card .js-plotly-plot")).to_have_count(count, timeout=15_000)
 
@@ -79,20 +89,18 @@ def test_chart_options(page, demo):
     live, _, ids = demo
     page.goto(f"{live.url}/runs/{ids['adam-2']}#charts")
     wait_for_charts(page, 2)
-    chart = ".chart-card[data-key='loss'] .chart"
-    assert page.evaluate(f'document.querySelector("{chart}").data.length') == 1
+    chart = "document.querySelector(\".chart-card[data-key='loss'] .chart\")"
+    assert page.evaluate(f"{chart}.data.length") == 1
     page.locator("label:has(input[value=wall])").click()
-    page.wait_for_function(f"document.querySelector(\"{chart}\").layout.xaxis.type === 'date'")
+    poll(page, f"{chart}.layout.xaxis.type === 'date'")
     page.locator("label:has(input[value=relative])").click()
-    page.wait_for_function(
-        f"document.querySelector(\"{chart}\").layout.xaxis.title.text === 'seconds'"
-    )
+    poll(page, f"{chart}.layout.xaxis.title.text === 'seconds'")
     page.check("#log-y")
-    page.wait_for_function(f"document.querySelector(\"{chart}\").layout.yaxis.type === 'log'")
+    poll(page, f"{chart}.layout.yaxis.type === 'log'")
     page.eval_on_selector(
         "#smoothing", "s => { s.value = '0.8'; s.dispatchEvent(new Event('input')); }"
     )
-    page.wait_for_function(f'document.querySelector("{chart}").data.length === 2')
+    poll(page, f"{chart}.data.length === 2")
     expect(page.locator("#smoothing-value")).to_have_text("0.8")
     page.fill("#chart-filter", "acc")
     expect(page.locator(".chart-card[data-key='loss']")).to_be_hidden()
@@ -105,7 +113,7 @@ def test_live_refresh_while_running(page, live_server):
     page.goto(f"{live_server.url}/runs/{run_id}#charts")
     expect(page.locator("#live-indicator")).to_be_visible()
     wait_for_charts(page, 1)
-    points = page.locator(".chart-card[data-key='loss'] .points")
+    points = page.locator(".chart-card[data-key='loss'] .point-count")
     expect(points).to_have_text(re.compile(r"^10 pts"))
     now = int(time.time() * 1000)
     store.write_batch(run_id, metrics=[Metric("loss", 0.5, now + i, 10 + i) for i in range(15)])
@@ -164,7 +172,7 @@ def test_artifact_previews(page, demo):
     open_artifact(page, "plot.svg")
     image = preview.locator("img")
     expect(image).to_be_visible()
-    page.wait_for_function("document.querySelector('#artifact-preview img').naturalWidth === 120")
+    poll(page, "document.querySelector('#artifact-preview img').naturalWidth === 120")
 
     open_artifact(page, "report.html")
     frame = preview.locator("iframe")

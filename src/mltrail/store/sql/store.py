@@ -6,6 +6,7 @@ import json
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -55,7 +56,9 @@ DEFAULT_EXPERIMENT_NAME = "Default"
 # Built once: every write looks its run up, and building the query cost more than running it.
 _RUN_BY_ID = sa.select(*RUN_COLUMNS).where(runs.c.run_uuid == sa.bindparam("run_id"))
 
-_ready_engines: set[int] = set()
+# Engines whose database has been migrated in this process (weak: a disposed engine's id may
+# be reused by a new engine for another database, which must be checked afresh).
+_ready_engines: weakref.WeakSet[Any] = weakref.WeakSet()
 _ready_lock = threading.Lock()
 
 
@@ -74,10 +77,10 @@ class SqlStore(TrackingStore):
 
     # -- set-up ------------------------------------------------------------------------------
     def _prepare(self) -> None:
-        if id(self.engine) in _ready_engines:
+        if self.engine in _ready_engines:
             return
         with _ready_lock:
-            if id(self.engine) in _ready_engines:
+            if self.engine in _ready_engines:
                 return
             try:
                 migrate.upgrade(self.engine)
@@ -90,7 +93,7 @@ class SqlStore(TrackingStore):
                 if migrate.current_revision(self.engine) != migrate.HEAD_REVISION:
                     raise
             self._ensure_default_experiment()
-            _ready_engines.add(id(self.engine))
+            _ready_engines.add(self.engine)
 
     def _ensure_default_experiment(self) -> None:
         with transaction(self.engine, write=True) as conn:

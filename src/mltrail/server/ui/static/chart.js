@@ -164,8 +164,8 @@ export class MetricChart {
     const layout = baseLayout(options);
     if (this.xRange) layout.xaxis.range = this.xRange; else layout.xaxis.autorange = true;
     const points = this.series.reduce((n, s) => n + s.steps.length, 0);
-    let label = this.figure.querySelector("figcaption .points");
-    if (!label) { label = document.createElement("span"); label.className = "points"; this.figure.querySelector("figcaption")?.append(label); }
+    let label = this.figure.querySelector("figcaption .point-count");
+    if (!label) { label = document.createElement("span"); label.className = "point-count"; this.figure.querySelector("figcaption")?.append(label); }
     label.textContent = `${points.toLocaleString()} pts${this.window ? " · zoomed" : ""}`;
     const first = !this.box.classList.contains("js-plotly-plot");
     if (first) this.box.replaceChildren();
