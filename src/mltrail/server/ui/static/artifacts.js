@@ -31,6 +31,7 @@ export function setUpArtifacts(runId) {
 
   async function toggleFolder(item, button, entry) {
     const open = button.getAttribute("aria-expanded") === "true";
+    showFolder(button, entry);
     button.setAttribute("aria-expanded", String(!open));
     button.firstChild.textContent = open ? "▸ " : "▾ ";
     let list = item.querySelector("ul");
@@ -46,7 +47,6 @@ export function setUpArtifacts(runId) {
       }
     }
     list.hidden = false;
-    showFolder(button, entry);
   }
 
   function mark(button) {
