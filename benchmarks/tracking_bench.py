@@ -1,6 +1,6 @@
 """Tracking benchmark: the same workloads through mltrail and through MLflow, side by side.
 
-    .venv/bin/python benchmarks/tracking_bench.py            # full comparison (a few minutes)
+    .venv/bin/python benchmarks/tracking_bench.py            # full comparison (a minute or two)
     .venv/bin/python benchmarks/tracking_bench.py --quick    # smoke run (well under a minute)
     .venv/bin/python benchmarks/tracking_bench.py --search-100k   # mltrail search, 100k runs
 

@@ -175,8 +175,9 @@ class TrackingStore(abc.ABC):
         end_step: int | None = None,
     ) -> list[Metric]:
         """About ``max_points`` points of one metric between two steps (inclusive), in step
-        order, for drawing: every point when they fit, else the minimum and maximum point of
-        each of ``max_points // 2`` equal step buckets, so spikes are never lost.
+        order, for drawing: every point when they fit; else the steps are cut into
+        ``max_points // 2`` equal buckets and each bucket gives its minimum value (at its
+        first step and timestamp) and its maximum value (at its last), so no spike is lost.
 
         This default reads the whole history; SQL stores bucket inside the database.
         """
@@ -191,17 +192,21 @@ class TrackingStore(abc.ABC):
         if len(points) <= max_points:
             return points
         lo, hi = points[0].step, points[-1].step
-        buckets = max(1, max_points // 2)
-        width = max(1, -(-(hi - lo + 1) // buckets))
-        extremes: dict[int, tuple[Metric, Metric]] = {}
+        width = max(1, -(-(hi - lo + 1) // max(1, max_points // 2)))
+        buckets: dict[int, list[Metric]] = {}
         for m in points:
-            if m.value != m.value:  # NaN is neither a minimum nor a maximum
-                continue
-            b = (m.step - lo) // width
-            low, high = extremes.get(b, (m, m))
-            extremes[b] = (m if m.value < low.value else low, m if m.value > high.value else high)
-        kept = {id(m): m for pair in extremes.values() for m in pair}
-        return sorted(kept.values(), key=lambda m: (m.step, m.timestamp))
+            if m.value == m.value:  # NaN is neither a minimum nor a maximum
+                buckets.setdefault((m.step - lo) // width, []).append(m)
+        found: list[Metric] = []
+        for members in buckets.values():
+            low = min(m.value for m in members)
+            high = max(m.value for m in members)
+            first, last = members[0], members[-1]
+            found.append(Metric(key, low, min(m.timestamp for m in members), first.step, run_id))
+            if last.step != first.step or high != low:
+                ts = max(m.timestamp for m in members)
+                found.append(Metric(key, high, ts, last.step, run_id))
+        return sorted(found, key=lambda m: (m.step, m.timestamp))
 
     @abc.abstractmethod
     def search_runs(

@@ -7,10 +7,14 @@ gets full resolution as soon as the window holds few enough points.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from typing import Any
 
 from fastapi import APIRouter, Request
 
+from mltrail.entities import Metric
 from mltrail.exceptions import InvalidParameter
 from mltrail.server.ui.common import finite, json_response, split_list, store_of
 from mltrail.server.ui.errors import json_errors
@@ -20,6 +24,63 @@ router = APIRouter()
 DEFAULT_POINTS = 2000
 MAX_POINTS = 20_000
 MAX_RUNS = 100
+
+
+class SeriesCache:
+    """Recently drawn series, so reopening a page with a long history is instant.
+
+    An entry is used only while the metric's latest point (kept by the store beside the
+    series) is unchanged, so a live run is always read fresh; entries also expire, in case
+    points were added at old steps.
+    """
+
+    def __init__(self, size: int = 256, ttl_seconds: float = 300.0) -> None:
+        self.size = size
+        self.ttl = ttl_seconds
+        self._items: OrderedDict[tuple[Any, ...], tuple[float, Any, list[Metric]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...], signature: Any) -> list[Metric] | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is None or found[1] != signature or time.monotonic() - found[0] > self.ttl:
+                return None
+            self._items.move_to_end(key)
+            return found[2]
+
+    def put(self, key: tuple[Any, ...], signature: Any, points: list[Metric]) -> None:
+        with self._lock:
+            self._items[key] = (time.monotonic(), signature, points)
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+_cache = SeriesCache()
+
+
+def _latest_signature(store: TrackingStore, run_id: str, key: str) -> Any:
+    run = store.get_run(run_id)
+    latest = next((m for m in run.data.metric_objs if m.key == key), None)
+    return None if latest is None else (latest.step, latest.timestamp, repr(latest.value))
+
+
+def downsampled(
+    store: TrackingStore,
+    run_id: str,
+    key: str,
+    max_points: int,
+    start_step: int | None,
+    end_step: int | None,
+) -> list[Metric]:
+    """The store's downsampled history, through the cache."""
+    signature = _latest_signature(store, run_id, key)
+    cache_key = (id(store), run_id, key, max_points, start_step, end_step)
+    points = _cache.get(cache_key, signature)
+    if points is None:
+        points = store.get_metric_history_downsampled(run_id, key, max_points, start_step, end_step)
+        _cache.put(cache_key, signature, points)
+    return points
 
 
 def metric_series(
@@ -40,7 +101,7 @@ def metric_series(
     max_points = max(2, min(max_points, MAX_POINTS))
     series = []
     for run_id in run_ids:
-        points = store.get_metric_history_downsampled(run_id, key, max_points, start_step, end_step)
+        points = downsampled(store, run_id, key, max_points, start_step, end_step)
         series.append(
             {
                 "run_id": run_id,

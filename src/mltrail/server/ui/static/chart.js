@@ -5,6 +5,15 @@ import { getJSON, themeColors, PALETTE, formatValue } from "./common.js";
 
 const TZ_MS = new Date().getTimezoneOffset() * 60000;
 
+/** plotly.js loads as an async classic script, in parallel with the data; wait for it. */
+export function whenPlotly() {
+  if (window.Plotly) return Promise.resolve();
+  return new Promise((resolve) => {
+    const check = () => (window.Plotly ? resolve() : setTimeout(check, 10));
+    check();
+  });
+}
+
 /** The chart options every chart on a page shares, read from the controls. */
 export function readOptions() {
   const x = document.querySelector('input[name="x-axis"]:checked');
@@ -148,6 +157,7 @@ export class MetricChart {
     if (this.window) { params.set("start_step", String(this.window[0])); params.set("end_step", String(this.window[1])); }
     try {
       const data = await getJSON(`/ajax-api/ui/metric-history?${params}`);
+      await whenPlotly();
       if (ticket !== this.request) return; // a newer request (zoom) superseded this one
       this.series = data.series;
       this.loaded = true;

@@ -1,5 +1,8 @@
 // Wiring shared by pages with a grid of metric charts: controls, lazy drawing, theme changes.
 import { debounce } from "./common.js";
+import { whenPlotly } from "./chart.js";
+
+export { whenPlotly };
 
 /** Draw charts as they come near the screen; redraw all on option or theme changes. */
 export function setUpChartGrid(charts) {
@@ -9,7 +12,7 @@ export function setUpChartGrid(charts) {
       const chart = byFigure.get(entry.target);
       if (entry.isIntersecting && chart && !chart.loaded && !chart.loading) {
         chart.loading = true;
-        whenPlotly().then(() => chart.load());
+        chart.load(); // the data request starts at once; drawing waits for plotly.js
       }
     }
   }, { rootMargin: "300px" });
@@ -34,13 +37,4 @@ export function setUpChartGrid(charts) {
 
 function reloadLoaded(charts) {
   for (const c of charts) if (c.loaded) c.load();
-}
-
-/** plotly.js is a deferred classic script; wait for it if a module runs first. */
-export function whenPlotly() {
-  if (window.Plotly) return Promise.resolve();
-  return new Promise((resolve) => {
-    const check = () => (window.Plotly ? resolve() : setTimeout(check, 20));
-    check();
-  });
 }
