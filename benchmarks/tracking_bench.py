@@ -302,6 +302,7 @@ def _bulk_insert_runs(engine: Any, exp_id: int, n_runs: int, chunk: int = 5000) 
 
     from mltrail.store.sql import schema
 
+    series = 0
     with engine.begin() as conn:
         for start in range(0, n_runs, chunk):
             runs, params, tags, latest, points = [], [], [], [], []
@@ -325,21 +326,18 @@ def _bulk_insert_runs(engine: Any, exp_id: int, n_runs: int, chunk: int = 5000) 
                 t["mlflow.runName"] = f"run-{i}"
                 tags += [{"run_uuid": rid, "key": k, "value": v} for k, v in t.items()]
                 for k, v in m.items():
-                    row = {
-                        "run_uuid": rid,
-                        "key": k,
-                        "value": v,
-                        "timestamp": BASE_TS + i,
-                        "step": 0,
-                        "is_nan": False,
-                    }
-                    points.append(row)
-                    latest.append({**row, "min_value": v, "max_value": v})
+                    series += 1
+                    row = {"value": v, "timestamp": BASE_TS + i, "step": 0, "is_nan": False}
+                    points.append({**row, "series_id": series})
+                    latest.append(
+                        {**row, "series_id": series, "run_uuid": rid, "key": k}
+                        | {"min_value": v, "max_value": v}
+                    )
             conn.execute(schema.runs.insert(), runs)
             conn.execute(schema.params.insert(), params)
             conn.execute(schema.tags.insert(), tags)
-            conn.execute(schema.metrics.insert(), points)
             conn.execute(schema.latest_metrics.insert(), latest)
+            conn.execute(schema.metrics.insert(), points)
         if engine.dialect.name == "sqlite":
             conn.exec_driver_sql("ANALYZE")
 

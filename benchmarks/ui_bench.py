@@ -43,6 +43,8 @@ def fill_runs(store: SqlStore, runs: int, metrics: int) -> str:
     history of 3 points), 10 params and 3 tags."""
     exp = store.create_experiment(f"bench-{uuid.uuid4().hex[:6]}")
     rnd = random.Random(7)
+    by_series = "series_id" in schema.metrics.c
+    series = 10_000_000  # far above the ids the store hands out itself
     with store.engine.begin() as conn:
         for start in range(0, runs, 1000):
             run_rows, params, tags, points, latest = [], [], [], [], []
@@ -64,17 +66,22 @@ def fill_runs(store: SqlStore, runs: int, metrics: int) -> str:
                           ("mlflow.source.name", "train.py"))]  # fmt: skip
                 for m in range(metrics):
                     values = [rnd.random() for _ in range(3)]
+                    series += 1
+                    # The series table is keyed by a series id (or, before, by run and key).
+                    ident = ({"series_id": series} if by_series
+                             else {"run_uuid": run_id, "key": f"m{m}"})  # fmt: skip
                     for step, value in enumerate(values):
-                        points.append({"run_uuid": run_id, "key": f"m{m}", "timestamp": t0 + step,
-                                       "step": step, "value": value, "is_nan": False})  # fmt: skip
+                        points.append({**ident, "timestamp": t0 + step, "step": step,
+                                       "value": value, "is_nan": False})  # fmt: skip
                     latest.append({"run_uuid": run_id, "key": f"m{m}", "value": values[-1],
                                    "timestamp": t0 + 2, "step": 2, "is_nan": False,
-                                   "min_value": min(values), "max_value": max(values)})  # fmt: skip
+                                   "min_value": min(values), "max_value": max(values),
+                                   **({"series_id": series} if by_series else {})})  # fmt: skip
             conn.execute(sa.insert(schema.runs), run_rows)
             conn.execute(sa.insert(schema.params), params)
             conn.execute(sa.insert(schema.tags), tags)
-            conn.execute(sa.insert(schema.metrics), points)
             conn.execute(sa.insert(schema.latest_metrics), latest)
+            conn.execute(sa.insert(schema.metrics), points)
     return exp
 
 
@@ -171,6 +178,8 @@ def main() -> None:
     print(f"setup: one metric with {args.points:,} points in {time.time() - t:.1f} s")
 
     proc, url = start_server(db_uri, root)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine: {os.cpu_count()} cores, load average {load} (other work slows the browser)")
     from playwright.sync_api import sync_playwright
 
     try:
@@ -199,12 +208,20 @@ def main() -> None:
             cold = timings(
                 cold_context.new_page(), chart_url, ".js-plotly-plot", "mltrail:first-chart"
             )
-            report("first drawn chart, cold cache (plotly.js)", [cold], ["dom_ms", "fetch_start_ms", "fetch_end_ms", "mark_ms"])
+            report(
+                "first drawn chart, cold cache (plotly.js)",
+                [cold],
+                ["dom_ms", "fetch_start_ms", "fetch_end_ms", "mark_ms"],
+            )
             samples = [
                 timings(page, chart_url, ".js-plotly-plot", "mltrail:first-chart")
                 for _ in range(args.repeat)
             ]
-            report("first drawn chart, warm cache", samples, ["dom_ms", "fetch_start_ms", "fetch_end_ms", "mark_ms"])
+            report(
+                "first drawn chart, warm cache",
+                samples,
+                ["dom_ms", "fetch_start_ms", "fetch_end_ms", "mark_ms"],
+            )
             json_ms = []
             for _ in range(args.repeat):
                 t = time.perf_counter()

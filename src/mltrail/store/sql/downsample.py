@@ -8,12 +8,13 @@ drawn envelope is exact. Only ``max_points`` rows ever leave the database.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from mltrail.entities import Metric
-from mltrail.store.sql.schema import metrics
+from mltrail.store.sql.metrics import series_id
+from mltrail.store.sql.schema import latest_metrics, metrics
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -37,7 +38,10 @@ def downsampled_history(
 ) -> list[Metric]:
     """At most about ``max_points`` points of one metric in step order: every point when
     they fit, else the minimum and maximum of each step bucket."""
-    where = [metrics.c.run_uuid == run_id, metrics.c.key == key]
+    sid = series_id(conn, run_id, key)
+    if sid is None:
+        return []
+    where = [metrics.c.series_id == sid]
     if start_step is not None:
         where.append(metrics.c.step >= start_step)
     if end_step is not None:
@@ -82,6 +86,18 @@ def downsampled_history(
             found.append(Metric(key, vmax, tmax, smax, run_id=run_id))
     found.sort(key=lambda m: (m.step, m.timestamp))
     return found
+
+
+def _series_where(conn: Connection, run_id: str, key: str) -> list[Any] | None:
+    """The WHERE terms that select one run's series of ``key`` (None: it has none)."""
+    if "series_id" not in metrics.c:  # series keyed by (run, key) directly
+        return [metrics.c.run_uuid == run_id, metrics.c.key == key]
+    series_id = conn.execute(
+        sa.select(latest_metrics.c.series_id).where(
+            latest_metrics.c.run_uuid == run_id, latest_metrics.c.key == key
+        )
+    ).scalar()
+    return None if series_id is None else [metrics.c.series_id == series_id]
 
 
 def _metric(key: str, run_id: str, step: int, ts: int, value: float, is_nan: bool) -> Metric:

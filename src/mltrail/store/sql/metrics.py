@@ -69,26 +69,46 @@ def _summaries(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
 _INSERT_POINTS = {
     # Straight to the driver: SQLAlchemy's per-row parameter handling costs more than the
     # insert itself for a 20k-point batch.
-    "sqlite": "INSERT OR IGNORE INTO metrics (run_uuid, key, timestamp, step, value, is_nan) "
-    "VALUES (?, ?, ?, ?, ?, ?)",
-    "postgresql": "INSERT INTO metrics (run_uuid, key, timestamp, step, value, is_nan) "
-    "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-    "mysql": "INSERT IGNORE INTO metrics (run_uuid, `key`, timestamp, step, value, is_nan) "
-    "VALUES (%s, %s, %s, %s, %s, %s)",
+    "sqlite": "INSERT OR IGNORE INTO metrics (series_id, timestamp, step, value, is_nan) "
+    "VALUES (?, ?, ?, ?, ?)",
+    "postgresql": "INSERT INTO metrics (series_id, timestamp, step, value, is_nan) "
+    "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+    "mysql": "INSERT IGNORE INTO metrics (series_id, timestamp, step, value, is_nan) "
+    "VALUES (%s, %s, %s, %s, %s)",
 }
 
 
 def write_metrics(conn: Connection, run_id: str, points: Sequence[Metric]) -> None:
-    """Insert points (identical ones are ignored) and merge them into the run's summaries."""
+    """Merge points into the run's summaries (creating their series), then insert them;
+    identical points are stored once."""
     dialect = conn.dialect.name
     rows = metric_rows(run_id, points, clamp_inf=dialect == "mysql")
     if not rows:
         return
-    conn.exec_driver_sql(_INSERT_POINTS[dialect], rows)
+    summaries = _summaries(rows)
     if dialect in ("sqlite", "postgresql"):
-        conn.execute(_summary_upsert(dialect), _summaries(rows))
+        conn.execute(_summary_upsert(dialect), summaries)
     else:
-        _merge_summaries_portably(conn, run_id, _summaries(rows))
+        _merge_summaries_portably(conn, run_id, summaries)
+    ids = series_ids(conn, run_id, [s["key"] for s in summaries])
+    conn.exec_driver_sql(
+        _INSERT_POINTS[dialect],
+        [(ids[key], ts, step, value, nan) for _, key, ts, step, value, nan in rows],
+    )
+
+
+def series_ids(conn: Connection, run_id: str, keys: Sequence[str]) -> dict[str, int]:
+    """The series id of each of a run's metric keys that has one."""
+    found = conn.execute(
+        sa.select(latest_metrics.c.key, latest_metrics.c.series_id).where(
+            latest_metrics.c.run_uuid == run_id, latest_metrics.c.key.in_(list(keys))
+        )
+    ).all()
+    return dict(found)  # type: ignore[arg-type]
+
+
+def series_id(conn: Connection, run_id: str, key: str) -> int | None:
+    return series_ids(conn, run_id, [key]).get(key)
 
 
 def _dialect_insert(dialect: str) -> Any:
@@ -189,9 +209,12 @@ def _max_none(a: float | None, b: float | None) -> float | None:
 def history(
     conn: Connection, run_id: str, key: str, offset: int, limit: int | None
 ) -> list[Metric]:
+    sid = series_id(conn, run_id, key)
+    if sid is None:
+        return []
     query = (
         sa.select(metrics.c.timestamp, metrics.c.step, metrics.c.value, metrics.c.is_nan)
-        .where(metrics.c.run_uuid == run_id, metrics.c.key == key)
+        .where(metrics.c.series_id == sid)
         .order_by(metrics.c.timestamp, metrics.c.step, metrics.c.value)
         .offset(offset)
     )
@@ -228,7 +251,10 @@ def sampled_history(
 ) -> list[Metric]:
     """At most ``max_results`` evenly spread steps of one run's metric (first and last kept),
     with every point logged at those steps."""
-    where = [metrics.c.run_uuid == run_id, metrics.c.key == key]
+    sid = series_id(conn, run_id, key)
+    if sid is None:
+        return []
+    where = [metrics.c.series_id == sid]
     if start_step is not None:
         where.append(metrics.c.step >= start_step)
     if end_step is not None:

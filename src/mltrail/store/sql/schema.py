@@ -1,8 +1,9 @@
 """The SQL schema (SQLAlchemy Core), shared by every SQL dialect.
 
 Designed for millions of metric points and 100k runs:
-- metric *series* (``metrics``) live apart from run metadata; one row a point, keyed so that a
-  run's history of one key is a single index range in (timestamp, step) order;
+- metric *series* (``metrics``) live apart from run metadata; one row a point (five numbers,
+  the series by integer id), keyed so that a history is one index range in (timestamp, step)
+  order;
 - ``latest_metrics`` keeps a per-run, per-key summary (latest value, min, max) so searches,
   sorting and the runs table never touch the series;
 - the runs table is indexed for "runs of an experiment in this lifecycle stage, newest first".
@@ -98,28 +99,19 @@ tags = Table(
     PrimaryKeyConstraint("run_uuid", "key", name="pk_tags"),
 )
 
-# One row a logged point. The primary key is the point's identity (MLflow ignores an identical
-# point logged twice) and, in this column order, also the index that serves a history read.
-metrics = Table(
-    "metrics",
-    metadata,
-    Column("run_uuid", String(32), nullable=False),
-    Column("key", String(KEY_LENGTH), nullable=False),
-    Column("timestamp", BigInteger, nullable=False),
-    Column("step", BigInteger, nullable=False),
-    Column("value", Float(53), nullable=False),
-    Column("is_nan", Boolean, nullable=False),
-    PrimaryKeyConstraint(
-        "run_uuid", "key", "timestamp", "step", "value", "is_nan", name="pk_metrics"
-    ),
-    sqlite_with_rowid=False,
-)
-
-# Per-run summary of each metric: the latest point (by step, then timestamp) plus the minimum
-# and maximum of its non-NaN values. Kept up to date by every write; read by search and tables.
+# Per-run summary of each metric, and the identity of its series: the latest point (by step,
+# then timestamp) plus the minimum and maximum of its non-NaN values. Kept up to date by every
+# write; read by search and run tables. ``series_id`` is what the point rows refer to, so a
+# point is five numbers instead of repeating the run id and key text.
 latest_metrics = Table(
     "latest_metrics",
     metadata,
+    Column(
+        "series_id",
+        BigInteger().with_variant(Integer, "sqlite"),  # SQLite: an alias of the rowid
+        primary_key=True,
+        autoincrement=True,
+    ),
     Column("run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False),
     Column("key", String(KEY_LENGTH), nullable=False),
     Column("value", Float(53), nullable=False),
@@ -128,8 +120,22 @@ latest_metrics = Table(
     Column("is_nan", Boolean, nullable=False),
     Column("min_value", Float(53)),
     Column("max_value", Float(53)),
-    PrimaryKeyConstraint("run_uuid", "key", name="pk_latest_metrics"),
+    UniqueConstraint("run_uuid", "key", name="uq_latest_metrics_run_key"),
     Index("ix_latest_metrics_key_value", "key", "value"),
+)
+
+# One row a logged point. The primary key is the point's identity (MLflow ignores an identical
+# point logged twice) and, in this column order, also the index that serves a history read.
+metrics = Table(
+    "metrics",
+    metadata,
+    Column("series_id", BigInteger, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("value", Float(53), nullable=False),
+    Column("is_nan", Boolean, nullable=False),
+    PrimaryKeyConstraint("series_id", "timestamp", "step", "value", "is_nan", name="pk_metrics"),
+    sqlite_with_rowid=False,
 )
 
 datasets = Table(

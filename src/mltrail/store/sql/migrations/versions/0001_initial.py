@@ -77,20 +77,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("run_uuid", "key", name="pk_tags"),
     )
     op.create_table(
-        "metrics",
-        sa.Column("run_uuid", sa.String(32), nullable=False),
-        sa.Column("key", sa.String(250), nullable=False),
-        sa.Column("timestamp", sa.BigInteger, nullable=False),
-        sa.Column("step", sa.BigInteger, nullable=False),
-        sa.Column("value", sa.Float(53), nullable=False),
-        sa.Column("is_nan", sa.Boolean, nullable=False),
-        sa.PrimaryKeyConstraint(
-            "run_uuid", "key", "timestamp", "step", "value", "is_nan", name="pk_metrics"
-        ),
-        sqlite_with_rowid=False,
-    )
-    op.create_table(
         "latest_metrics",
+        sa.Column(
+            "series_id",
+            sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
         sa.Column(
             "run_uuid",
             sa.String(32),
@@ -104,7 +97,19 @@ def upgrade() -> None:
         sa.Column("is_nan", sa.Boolean, nullable=False),
         sa.Column("min_value", sa.Float(53)),
         sa.Column("max_value", sa.Float(53)),
-        sa.PrimaryKeyConstraint("run_uuid", "key", name="pk_latest_metrics"),
+        sa.UniqueConstraint("run_uuid", "key", name="uq_latest_metrics_run_key"),
+    )
+    op.create_table(
+        "metrics",
+        sa.Column("series_id", sa.BigInteger, nullable=False),
+        sa.Column("timestamp", sa.BigInteger, nullable=False),
+        sa.Column("step", sa.BigInteger, nullable=False),
+        sa.Column("value", sa.Float(53), nullable=False),
+        sa.Column("is_nan", sa.Boolean, nullable=False),
+        sa.PrimaryKeyConstraint(
+            "series_id", "timestamp", "step", "value", "is_nan", name="pk_metrics"
+        ),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "datasets",
