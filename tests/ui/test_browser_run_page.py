@@ -204,3 +204,24 @@ def test_run_without_artifacts_says_so(page, demo):
     page.goto(f"{live.url}/runs/{ids['sgd-2']}#artifacts")
     expect(page.locator("#artifact-tree")).to_contain_text("No artifacts logged.")
     expect(page.locator("#download-all")).to_be_hidden()
+
+
+def test_narrow_screen_and_dark_theme(page, demo):
+    live, _, ids = demo
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.emulate_media(color_scheme="dark")
+    page.goto(f"{live.url}/runs/{ids['adam-0']}")
+    expect(page.locator(".chart-card .js-plotly-plot")).to_have_count(0)  # drawn when seen
+    page.locator(".chart-card").last.scroll_into_view_if_needed()
+    wait_for_charts(page, 2)
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(15, 17, 21)"
+    screenshot(page, "run-narrow-dark", full_page=True)
+
+
+def test_links_from_mlflow_land_on_the_same_pages(page, demo):
+    live, exp, ids = demo
+    page.goto(f"{live.url}/#/experiments/{exp}/runs/{ids['adam-0']}")
+    page.wait_for_url(f"**/runs/{ids['adam-0']}")
+    page.goto(f"{live.url}/#/experiments/{exp}")
+    page.wait_for_url(f"**/experiments/{exp}")

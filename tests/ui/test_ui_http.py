@@ -42,6 +42,14 @@ def test_pages_render_and_carry_a_csp(ui):
     assert "Comparing 2 runs" in compare.text
 
 
+def test_run_json_twin(ui):
+    exp, ids = demo_experiment(ui.store)
+    data = ui.get(f"/ajax-api/ui/runs/{ids['child-0']}").json()
+    assert data["run"]["name"] == "child-0" and data["parent"]["run_id"] == ids["parent"]
+    assert [m["key"] for m in data["metrics"]] == ["loss"]
+    assert ui.get("/ajax-api/ui/runs/nope").status_code == 404
+
+
 def test_unknown_things_are_404_pages_that_say_so(ui):
     answer = ui.get("/runs/0123456789abcdef0123456789abcdef")
     assert answer.status_code == 404

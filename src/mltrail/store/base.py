@@ -127,6 +127,22 @@ class TrackingStore(abc.ABC):
         already exists with another value raises ``InvalidParameter`` and nothing is written.
         """
 
+    def finish_run(
+        self,
+        run_id: str,
+        status: str,
+        end_time: int,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> RunInfo:
+        """Write a run's last metrics, params and tags, then record its end. Stores that can
+        do both in one transaction override this."""
+        write = getattr(self, "write_batch", None) or self.log_batch
+        if metrics or params or tags:
+            write(run_id, metrics, params, tags)
+        return self.update_run_info(run_id, status=status, end_time=end_time)
+
     def log_metric(self, run_id: str, metric: Metric) -> None:
         self.log_batch(run_id, metrics=[metric])
 

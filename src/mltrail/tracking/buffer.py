@@ -25,6 +25,7 @@ FLUSH_AT_ITEMS = 5000
 # (run_id, item) pairs; item is a Metric, Param or RunTag.
 _Item = tuple[str, Any]
 WriteBatch = Callable[[str, Sequence[Metric], Sequence[Param], Sequence[RunTag]], None]
+FinishRun = Callable[[list[Metric], list[Param], list[RunTag]], Any]
 
 _live_buffers: weakref.WeakSet[WriteBuffer] = weakref.WeakSet()
 
@@ -56,6 +57,22 @@ class WriteBuffer:
         self._drain()
         self._raise_pending()
 
+    def flush_finishing(self, run_id: str, finish: FinishRun) -> Any:
+        """Write everything queued, handing ``run_id``'s own items to ``finish`` (which writes
+        them together with the run's end, in one go) instead of writing them apart."""
+        with self._flush_lock:
+            batch = []
+            while self._queue:
+                batch.append(self._queue.popleft())
+            mine = [item for rid, item in batch if rid == run_id]
+            try:
+                self._write([(rid, item) for rid, item in batch if rid != run_id])
+            finally:
+                metrics, params, tags = _grouped(mine)
+                result = finish(metrics, params, tags)
+        self._raise_pending()
+        return result
+
     def _raise_pending(self) -> None:
         error, self._error = self._error, None
         if error is not None:
@@ -85,20 +102,13 @@ class WriteBuffer:
                 self._write(batch)
 
     def _write(self, batch: list[_Item]) -> None:
-        # Group by run, keeping each run's items in logged order.
-        by_run: dict[str, tuple[list[Metric], dict[str, Param], dict[str, RunTag]]] = {}
+        by_run: dict[str, list[Any]] = {}
         for run_id, item in batch:
-            metrics, params, tags = by_run.setdefault(run_id, ([], {}, {}))
-            if isinstance(item, Metric):
-                metrics.append(item)
-            elif isinstance(item, Param):
-                params[item.key] = item
-            else:
-                tags[item.key] = item
+            by_run.setdefault(run_id, []).append(item)
         first_error: BaseException | None = None
-        for run_id, (metrics, params, tags) in by_run.items():
+        for run_id, items in by_run.items():
             try:
-                self._write_batch(run_id, metrics, list(params.values()), list(tags.values()))
+                self._write_batch(run_id, *_grouped(items))
             except BaseException as exc:  # noqa: BLE001 - other runs still get their data
                 first_error = first_error or exc
         if first_error is not None:
@@ -110,6 +120,22 @@ class WriteBuffer:
         finally:
             self._closed = True
             self._wake.set()
+
+
+def _grouped(items: list[Any]) -> tuple[list[Metric], list[Param], list[RunTag]]:
+    """Split one run's items, in logged order, into metrics, params and tags (the last value
+    of a repeated param or tag key wins, as it would have written one after the other)."""
+    metrics: list[Metric] = []
+    params: dict[str, Param] = {}
+    tags: dict[str, RunTag] = {}
+    for item in items:
+        if isinstance(item, Metric):
+            metrics.append(item)
+        elif isinstance(item, Param):
+            params[item.key] = item
+        else:
+            tags[item.key] = item
+    return metrics, list(params.values()), list(tags.values())
 
 
 def _flush_all_at_exit() -> None:

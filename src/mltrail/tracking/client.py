@@ -146,12 +146,15 @@ class TrailClient:
     def set_terminated(
         self, run_id: str, status: str | None = None, end_time: int | None = None
     ) -> RunInfo:
-        """End a run: flush what was logged to it, then record its status and end time."""
-        self.flush()
-        return self.store.update_run_info(
+        """End a run: write what was logged to it and record its status and end time (one
+        transaction where the store allows)."""
+        final_status = RunStatus.normalize(status or "FINISHED")
+        final_time = end_time if end_time is not None else _now_ms()
+        return self._buffer.flush_finishing(
             run_id,
-            status=RunStatus.normalize(status or "FINISHED"),
-            end_time=end_time if end_time is not None else _now_ms(),
+            lambda metrics, params, tags: self.store.finish_run(
+                run_id, final_status, final_time, metrics, params, tags
+            ),
         )
 
     def delete_run(self, run_id: str) -> None:

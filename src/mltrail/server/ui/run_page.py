@@ -16,6 +16,7 @@ from mltrail.server.ui.common import (
     PARENT_TAG,
     SOURCE_TAG,
     finite,
+    json_response,
     store_of,
 )
 from mltrail.server.ui.errors import html_errors, json_errors
@@ -127,6 +128,12 @@ def live_summary(store: TrackingStore, run_id: str) -> dict[str, Any]:
 def run_page(request: Request, run_id: str) -> Response:
     data = run_overview(store_of(request), run_id)
     return render(request, "run.html", {"title": data["run"]["name"] or run_id, **data})
+
+
+@router.get("/ajax-api/ui/runs/{run_id}", include_in_schema=False)
+@json_errors
+def run_json(request: Request, run_id: str) -> Any:
+    return json_response(run_overview(store_of(request), run_id))
 
 
 @router.get("/ajax-api/ui/runs/{run_id}/summary", include_in_schema=False)

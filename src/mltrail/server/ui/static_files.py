@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import hashlib
 import mimetypes
 from pathlib import Path
 
@@ -20,10 +21,11 @@ _CACHE = "public, max-age=31536000, immutable"
 
 
 @functools.cache
-def _load(path: Path) -> tuple[bytes, bytes]:
-    """The file's bytes and their gzip, read and compressed once per process."""
+def _load(path: Path) -> tuple[bytes, bytes, str]:
+    """The file's bytes, their gzip and an ETag, made once per process."""
     raw = path.read_bytes()
-    return raw, gzip.compress(raw, compresslevel=6, mtime=0)
+    etag = '"' + hashlib.sha256(raw).hexdigest()[:16] + '"'
+    return raw, gzip.compress(raw, compresslevel=6, mtime=0), etag
 
 
 def plotly_js_path() -> Path:
@@ -33,12 +35,18 @@ def plotly_js_path() -> Path:
 
 
 def _send(request: Request, path: Path) -> Response:
-    raw, packed = _load(path)
+    raw, packed, etag = _load(path)
+    # Versioned URLs (pages) are cached for good; a module importing "./common.js" has no
+    # version, so such requests revalidate with the ETag instead.
+    cache = _CACHE if "v" in request.query_params else "no-cache"
     headers = {
-        "Cache-Control": _CACHE,
+        "Cache-Control": cache,
+        "ETag": etag,
         "X-Content-Type-Options": "nosniff",
         "Vary": "Accept-Encoding",
     }
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
     media = _TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "text/plain"
     if "gzip" in request.headers.get("accept-encoding", ""):
         headers["Content-Encoding"] = "gzip"

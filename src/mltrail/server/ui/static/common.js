@@ -8,7 +8,7 @@ export function el(tag, attrs = {}, ...children) {
     if (value === null || value === undefined || value === false) continue;
     if (name === "class") node.className = value;
     else if (name === "dataset") Object.assign(node.dataset, value);
-    else if (name.startsWith("on") && typeof value === "function") node.addEventListener(name.slice(2), value);
+    else if (name.startsWith("on")) { if (typeof value === "function") node.addEventListener(name.slice(2), value); }
     else node.setAttribute(name, value === true ? "" : String(value));
   }
   for (const child of children.flat()) {
@@ -134,9 +134,18 @@ function initTheme() {
   matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => window.dispatchEvent(new CustomEvent("mltrail:theme")));
 }
 
+// Links from MLflow's UI (#/experiments/1/runs/<id>) land on the same pages here.
+function followMlflowLink() {
+  const m = /^#\/experiments\/(\d+)(?:\/runs\/([0-9a-f]+))?/.exec(window.location.hash);
+  if (!m) return false;
+  window.location.replace(m[2] ? `/runs/${m[2]}` : `/experiments/${m[1]}`);
+  return true;
+}
+
 function initPage() {
   if (window.__mltrailPage) return; // the module may load under two URLs; set up once
   window.__mltrailPage = true;
+  if (followMlflowLink()) return;
   localizeTimes();
   initTheme();
   document.addEventListener("click", async (event) => {

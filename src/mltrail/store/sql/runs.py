@@ -1,0 +1,349 @@
+"""Runs in the SQL store: create, read, update, delete/restore, batches of params, metrics
+and tags, dataset inputs."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from mltrail.entities import (
+    DatasetInput,
+    LifecycleStage,
+    Metric,
+    Param,
+    Run,
+    RunInfo,
+    RunStatus,
+    RunTag,
+)
+from mltrail.exceptions import InvalidParameter, NotFound
+from mltrail.store.sql import metrics as metric_io
+from mltrail.store.sql.common import RUN_NAME_TAG, now_ms
+from mltrail.store.sql.engine import transaction
+from mltrail.store.sql.names import generate_run_name
+from mltrail.store.sql.rows import RUN_COLUMNS, load_runs, run_info
+from mltrail.store.sql.schema import (
+    datasets,
+    params,
+    run_inputs,
+    runs,
+)
+from mltrail.store.sql.schema import tags as tag_table
+from mltrail.utils import validation as v
+
+# Built once: every write looks its run up, and building the query cost more than running it.
+_RUN_BY_ID = sa.select(*RUN_COLUMNS).where(runs.c.run_uuid == sa.bindparam("run_id"))
+
+
+class RunMethods:
+    """The run half of ``SqlStore`` (needs ``engine`` and ``_active_experiment``)."""
+
+    engine: Any
+
+    def create_run(
+        self,
+        experiment_id: str,
+        user_id: str,
+        start_time: int,
+        tags: Sequence[RunTag] = (),
+        run_name: str | None = None,
+    ) -> Run:
+        tag_map = {}
+        for tag in tags:
+            v.validate_key(tag.key, "tag key")
+            tag_map[tag.key] = v.tag_value_str(tag.key, tag.value)
+        tagged_name = tag_map.get(RUN_NAME_TAG)
+        if run_name and tagged_name and run_name != tagged_name:
+            raise InvalidParameter(
+                f"Both 'run_name' argument and '{RUN_NAME_TAG}' tag are specified, but with "
+                f"different values (run_name='{run_name}', {RUN_NAME_TAG}='{tagged_name}')."
+            )
+        name = run_name or tagged_name or generate_run_name()
+        tag_map[RUN_NAME_TAG] = name
+        run_id = uuid.uuid4().hex
+        start_time = start_time if start_time is not None else now_ms()
+        with transaction(self.engine, write=True) as conn:
+            exp = self._active_experiment(conn, experiment_id)
+            artifact_uri = f"{(exp.artifact_location or '').rstrip('/')}/{run_id}/artifacts"
+            conn.execute(
+                runs.insert().values(
+                    run_uuid=run_id,
+                    name=name,
+                    experiment_id=exp.experiment_id,
+                    user_id=user_id or "",
+                    status="RUNNING",
+                    start_time=start_time,
+                    end_time=None,
+                    lifecycle_stage=LifecycleStage.ACTIVE,
+                    artifact_uri=artifact_uri,
+                )
+            )
+            conn.execute(
+                tag_table.insert(),
+                [{"run_uuid": run_id, "key": k, "value": val} for k, val in tag_map.items()],
+            )
+            info = RunInfo(
+                run_id=run_id,
+                experiment_id=str(exp.experiment_id),
+                run_name=name,
+                user_id=user_id or "",
+                status="RUNNING",
+                start_time=start_time,
+                end_time=None,
+                lifecycle_stage=LifecycleStage.ACTIVE,
+                artifact_uri=artifact_uri,
+            )
+        from mltrail.entities import RunData
+
+        return Run(info, RunData(tags=tag_map))
+
+    def _run_row(self, conn: Any, run_id: str) -> Any:
+        if not isinstance(run_id, str) or not run_id:
+            raise InvalidParameter(f"Invalid run id {run_id!r}.")
+        row = conn.execute(_RUN_BY_ID, {"run_id": run_id}).first()
+        if row is None:
+            raise NotFound(f"Run with id={run_id} not found.")
+        return row
+
+    def _active_run(self, conn: Any, run_id: str) -> Any:
+        row = self._run_row(conn, run_id)
+        if row.lifecycle_stage != LifecycleStage.ACTIVE:
+            raise InvalidParameter(
+                f"The run {run_id} must be in the 'active' state. "
+                f"Current state is {row.lifecycle_stage}."
+            )
+        return row
+
+    def get_run(self, run_id: str) -> Run:
+        with self.engine.connect() as conn:
+            return load_runs(conn, [self._run_row(conn, run_id)])[0]
+
+    def update_run_info(
+        self,
+        run_id: str,
+        status: str | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> RunInfo:
+        values: dict[str, Any] = {}
+        if status is not None:
+            values["status"] = RunStatus.normalize(status)
+        if end_time is not None:
+            values["end_time"] = v.validate_timestamp(end_time)
+        if run_name:
+            values["name"] = run_name
+        with transaction(self.engine, write=True) as conn:
+            self._active_run(conn, run_id)
+            if values:
+                conn.execute(runs.update().where(runs.c.run_uuid == run_id).values(values))
+            if run_name:
+                self._upsert_tags(conn, run_id, {RUN_NAME_TAG: run_name})
+            return run_info(self._run_row(conn, run_id))
+
+    def _set_run_stage(self, run_id: str, stage: str) -> None:
+        with transaction(self.engine, write=True) as conn:
+            self._run_row(conn, run_id)
+            conn.execute(
+                runs.update()
+                .where(runs.c.run_uuid == run_id)
+                .values(
+                    lifecycle_stage=stage,
+                    deleted_time=now_ms() if stage == LifecycleStage.DELETED else None,
+                )
+            )
+
+    def delete_run(self, run_id: str) -> None:
+        self._set_run_stage(run_id, LifecycleStage.DELETED)
+
+    def restore_run(self, run_id: str) -> None:
+        self._set_run_stage(run_id, LifecycleStage.ACTIVE)
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        v.validate_batch_size(len(metrics), len(params), len(tags))
+        self.write_batch(run_id, metrics, params, tags)
+
+    def write_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        """``log_batch`` without the per-request size limits (used by the client's buffer)."""
+        checked = _checked_batch(metrics, params, tags)
+        with transaction(self.engine, write=True) as conn:
+            self._active_run(conn, run_id)
+            self._write_checked(conn, run_id, *checked)
+
+    def finish_run(
+        self,
+        run_id: str,
+        status: str,
+        end_time: int,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> RunInfo:
+        """The last writes of a run and its end, in one transaction (what ``end_run`` does)."""
+        checked = _checked_batch(metrics, params, tags)
+        status = RunStatus.normalize(status)
+        v.validate_timestamp(end_time)
+        with transaction(self.engine, write=True) as conn:
+            row = self._active_run(conn, run_id)
+            self._write_checked(conn, run_id, *checked)
+            conn.execute(
+                runs.update()
+                .where(runs.c.run_uuid == run_id)
+                .values(status=status, end_time=end_time)
+            )
+        info = run_info(row)
+        info.status, info.end_time = status, end_time
+        if RUN_NAME_TAG in checked[2]:
+            info.run_name = checked[2][RUN_NAME_TAG]
+        return info
+
+    def _write_checked(
+        self,
+        conn: Any,
+        run_id: str,
+        points: list[Metric],
+        param_map: dict[str, str],
+        tag_map: dict[str, str],
+    ) -> None:
+        if param_map:
+            self._insert_params(conn, run_id, param_map)
+        if points:
+            metric_io.write_metrics(conn, run_id, points)
+        if tag_map:
+            self._upsert_tags(conn, run_id, tag_map)
+            if RUN_NAME_TAG in tag_map:
+                conn.execute(
+                    runs.update()
+                    .where(runs.c.run_uuid == run_id)
+                    .values(name=tag_map[RUN_NAME_TAG])
+                )
+
+    def _insert_params(self, conn: Any, run_id: str, param_map: dict[str, str]) -> None:
+        existing = dict(
+            conn.execute(
+                sa.select(params.c.key, params.c.value).where(
+                    params.c.run_uuid == run_id, params.c.key.in_(list(param_map))
+                )
+            ).all()
+        )
+        changed = [
+            (k, existing[k], val)
+            for k, val in param_map.items()
+            if k in existing and existing[k] != val
+        ]
+        if changed:
+            if len(changed) == 1:
+                key, old, new = changed[0]
+                raise InvalidParameter(
+                    "Changing param values is not allowed. Param with key='"
+                    f"{key}' was already logged with value='{old}' for run ID='{run_id}'. "
+                    f"Attempted logging new value '{new}'."
+                )
+            detail = [{"key": k, "old_value": o, "new_value": n} for k, o, n in changed]
+            raise InvalidParameter(
+                "Changing param values is not allowed. Params were already logged="
+                f"'{detail}' for run ID='{run_id}'."
+            )
+        new_rows = [
+            {"run_uuid": run_id, "key": k, "value": val}
+            for k, val in param_map.items()
+            if k not in existing
+        ]
+        if new_rows:
+            conn.execute(params.insert(), new_rows)
+
+    def _upsert_tags(self, conn: Any, run_id: str, tag_map: dict[str, str]) -> None:
+        conn.execute(
+            tag_table.delete().where(
+                tag_table.c.run_uuid == run_id, tag_table.c.key.in_(list(tag_map))
+            )
+        )
+        conn.execute(
+            tag_table.insert(),
+            [{"run_uuid": run_id, "key": k, "value": val} for k, val in tag_map.items()],
+        )
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        with transaction(self.engine, write=True) as conn:
+            self._active_run(conn, run_id)
+            deleted = conn.execute(
+                tag_table.delete().where(tag_table.c.run_uuid == run_id, tag_table.c.key == key)
+            ).rowcount
+            if not deleted:
+                raise NotFound(f"No tag with name: {key} in run with id {run_id}.")
+
+    def log_inputs(self, run_id: str, datasets_in: Sequence[DatasetInput] = ()) -> None:
+        with transaction(self.engine, write=True) as conn:
+            run = self._active_run(conn, run_id)
+            for item in datasets_in:
+                ds = item.dataset
+                for field, value in (
+                    ("name", ds.name),
+                    ("digest", ds.digest),
+                    ("source_type", ds.source_type),
+                    ("source", ds.source),
+                ):
+                    if not value:
+                        raise InvalidParameter(f"A dataset input needs a non-empty '{field}'.")
+                found = conn.execute(
+                    sa.select(datasets.c.dataset_uuid).where(
+                        datasets.c.experiment_id == run.experiment_id,
+                        datasets.c.name == ds.name,
+                        datasets.c.digest == ds.digest,
+                    )
+                ).scalar()
+                if found is None:
+                    found = uuid.uuid4().hex
+                    conn.execute(
+                        datasets.insert().values(
+                            dataset_uuid=found,
+                            experiment_id=run.experiment_id,
+                            name=ds.name,
+                            digest=ds.digest,
+                            source_type=ds.source_type,
+                            source=ds.source,
+                            schema=ds.schema,
+                            profile=ds.profile,
+                        )
+                    )
+                tag_json = json.dumps({t.key: t.value for t in item.tags}, sort_keys=True)
+                conn.execute(
+                    run_inputs.delete().where(
+                        run_inputs.c.run_uuid == run_id, run_inputs.c.dataset_uuid == found
+                    )
+                )
+                conn.execute(
+                    run_inputs.insert().values(run_uuid=run_id, dataset_uuid=found, tags=tag_json)
+                )
+
+
+def _checked_batch(
+    metrics: Sequence[Metric], params: Sequence[Param], tags: Sequence[RunTag]
+) -> tuple[list[Metric], dict[str, str], dict[str, str]]:
+    """Validate a batch before any I/O: points, then params and tags as key -> text."""
+    points = [v.checked_metric(m) for m in metrics]
+    v.validate_unique_param_keys([p.key for p in params])
+    param_map = {}
+    for p in params:
+        v.validate_key(p.key, "param key")
+        param_map[p.key] = v.param_value_str(p.key, p.value)
+    tag_map = {}
+    for t in tags:
+        v.validate_key(t.key, "tag key")
+        tag_map[t.key] = v.tag_value_str(t.key, t.value)
+    return points, param_map, tag_map
