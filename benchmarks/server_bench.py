@@ -114,22 +114,22 @@ def _quiet_env() -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def fresh_database(postgres: bool, folder: Path, name: str) -> Iterator[tuple[str, str]]:
-    """``(uri for mltrail, uri for mlflow)`` of a new, empty database, dropped afterwards."""
+def fresh_database(postgres: bool, folder: Path, target: Target) -> Iterator[str]:
+    """The URI of a new, empty database for ``target``, dropped afterwards."""
     if not postgres:
-        uri = f"sqlite:///{folder / (name + '.db')}"
-        yield uri, uri
+        yield f"sqlite:///{folder / (target.name + '.db')}"
         return
     import psycopg
 
-    db = f"bench_{name.replace('-', '_')}_{uuid.uuid4().hex[:8]}"
+    # MLflow's default PostgreSQL driver is psycopg2; use psycopg 3 when that is what its
+    # virtualenv has.
+    scheme = "postgresql://" if target.kind == "mltrail" else _mlflow_pg_scheme()
+    db = f"bench_{target.name.replace('-', '_')}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{db}"')
-    base = PG_ADMIN.rsplit("/", 1)[0]
+    base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", scheme, 1)
     try:
-        # MLflow's default PostgreSQL driver is psycopg2; use psycopg 3 when that is what its
-        # virtualenv has.
-        yield f"{base}/{db}", f"{base.replace('postgresql://', _mlflow_pg_scheme())}/{db}"
+        yield f"{base}/{db}"
     finally:
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
@@ -591,8 +591,7 @@ def _describe(exc: Exception) -> str:
 
 # -- one server, all workloads -------------------------------------------------------------------
 def bench_server(target: Target, sizes: Sizes, folder: Path, postgres: bool) -> dict[str, Any]:
-    with fresh_database(postgres, folder, target.name) as (ours_uri, mlflow_uri):
-        uri = ours_uri if target.kind == "mltrail" else mlflow_uri
+    with fresh_database(postgres, folder, target) as uri:
         started = time.perf_counter()
         server = ServerProcess(target, uri, folder)
         startup = time.perf_counter() - started

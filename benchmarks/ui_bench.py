@@ -43,7 +43,6 @@ def fill_runs(store: SqlStore, runs: int, metrics: int) -> str:
     history of 3 points), 10 params and 3 tags."""
     exp = store.create_experiment(f"bench-{uuid.uuid4().hex[:6]}")
     rnd = random.Random(7)
-    by_series = "series_id" in schema.metrics.c
     series = 10_000_000  # far above the ids the store hands out itself
     with store.engine.begin() as conn:
         for start in range(0, runs, 1000):
@@ -67,16 +66,13 @@ def fill_runs(store: SqlStore, runs: int, metrics: int) -> str:
                 for m in range(metrics):
                     values = [rnd.random() for _ in range(3)]
                     series += 1
-                    # The series table is keyed by a series id (or, before, by run and key).
-                    ident = ({"series_id": series} if by_series
-                             else {"run_uuid": run_id, "key": f"m{m}"})  # fmt: skip
-                    for step, value in enumerate(values):
-                        points.append({**ident, "timestamp": t0 + step, "step": step,
+                    for step, value in enumerate(values):  # points name their series by id
+                        points.append({"series_id": series, "timestamp": t0 + step, "step": step,
                                        "value": value, "is_nan": False})  # fmt: skip
                     latest.append({"run_uuid": run_id, "key": f"m{m}", "value": values[-1],
                                    "timestamp": t0 + 2, "step": 2, "is_nan": False,
                                    "min_value": min(values), "max_value": max(values),
-                                   **({"series_id": series} if by_series else {})})  # fmt: skip
+                                   "series_id": series})  # fmt: skip
             conn.execute(sa.insert(schema.runs), run_rows)
             conn.execute(sa.insert(schema.params), params)
             conn.execute(sa.insert(schema.tags), tags)
@@ -128,6 +124,7 @@ def start_server(db_uri: str, root: Path) -> tuple[subprocess.Popen, str]:
 
 
 def timings(page, url: str, ready: str, mark: str | None = None) -> dict[str, float]:
+    page.goto("about:blank")  # else a repeated URL with a #fragment does not load again
     page.goto(url, wait_until="commit")
     page.wait_for_selector(ready, timeout=60_000)
     # Polled with evaluate: wait_for_function compiles with eval, which the page CSP forbids.
@@ -165,6 +162,7 @@ def main() -> None:
     parser.add_argument("--metrics", type=int, default=50)
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--cold-runs", type=int, default=3)
     args = parser.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="mltrail-ui-bench-"))
@@ -174,8 +172,12 @@ def main() -> None:
     exp = fill_runs(store, args.runs, args.metrics)
     print(f"setup: {args.runs:,} runs x {args.metrics} metrics in {time.time() - t:.1f} s")
     t = time.time()
-    long_run = long_metric_run(store, args.points)
-    print(f"setup: one metric with {args.points:,} points in {time.time() - t:.1f} s")
+    # One run per measurement that must find the server's series cache cold.
+    long_runs = [long_metric_run(store, args.points) for _ in range(args.cold_runs + 1)]
+    print(
+        f"setup: {len(long_runs)} runs with a {args.points:,}-point metric in "
+        f"{time.time() - t:.1f} s"
+    )
 
     proc, url = start_server(db_uri, root)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
@@ -202,35 +204,39 @@ def main() -> None:
                 ]
                 report(label, samples, ["server_ms", "fcp_ms"])
 
-            print(f"\nrun page, one metric of {args.points:,} points:")
-            chart_url = f"{url}/runs/{long_run}#charts"
-            cold_context = browser.new_context(viewport={"width": 1280, "height": 800})
-            cold = timings(
-                cold_context.new_page(), chart_url, ".js-plotly-plot", "mltrail:first-chart"
-            )
-            report(
-                "first drawn chart, cold cache (plotly.js)",
-                [cold],
-                ["dom_ms", "fetch_start_ms", "fetch_end_ms", "mark_ms"],
-            )
+            print(f"\nrun page, one metric of {args.points:,} points, to the first drawn chart:")
+            chart = "/runs/{}#charts"
+            keys = ["dom_ms", "fetch_start_ms", "fetch_end_ms", "mark_ms"]
+            fresh = browser.new_context(viewport={"width": 1280, "height": 800})
+            first = timings(
+                fresh.new_page(), url + chart.format(long_runs[0]), ".js-plotly-plot",
+                "mltrail:first-chart",
+            )  # fmt: skip
+            report("first visit (plotly.js not yet cached)", [first], keys)
+            for _ in range(2):  # let this context cache plotly.js and its compiled code
+                timings(page, url + chart.format(long_runs[0]), ".js-plotly-plot")
             samples = [
-                timings(page, chart_url, ".js-plotly-plot", "mltrail:first-chart")
-                for _ in range(args.repeat)
+                timings(page, url + chart.format(run_id), ".js-plotly-plot", "mltrail:first-chart")
+                for run_id in long_runs[1:]
             ]
-            report(
-                "first drawn chart, warm cache",
-                samples,
-                ["dom_ms", "fetch_start_ms", "fetch_end_ms", "mark_ms"],
-            )
+            report("browser cache warm, server cache cold", samples, keys)
+            samples = [
+                timings(page, url + chart.format(long_runs[0]), ".js-plotly-plot",
+                        "mltrail:first-chart")
+                for _ in range(args.repeat)
+            ]  # fmt: skip
+            report("both caches warm (page opened again)", samples, keys)
+            long_run = long_runs[-1]
             json_ms = []
-            for _ in range(args.repeat):
+            for i in range(args.repeat):  # a new max_points each time: never from the cache
                 t = time.perf_counter()
                 answer = page.request.get(
-                    f"{url}/ajax-api/ui/metric-history?run_ids={long_run}&key=loss&max_points=2000"
+                    f"{url}/ajax-api/ui/metric-history?run_ids={long_run}&key=loss"
+                    f"&max_points={2000 + i}"
                 )
                 assert answer.ok
                 json_ms.append((time.perf_counter() - t) * 1000)
-            print(f"  {'downsampled history JSON (2,000 points)':<44} "
+            print(f"  {'history JSON alone, ~2,000 points, uncached':<44} "
                   f"{statistics.median(json_ms):7.0f} ms")  # fmt: skip
             browser.close()
     finally:

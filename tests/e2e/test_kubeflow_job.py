@@ -109,7 +109,8 @@ def check_run_landed(server: CliServer, run_id: str, save_dir: Path, tmp_path: P
     assert set(run.data.metrics) == set(expected)
     for key, points in expected.items():
         history = sorted((m.step, m.value) for m in client.get_metric_history(run_id, key))
-        assert history == pytest.approx(points), key
+        assert [step for step, _ in history] == [step for step, _ in points], key
+        assert [value for _, value in history] == pytest.approx([value for _, value in points])
     answer = requests.get(
         f"{server.api}/metrics/get-history",
         params={"run_id": run_id, "metric_key": "metrics/mAP50B"},
@@ -167,6 +168,9 @@ def test_job_writes_minio_directly(tmp_path: Path, s3_env: dict[str, str], bucke
     ]
     # The server's pod has the MinIO settings too (it lists artifacts for the API and UI).
     with cli_server(args, tmp_path, clean_env(**s3_env)) as server:
+        assert f"artifacts:        s3://{bucket}/ (clients write there directly)" in (
+            server.output()
+        )
         run_id, save_dir = run_training_job(tmp_path, server.url, s3_env)
         run = TrailClient(server.url).get_run(run_id)
         prefix = f"{run.info.experiment_id}/{run_id}/artifacts/"
@@ -194,6 +198,7 @@ def test_job_uploads_through_the_server(
         f"s3://{bucket}/mlartifacts",
     ]
     with cli_server(args, tmp_path, clean_env(**s3_env)) as server:
+        assert f"s3://{bucket}/mlartifacts (uploaded through this server)" in server.output()
         # The job still has MinIO's variables set (as the seed's step does); the server's
         # mlflow-artifacts:/ location makes the client go through the server anyway.
         run_id, save_dir = run_training_job(tmp_path, server.url, s3_env)

@@ -91,6 +91,19 @@ def test_runs_json_twin_and_filter_error_position(ui):
     assert page.status_code == 200 and 'role="alert"' in page.text and "<mark>" in page.text
 
 
+@pytest.mark.parametrize(
+    "column",
+    ["name", "status", "start_time", "duration", "user", "source", "params.lr", "tags.team"],
+)
+def test_every_column_sorts(ui, column):
+    exp, _ = demo_experiment(ui.store)
+    for direction in ("asc", "desc"):
+        data = ui.get(f"/ajax-api/ui/runs?experiment_ids={exp}&sort={column}&dir={direction}")
+        assert data.status_code == 200 and data.json()["error"] is None
+        assert data.json()["state"] == {**data.json()["state"], "sort": column, "dir": direction}
+        assert len(data.json()["rows"]) >= 7
+
+
 def test_metric_history_json_is_downsampled(ui):
     exp = ui.store.create_experiment(unique("long"))
     run_id = make_run(ui.store, exp, "long", metrics={"loss": [float(i % 50) for i in range(5000)]})
@@ -166,6 +179,16 @@ def test_proxied_artifact_uris_map_to_the_destination(ui):
     write_artifacts(ui.store, ui.settings, run_id)
     entries = ui.get(f"/ajax-api/ui/artifacts?run_id={run_id}").json()["entries"]
     assert any(e["name"] == "report.html" for e in entries)
+
+
+def test_plain_paths_under_the_destination_are_served(ui):
+    # What a script logging straight to the database writes, next to `mltrail ui`'s defaults.
+    location = ui.settings.artifacts_destination + "/local-exp"
+    exp = ui.store.create_experiment(unique("local"), artifact_location=location)
+    run_id = make_run(ui.store, exp, "l")
+    write_artifacts(ui.store, ui.settings, run_id)
+    entries = ui.get(f"/ajax-api/ui/artifacts?run_id={run_id}").json()["entries"]
+    assert any(e["name"] == "config.yaml" for e in entries)
 
 
 def test_artifacts_outside_configured_storage_are_refused(ui, tmp_path):

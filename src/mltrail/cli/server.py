@@ -181,12 +181,18 @@ def _announce(settings: Any, host: str, port: int, workers: int, title: str) -> 
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     if ":" in shown_host:
         shown_host = f"[{shown_host}]"
-    artifacts = settings.artifacts_destination
-    how = "uploaded through this server" if settings.serve_artifacts else "not served"
+    root = settings.default_artifact_root
+    if root.startswith("mlflow-artifacts:"):
+        artifacts = f"{settings.artifacts_destination} (uploaded through this server)"
+    else:
+        # New experiments point clients at this location: they write it themselves.
+        artifacts = f"{root} (clients write there directly)"
+        if settings.serve_artifacts:
+            artifacts += f"\n  artifact proxy:   {settings.artifacts_destination}"
     lines = [
         f"mltrail {title} {__version__}",
         f"  runs and metrics: {settings.backend_store_uri}",
-        f"  artifacts:        {artifacts} ({how})",
+        f"  artifacts:        {artifacts}",
         f"  open:             http://{shown_host}:{port}",
     ]
     if workers > 1:

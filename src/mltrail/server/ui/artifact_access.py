@@ -3,7 +3,8 @@
 The server reads only storage it was configured with (security rule 2: a run's artifact URI
 is client-supplied, a reference, never an instruction): ``mlflow-artifacts:/...`` URIs map
 into ``settings.artifacts_destination``; other URIs must lie under
-``settings.default_artifact_root``. Anything else is refused with a clear sentence.
+``settings.default_artifact_root`` or the destination. Anything else is refused with a clear
+sentence.
 """
 
 from __future__ import annotations
@@ -92,9 +93,14 @@ def run_artifacts(settings: Any, artifact_uri: str) -> RunArtifacts:
             raise InvalidParameter(f"Invalid artifact URI {artifact_uri!r}.")
         destination = settings.artifacts_destination
         return RunArtifacts(_repository(destination), safe_relative_path(parts.path.lstrip("/")))
-    root = settings.default_artifact_root.rstrip("/")
-    if not root.startswith("mlflow-artifacts:"):
-        for prefix in {root, os.path.abspath(root)}:
+    # Plain URIs: under the default artifact root, or under the destination (what a local
+    # script logging straight to the database writes, next to `mltrail ui`'s defaults).
+    for configured in (settings.default_artifact_root, settings.artifacts_destination):
+        root = configured.rstrip("/")
+        if root.startswith("mlflow-artifacts:"):
+            continue
+        prefixes = {root} if "://" in root else {root, os.path.abspath(root)}
+        for prefix in prefixes:
             if artifact_uri.startswith(prefix + "/"):
                 rel = safe_relative_path(artifact_uri[len(prefix) + 1 :])
                 return RunArtifacts(_repository(prefix), rel)

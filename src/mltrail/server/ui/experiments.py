@@ -98,28 +98,36 @@ class ExperimentIn(BaseModel):
     name: str = ""
 
 
-@router.post("/ajax-api/ui/experiments/create", dependencies=[Depends(json_only)])
+@router.post(
+    "/ajax-api/ui/experiments/create", dependencies=[Depends(json_only)], include_in_schema=False
+)
 @json_errors
 def create_experiment(request: Request, body: ExperimentIn) -> Any:
     experiment_id = store_of(request).create_experiment(body.name.strip())
     return JSONResponse({"experiment_id": experiment_id})
 
 
-@router.post("/ajax-api/ui/experiments/rename", dependencies=[Depends(json_only)])
+@router.post(
+    "/ajax-api/ui/experiments/rename", dependencies=[Depends(json_only)], include_in_schema=False
+)
 @json_errors
 def rename_experiment(request: Request, body: ExperimentIn) -> Any:
     store_of(request).rename_experiment(body.experiment_id, body.name.strip())
     return {"ok": True}
 
 
-@router.post("/ajax-api/ui/experiments/delete", dependencies=[Depends(json_only)])
+@router.post(
+    "/ajax-api/ui/experiments/delete", dependencies=[Depends(json_only)], include_in_schema=False
+)
 @json_errors
 def delete_experiment(request: Request, body: ExperimentIn) -> Any:
     store_of(request).delete_experiment(body.experiment_id)
     return {"ok": True}
 
 
-@router.post("/ajax-api/ui/experiments/restore", dependencies=[Depends(json_only)])
+@router.post(
+    "/ajax-api/ui/experiments/restore", dependencies=[Depends(json_only)], include_in_schema=False
+)
 @json_errors
 def restore_experiment(request: Request, body: ExperimentIn) -> Any:
     store_of(request).restore_experiment(body.experiment_id)

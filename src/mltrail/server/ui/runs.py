@@ -83,8 +83,9 @@ def load_experiments(store: TrackingStore, ids: list[str]) -> list[Experiment]:
 def runs_listing(store: TrackingStore, ids: list[str], state: TableState) -> dict[str, Any]:
     """What the runs table shows, as plain data (also served as JSON)."""
     experiments = load_experiments(store, ids)
-    sort_column = cols.parse_column(state.sort) or cols.parse_column("start_time")
-    assert sort_column is not None
+    sort_column = cols.parse_column(state.sort) or cols.Column(
+        "start_time", "attribute", "start_time"
+    )
     order = []
     if sort_column.order_field:
         order.append(f"{sort_column.order_field} {'DESC' if state.descending else 'ASC'}")

@@ -90,8 +90,6 @@ def downsampled_history(
 
 def _series_where(conn: Connection, run_id: str, key: str) -> list[Any] | None:
     """The WHERE terms that select one run's series of ``key`` (None: it has none)."""
-    if "series_id" not in metrics.c:  # series keyed by (run, key) directly
-        return [metrics.c.run_uuid == run_id, metrics.c.key == key]
     series_id = conn.execute(
         sa.select(latest_metrics.c.series_id).where(
             latest_metrics.c.run_uuid == run_id, latest_metrics.c.key == key
