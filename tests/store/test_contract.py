@@ -296,3 +296,13 @@ def test_malformed_filter_says_where(sql_store):
     with pytest.raises(SearchSyntaxError) as info:
         sql_store.search_runs(["0"], "metrics.acc > ")
     assert info.value.position is not None
+
+
+def test_count_runs(sql_store):
+    exp_id = sql_store.create_experiment("counted")
+    empty = sql_store.create_experiment("empty")
+    for start in (10, 30, 20):
+        sql_store.create_run(exp_id, "u", start, [], None)
+    gone = sql_store.create_run(exp_id, "u", 99, [], None)
+    sql_store.delete_run(gone.info.run_id)
+    assert sql_store.count_runs([exp_id, empty]) == {exp_id: (3, 30), empty: (0, None)}

@@ -143,6 +143,18 @@ class TrackingStore(abc.ABC):
             write(run_id, metrics, params, tags)
         return self.update_run_info(run_id, status=status, end_time=end_time)
 
+    def count_runs(self, experiment_ids: Sequence[str]) -> dict[str, tuple[int, int | None]]:
+        """Active runs and the newest run start of each experiment, as ``{id: (n, start)}``.
+
+        This default pages through runs (at most 1000 per experiment); SQL stores answer with
+        one grouped query.
+        """
+        found = {}
+        for experiment_id in experiment_ids:
+            page = self.search_runs([experiment_id], max_results=1000, order_by=["start_time DESC"])
+            found[experiment_id] = (len(page), page[0].info.start_time if page else None)
+        return found
+
     def log_metric(self, run_id: str, metric: Metric) -> None:
         self.log_batch(run_id, metrics=[metric])
 

@@ -199,3 +199,17 @@ class ExperimentMethods:
             ).rowcount
             if not deleted:
                 raise NotFound(f"No tag with name: {key} in experiment with id {experiment_id}.")
+
+    def count_runs(self, experiment_ids: Sequence[str]) -> dict[str, tuple[int, int | None]]:
+        ids = [int(v.validate_experiment_id(e)) for e in experiment_ids]
+        query = (
+            sa.select(runs.c.experiment_id, sa.func.count(), sa.func.max(runs.c.start_time))
+            .where(
+                runs.c.experiment_id.in_(ids),
+                runs.c.lifecycle_stage == LifecycleStage.ACTIVE,
+            )
+            .group_by(runs.c.experiment_id)
+        )
+        with self.engine.connect() as conn:
+            found = {str(e): (n, last) for e, n, last in conn.execute(query)}
+        return {str(i): found.get(str(i), (0, None)) for i in ids}
