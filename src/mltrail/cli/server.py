@@ -283,6 +283,10 @@ def _command_line(pid: str) -> str:
 def _command(title: str, doc: str) -> click.Command:
     @_server_options
     def command(host: str, port: int, workers: int, **options: Any) -> None:
+        if title == "ui" and not options.get("default_artifact_root"):
+            # One person, one machine: experiments made in the UI keep their artifacts where
+            # a local script (tracking to the same ./mltrail.db) writes them too.
+            options["default_artifact_root"] = options["artifacts_destination"]
         settings = build_settings(**options)
         run_server(settings, host, port, workers, title)
 

@@ -1,6 +1,6 @@
 """Portable SQL pieces the search compiler needs but SQLAlchemy does not spell the same way on
 every backend: case-sensitive LIKE and ``=``, NULLs-last ordering, float binds MySQL accepts,
-and reading the dataset context out of a JSON column.
+reading the dataset context out of a JSON column, and joins SQLite must not reorder.
 
 LIKE patterns use ``%`` and ``_``; a backslash makes the next character literal (``'a\\_b'``),
 as PostgreSQL's default does, on every backend.
@@ -8,6 +8,7 @@ as PostgreSQL's default does, on every backend.
 
 from __future__ import annotations
 
+import itertools
 import math
 import sys
 from typing import Any
@@ -16,6 +17,7 @@ from sqlalchemy import Boolean, Dialect, Float, String, func, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.selectable import FromClause, Join
 from sqlalchemy.types import TypeDecorator
 
 _ESCAPE = "!"  # our escape inside LIKE; "\\" would need quoting rules that differ by backend
@@ -191,3 +193,40 @@ class Double(TypeDecorator[float]):
         if value is not None and dialect.name == "mysql" and math.isinf(value):
             return math.copysign(sys.float_info.max, value)
         return value
+
+
+class StraightJoin(Join):
+    """An inner join whose left side SQLite must read first: ``CROSS JOIN ... ON`` there (its
+    planner never reorders around a CROSS JOIN), a plain ``JOIN`` everywhere else.
+
+    SQLite keeps no statistics on value ranges, so it may drive a search from the wrong table
+    (gather every match of a broad filter, then sort them all); the caller, which has counted,
+    picks the order instead."""
+
+    inherit_cache = True
+
+
+def straight_join(left: FromClause, right: FromClause, onclause: ColumnElement[bool]) -> Join:
+    return StraightJoin(left, right, onclause)
+
+
+def _original(item: Any) -> Any:
+    while getattr(item, "_is_clone_of", None) is not None:
+        item = item._is_clone_of
+    return item
+
+
+@compiles(StraightJoin, "sqlite")
+def _straight_join_sqlite(element: StraightJoin, compiler: Any, **kw: Any) -> str:
+    kw.pop("asfrom", None)
+    linter = kw.get("from_linter")
+    if linter:  # what SQLAlchemy's own JOIN does, so no "cartesian product" warning
+        linter.edges.update(
+            itertools.product(
+                map(_original, element.left._from_objects),
+                map(_original, element.right._from_objects),
+            )
+        )
+    left = compiler.process(element.left, asfrom=True, **kw)
+    right = compiler.process(element.right, asfrom=True, **kw)
+    return f"{left} CROSS JOIN {right} ON {compiler.process(element.onclause, **kw)}"

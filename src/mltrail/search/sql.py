@@ -55,7 +55,7 @@ backends); every other field puts missing values last in both directions.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     BigInteger,
@@ -65,6 +65,7 @@ from sqlalchemy import (
     case,
     cast,
     exists,
+    false,
     func,
     literal,
     not_,
@@ -75,8 +76,18 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Alias, FromClause
 
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Row
+
 from mltrail.search.ast import And, Comparison, Identifier, Node, Not, Or, OrderTerm
-from mltrail.search.patterns import DatasetContext, Double, exact, like, missing_last
+from mltrail.search.patterns import (
+    DatasetContext,
+    Double,
+    exact,
+    like,
+    missing_last,
+    straight_join,
+)
 from mltrail.store.sql.schema import (
     datasets,
     experiment_tags,
@@ -134,33 +145,28 @@ def run_order_clauses(terms: list[OrderTerm]) -> list[ColumnElement[Any]]:
 def apply_run_search(stmt: Select[Any], node: Node | None, terms: list[OrderTerm]) -> Select[Any]:
     """Add the filter and order (tie-breakers included) to a select over ``schema.runs``,
     joining metric/param/tag rows where that is fastest. See the module docstring."""
-    joins: dict[tuple[str, str], _Joined] = {}
-    where: list[ColumnElement[bool]] = []
     # When the page is in start_time order, walking the runs index and testing each run with
     # EXISTS stops at the end of the page; a join would tempt SQLite (which has no range
     # statistics) to gather and sort every match first, ten times slower for broad filters.
-    by_start = not terms or terms[0].key == Identifier("attribute", "start_time")
-    for item, negated in _conjuncts(node, False) if node is not None else []:
-        if not by_start and isinstance(item, Comparison) and _joinable(item, negated):
-            ident = item.left
-            joined = joins.setdefault((ident.kind, ident.key), _Joined(ident, outer=False))
-            where.append(_key_pred(joined.alias, item, negated))
-            if ident.kind != "metric" or (item.op == "!=") == negated:
-                joined.known.add(ident.aggregate or "last")  # no NaN / NULL can pass
-        else:
-            where.append(_compile(item, _run_leaf, negated))
-    order: list[ColumnElement[Any]] = []
-    for term in terms:
-        ident = term.key
-        if ident.kind == "attribute":
-            order += _by_column(_RUN_COLUMNS[ident.key], term.ascending)
-        else:
-            joined = joins.setdefault((ident.kind, ident.key), _Joined(ident, outer=True))
-            order += _by_key(joined, ident, term.ascending)
-    # Inner joins first: SQLite keeps tables after a LEFT JOIN in written order.
-    for joined in sorted(joins.values(), key=lambda j: j.outer):
-        stmt = stmt.join_from(runs, joined.alias, joined.onclause, isouter=joined.outer)
-    return stmt.where(*where).order_by(*order, *_run_tie_breakers(terms))
+    search = _Search(node, by_start=_starts_with_start_time(terms))
+    return search.assemble(stmt, search.order(terms) + _run_tie_breakers(terms))
+
+
+def search_run_rows(
+    conn: Connection, stmt: Select[Any], node: Node | None, terms: list[OrderTerm], offset: int,
+    limit: int,
+) -> list[Row[Any]]:  # fmt: skip
+    """Rows ``offset`` to ``offset + limit`` of the search: the rows, in the order, of
+    ``apply_run_search(stmt, node, terms).offset(offset).limit(limit)``, found faster.
+
+    ``stmt`` is a select over ``schema.runs`` that includes ``runs.run_uuid``. When the order
+    starts with a metric's latest value, the page is read in passes (see ``_ByMetric``);
+    otherwise this runs the one statement.
+    """
+    first = terms[0].key if terms else None
+    if first is not None and first.kind == "metric" and first.aggregate in (None, "last"):
+        return _ByMetric(conn, stmt, node, terms).rows(offset, limit)
+    return list(conn.execute(apply_run_search(stmt, node, terms).offset(offset).limit(limit)))
 
 
 def experiment_filter_clause(node: Node | None) -> ColumnElement[bool] | None:
@@ -178,6 +184,262 @@ def experiment_order_clauses(terms: list[OrderTerm]) -> list[ColumnElement[Any]]
     if not any(t.key.key == "experiment_id" for t in terms):
         out.append(experiments.c.experiment_id.asc())
     return out
+
+
+# -- one search statement -----------------------------------------------------------------------
+
+
+def _starts_with_start_time(terms: list[OrderTerm]) -> bool:
+    return not terms or terms[0].key == Identifier("attribute", "start_time")
+
+
+class _Search:
+    """The joins, WHERE terms and ORDER BY items of one search statement, put together by
+    ``assemble``. Top-level metric/param/tag comparisons become inner joins unless ``by_start``
+    (see ``apply_run_search``); the rest is correlated EXISTS."""
+
+    def __init__(self, node: Node | None, by_start: bool) -> None:
+        self.joins: dict[tuple[str, str], _Joined] = {}
+        self.where: list[ColumnElement[bool]] = []
+        # Top-level metric comparisons an index range can serve: (key, op, value).
+        self.ranges: list[tuple[str, str, float]] = []
+        for item, negated in _conjuncts(node, False) if node is not None else []:
+            if not by_start and isinstance(item, Comparison) and _joinable(item, negated):
+                ident = item.left
+                joined = self.joins.setdefault((ident.kind, ident.key), _Joined(ident, outer=False))
+                self.where.append(_key_pred(joined.alias, item, negated))
+                if ident.kind != "metric" or (item.op == "!=") == negated:
+                    joined.known.add(ident.aggregate or "last")  # no NaN / NULL can pass
+                    if ident.kind == "metric" and ident.aggregate in (None, "last"):
+                        op = _NEGATED[item.op] if negated else item.op
+                        self.ranges.append((ident.key, op, float(item.value)))  # type: ignore[arg-type]
+            else:
+                self.where.append(_compile(item, _run_leaf, negated))
+
+    def order(self, terms: list[OrderTerm]) -> list[ColumnElement[Any]]:
+        """ORDER BY items for the terms (no tie-breakers), joining what they read."""
+        order: list[ColumnElement[Any]] = []
+        for term in terms:
+            ident = term.key
+            if ident.kind == "attribute":
+                order += _by_column(_RUN_COLUMNS[ident.key], term.ascending)
+            else:
+                joined = self.joins.setdefault((ident.kind, ident.key), _Joined(ident, outer=True))
+                order += _by_key(joined, ident, term.ascending)
+        return order
+
+    def assemble(
+        self, stmt: Select[Any], order: list[Any], first: _Joined | None = None
+    ) -> Select[Any]:
+        """The statement; with ``first``, SQLite reads that join first, then ``runs``, then the
+        other inner joins in the order they were made."""
+        if first is None:
+            # Inner joins first: SQLite keeps tables after a LEFT JOIN in written order.
+            for joined in sorted(self.joins.values(), key=lambda j: j.outer):
+                stmt = stmt.join_from(runs, joined.alias, joined.onclause, isouter=joined.outer)
+        else:
+            source: FromClause = straight_join(first.alias, runs, first.onclause)
+            for joined in self.joins.values():
+                if joined is not first and not joined.outer:
+                    source = straight_join(source, joined.alias, joined.onclause)
+            for joined in self.joins.values():
+                if joined.outer:
+                    source = source.outerjoin(joined.alias, joined.onclause)
+            stmt = stmt.select_from(source)
+        return stmt.where(*self.where).order_by(*order)
+
+
+# -- one page ordered by a metric, in passes ----------------------------------------------------
+
+# The SQLite plan choices of _ByMetric (see there), in rows of the sort key's index.
+_WALK_FACTOR = 20  # walk at most this many index rows per row wanted before giving up
+_DRIVE_MAX = 20_000  # a filter range with fewer rows than this may drive the search
+_NAN_VALUE = 0.0  # the value stored beside is_nan (see schema): lets an index find NaN rows
+
+
+class _ByMetric:
+    """A search whose order starts with a metric's latest value, read in up to three passes:
+
+    1. runs with a real value, in value order (then the other terms and the tie-breakers);
+    2. runs whose value is NaN, in the order of the other terms;
+    3. runs without the metric, likewise.
+
+    Together they are exactly the order of ``apply_run_search`` (real values first, NaN next,
+    missing last), but each pass orders by plain columns, so the planner can read
+    ``ix_latest_metrics_key_value`` in order and stop at the end of the page instead of sorting
+    every match. A pass runs only when the earlier ones do not fill the page; the offset carries
+    over by counting an earlier pass's rows when the page starts after it. Passes the filter
+    rules out (``metrics.x > 0`` leaves no NaN and no missing ``x``) are skipped.
+
+    PostgreSQL and MySQL plan each pass from their statistics. SQLite has none for value
+    ranges, so the plan is chosen here, with cheap counts on the index:
+
+    * pass 1 walks the sort key's index (``CROSS JOIN`` keeps that order), bounded to
+      ``_WALK_FACTOR`` rows of the index per row wanted: a broad filter fills the page
+      within a few rows. If the bound is reached first (a selective filter), it starts again
+      from the filter's index range when that has fewer than ``_DRIVE_MAX`` rows (and
+      straight away when it has fewer than four times the rows wanted), otherwise SQLite
+      picks;
+    * pass 2 reads the index rows of NaN values (stored as ``_NAN_VALUE``), or the filter's
+      range if smaller;
+    * pass 3 starts from the filter's range when it is below ``_DRIVE_MAX``, otherwise SQLite
+      walks the runs (it stops at the end of the page).
+    """
+
+    def __init__(
+        self, conn: Connection, stmt: Select[Any], node: Node | None, terms: list[OrderTerm]
+    ) -> None:
+        self.conn, self.stmt, self.node = conn, stmt, node
+        self.ascending = terms[0].ascending
+        self.key = terms[0].key.key
+        self.ident = Identifier("metric", self.key)
+        self.rest = terms[1:]
+        self.sqlite = conn.dialect.name == "sqlite"
+        probe = _Search(node, by_start=False)
+        joined = probe.joins.get(("metric", self.key))
+        self.required = joined is not None  # the filter needs the metric: none is missing
+        self.real_only = joined is not None and "last" in joined.known
+        self.ranges = probe.ranges
+        self._driver: tuple[str, int] | None | bool = False  # not looked up yet
+
+    # -- paging --
+
+    def rows(self, offset: int, limit: int) -> list[Row[Any]]:
+        passes = [(self._fetch_real, "real")]
+        if not self.real_only:
+            passes.append((self._fetch_other, "nan"))
+            if not self.required:
+                passes.append((self._fetch_other, "missing"))
+        out: list[Row[Any]] = []
+        seen: set[str] = set()
+        skip = offset
+        for fetch, which in passes:
+            need = limit - len(out)
+            if need <= 0:
+                break
+            got = fetch(which, skip, need)
+            if got:
+                skip = 0  # the pass had more than ``skip`` rows
+                for row in got:
+                    # Passes are separate statements: under READ COMMITTED a run written in
+                    # between could show up twice.
+                    if row.run_uuid not in seen:
+                        seen.add(row.run_uuid)
+                        out.append(row)
+            elif skip:
+                skip = max(0, skip - self._count(which))
+        return out
+
+    def _run(self, stmt: Select[Any], skip: int, need: int) -> list[Row[Any]]:
+        return list(self.conn.execute(stmt.offset(skip).limit(need)))
+
+    def _count(self, which: str) -> int:
+        stmt = self._statement(which, self._drive_from(which), ordered=False)
+        counted = select(func.count()).select_from(stmt.subquery())
+        return int(self.conn.execute(counted).scalar_one())
+
+    # -- the passes --
+
+    def _fetch_real(self, which: str, skip: int, need: int) -> list[Row[Any]]:
+        if not self.sqlite:
+            return self._run(self._statement(which), skip, need)
+        wanted = skip + need
+        driver = self._filter_driver()
+        if driver is None or driver[1] >= min(4 * wanted, _DRIVE_MAX):
+            bound = self._nth_value(_WALK_FACTOR * wanted)
+            got = self._run(self._statement(which, "sort", bound), skip, need)
+            if len(got) == need or bound is None:
+                return got  # a full page, or the whole pass
+        return self._run(self._statement(which, self._drive_from(which)), skip, need)
+
+    def _fetch_other(self, which: str, skip: int, need: int) -> list[Row[Any]]:
+        return self._run(self._statement(which, self._drive_from(which)), skip, need)
+
+    def _drive_from(self, which: str) -> str | None:
+        """Which join SQLite reads first for a pass (not walking the sort order): "sort", the
+        key of a filter range, or None to let SQLite choose."""
+        if not self.sqlite:
+            return None
+        driver = self._filter_driver()
+        small = driver is not None and driver[1] < _DRIVE_MAX
+        if which == "nan":
+            if small and driver[1] < self._count_range(self.key, "=", _NAN_VALUE, driver[1]):  # type: ignore[index]
+                return driver[0]  # type: ignore[index]
+            return "sort"
+        return driver[0] if small else None  # type: ignore[index]
+
+    def _statement(
+        self, which: str, first: str | None = None, bound: float | None = None,
+        ordered: bool = True,
+    ) -> Select[Any]:  # fmt: skip
+        """The statement of a pass. ``first``: the join SQLite reads first ("sort" or a filter
+        range's metric key); ``bound``: the last sort value pass 1 may read."""
+        by_start = which == "missing" and first is None and _starts_with_start_time(self.rest)
+        search = _Search(self.node, by_start)
+        order: list[Any] = []
+        if which == "missing":
+            lm = latest_metrics.alias()
+            row = and_(lm.c.run_uuid == runs.c.run_uuid, lm.c.key == self.key)
+            search.where.append(not_(exists(select(1).where(row).correlate(runs))))
+        else:
+            sort = search.joins.setdefault(("metric", self.key), _Joined(self.ident, outer=False))
+            col = sort.alias.c.value
+            if which == "nan":
+                # The value test is redundant but lets the index find the NaN rows.
+                search.where += [sort.alias.c.is_nan == true(), col == literal(_NAN_VALUE)]
+            else:
+                if "last" not in sort.known:
+                    search.where.append(sort.alias.c.is_nan == false())
+                    sort.known.add("last")
+                if bound is not None:
+                    limit = literal(bound, Double())
+                    search.where.append(col <= limit if self.ascending else col >= limit)
+                order = _by_key(sort, self.ident, self.ascending)
+        if ordered:
+            order += search.order(self.rest) + _run_tie_breakers(self.rest)
+        else:
+            order = []
+        joined = None
+        if first is not None:
+            joined = search.joins.get(("metric", self.key if first == "sort" else first))
+        return search.assemble(self.stmt, order, joined)
+
+    # -- counting on SQLite's indexes --
+
+    def _nth_value(self, n: int) -> float | None:
+        """The sort key's n-th value in the order of the page (NaN rows included); None when
+        the key has fewer than n rows."""
+        col = latest_metrics.c.value
+        stmt = (
+            select(col)
+            .where(latest_metrics.c.key == self.key)
+            .order_by(col.asc() if self.ascending else col.desc())
+            .offset(n - 1)
+            .limit(1)
+        )
+        return self.conn.execute(stmt).scalar()
+
+    def _count_range(self, key: str, op: str, value: float, cap: int) -> int:
+        """Rows of ``latest_metrics`` with ``key`` and ``value op value``, counted up to ``cap``
+        (an index-only range scan)."""
+        lm = latest_metrics
+        found = select(literal(1)).where(lm.c.key == key, _number_pred(lm.c.value, op, value))
+        counted = select(func.count()).select_from(found.limit(cap).subquery())
+        return int(self.conn.execute(counted).scalar_one())
+
+    def _filter_driver(self) -> tuple[str, int] | None:
+        """The filter's narrowest index range: (metric key, rows counted up to _DRIVE_MAX)."""
+        if self._driver is False:
+            best: tuple[str, int] | None = None
+            for key, op, value in self.ranges:
+                if op not in ("=", "<", "<=", ">", ">="):
+                    continue
+                cap = best[1] if best is not None else _DRIVE_MAX
+                n = self._count_range(key, op, value, cap)
+                if best is None or n < best[1]:
+                    best = (key, n)
+            self._driver = best
+        return self._driver  # type: ignore[return-value]
 
 
 # -- boolean structure --------------------------------------------------------------------------
@@ -392,4 +654,5 @@ __all__ = [
     "experiment_order_clauses",
     "run_filter_clause",
     "run_order_clauses",
+    "search_run_rows",
 ]

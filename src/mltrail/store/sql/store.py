@@ -182,10 +182,8 @@ class SqlStore(ExperimentMethods, RunMethods, TrackingStore):
         query = sa.select(*RUN_COLUMNS).where(runs.c.experiment_id.in_(exp_ids))
         if view != ViewType.ALL:  # no stage test for ALL, so the index can still order
             query = query.where(runs.c.lifecycle_stage.in_(LifecycleStage.stages_for(view)))
-        query = search_sql.apply_run_search(query, node, terms)
-        query = query.offset(offset).limit(max_results + 1)
         with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
+            rows = search_sql.search_run_rows(conn, query, node, terms, offset, max_results + 1)
             found = load_runs(conn, rows[:max_results])
         token = paging.encode_page_token(offset + max_results) if len(rows) > max_results else None
         return PagedList(found, token)
