@@ -88,3 +88,26 @@ def test_buffered_points_are_flushed_at_interpreter_exit(tmp_path):
     run_id = out.stdout.strip()
     store = SqlStore(uri, str(tmp_path))
     assert len(store.get_metric_history(run_id, "m")) == 3000
+    assert store.get_run(run_id).info.status == "FINISHED"  # ended at exit, as MLflow does
+
+
+def test_resume_run_from_another_process(tmp_path):
+    """A Spark-style worker process logs into a run the driver started."""
+    uri = "sqlite:///" + str(tmp_path / "shared.db")
+    mltrail.set_tracking_uri(uri)
+    driver_run = mltrail.start_run(run_name="driver")
+    mltrail.log_param("workers", 2)
+    mltrail.flush()
+    worker = (
+        "import mltrail, sys; mltrail.set_tracking_uri(sys.argv[1]); "
+        "run = mltrail.start_run(run_id=sys.argv[2]); "
+        "[mltrail.log_metric('partition_rows', 100 + i, step=i) for i in range(50)]"
+    )
+    subprocess.run(
+        [sys.executable, "-c", worker, uri, driver_run.info.run_id], check=True, timeout=60
+    )
+    mltrail.end_run()
+    run = mltrail.get_run(driver_run.info.run_id)
+    assert run.data.params == {"workers": "2"}
+    assert run.data.metrics["partition_rows"] == 149
+    assert run.info.status == "FINISHED"

@@ -3,7 +3,9 @@ active runs, with MLflow's names and semantics."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import sys
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -306,6 +308,19 @@ def get_parent_run(run_id: str) -> Run | None:
 
 def delete_run(run_id: str) -> None:
     _get_client().delete_run(run_id)
+
+
+def _end_runs_at_exit() -> None:
+    # As MLflow does: a script that never called end_run still leaves its runs FINISHED.
+    while _state.stack:
+        try:
+            end_run()
+        except Exception as exc:  # noqa: BLE001 - the interpreter is going away; say it once
+            sys.stderr.write(f"mltrail: could not end run at exit: {exc}\n")
+            _state.stack.pop()
+
+
+atexit.register(_end_runs_at_exit)
 
 
 def _active_run_id(run_id: str | None = None) -> str:
