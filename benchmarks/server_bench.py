@@ -136,7 +136,10 @@ def fresh_database(postgres: bool, folder: Path, target: Target) -> Iterator[str
 
 
 def _mlflow_pg_scheme() -> str:
-    for module, scheme in (("psycopg2", "postgresql://"), ("psycopg", "postgresql+psycopg://")):
+    for module, scheme in (
+        ("psycopg2", "postgresql+psycopg2://"),
+        ("psycopg", "postgresql+psycopg://"),
+    ):
         found = subprocess.run(
             [str(MLFLOW_VENV / "bin" / "python"), "-c", f"import {module}"],
             capture_output=True,
@@ -356,14 +359,6 @@ class Measured:
     cpu: list[float] = field(default_factory=list)  # server CPU seconds, one per repeat
     extra: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def median(self) -> float:
-        return statistics.median(self.times)
-
-    @property
-    def rate(self) -> float:
-        return self.amount / self.median
-
     def as_dict(self) -> dict[str, Any]:
         return {"times": self.times, "amount": self.amount, "cpu": self.cpu, **self.extra}
 
@@ -419,7 +414,7 @@ class Bench:
                 for body in bodies[i]:
                     sessions[i].post("/runs/log-batch", body)
 
-            wall, results = self._timed(out, lambda work=work: concurrently(clients, work))
+            _, results = self._timed(out, lambda work=work: concurrently(clients, work))
             errors = [r for r in results if isinstance(r, Exception)]
             if errors:
                 out.extra.setdefault("errors", []).extend(str(e)[:200] for e in errors)
@@ -808,12 +803,18 @@ def main() -> None:
         for target in TARGETS:
             if target.name in names:
                 print(f"benchmarking {target.label}...", file=sys.stderr, flush=True)
-                results[target.name] = bench_server(target, sizes, folder, args.postgres)
+                try:
+                    results[target.name] = bench_server(target, sizes, folder, args.postgres)
+                except SystemExit as exc:  # one server failing must not lose the others
+                    print(f"{target.label} skipped: {exc}", file=sys.stderr)
     finally:
         if args.keep:
             print(f"work folder kept: {folder}", file=sys.stderr)
         else:
             shutil.rmtree(folder, ignore_errors=True)
+    names = [n for n in names if n in results]
+    if not names:
+        raise SystemExit("no server could be benchmarked")
     versions = versions_of(names)
     backend = "PostgreSQL" if args.postgres else "SQLite"
     rows = build_rows(results, sizes)
