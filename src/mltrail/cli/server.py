@@ -153,7 +153,7 @@ def build_settings(
 def run_server(settings: Any, host: str, port: int, workers: int, title: str) -> None:
     import uvicorn
 
-    from mltrail.server.app import create_app
+    from mltrail.server.app import create_app, tune_gc_for_serving
     from mltrail.store.sql.engine import dispose_engines
     from mltrail.store.sql.store import SqlStore
 
@@ -164,7 +164,9 @@ def run_server(settings: Any, host: str, port: int, workers: int, title: str) ->
     _announce(settings, host, port, workers, title)
     common: dict[str, Any] = {"host": host, "port": port, "log_level": "warning"}
     if workers == 1:
-        uvicorn.run(create_app(settings, tracking_store=store), access_log=False, **common)
+        app = create_app(settings, tracking_store=store)
+        tune_gc_for_serving()
+        uvicorn.run(app, access_log=False, **common)
         return
     dispose_engines()  # the workers open their own connections
     os.environ.update(settings.to_env())

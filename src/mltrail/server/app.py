@@ -3,6 +3,8 @@ kept: stores live on ``app.state``, so N workers over one database are interchan
 
 from __future__ import annotations
 
+import gc
+
 from fastapi import FastAPI
 
 from mltrail.server.settings import ServerSettings
@@ -57,6 +59,16 @@ def _install_layers(app: FastAPI, settings: ServerSettings) -> None:
     app.add_middleware(SecurityMiddleware, settings=settings)
 
 
+def tune_gc_for_serving() -> None:
+    """Fewer cyclic-GC passes while serving: a 1000-point batch allocates tens of thousands of
+    short-lived objects (freed by reference counting anyway), and the default thresholds ran
+    the collector so often that it cost a quarter of the ingest time under load."""
+    gc.freeze()  # what was loaded at start-up is never garbage
+    gc.set_threshold(50_000, 20, 20)
+
+
 def app_from_env() -> FastAPI:
     """Entry point for ``uvicorn --factory mltrail.server.app:app_from_env`` (workers)."""
-    return create_app(ServerSettings.from_env())
+    app = create_app(ServerSettings.from_env())
+    tune_gc_for_serving()
+    return app
