@@ -279,6 +279,49 @@ def test_search_aggregates_and_or(sql_store):
     assert {r.info.run_id for r in both} == {a, b}
 
 
+def test_search_runs_pages_through_nan_and_missing_metrics(sql_store):
+    # Ordered by a metric, the SQL store reads real values, NaN and missing in separate passes;
+    # page tokens must carry the offset across those boundaries wherever a page ends.
+    exp_id = sql_store.create_experiment("passes")
+    values = {"a": 0.5, "b": 2.0, "c": math.nan, "d": None, "e": -1.0, "f": math.nan, "g": None}
+    values["h"] = 2.0
+    ids = {}
+    for name, value in values.items():
+        ids[name] = _run(sql_store, exp_id, run_name=name).info.run_id
+        metrics = [Metric("other", 1.0, 1, 0)]
+        if value is not None:
+            metrics.append(Metric("acc", value, 1, 0))
+        sql_store.log_batch(ids[name], metrics=metrics)
+
+    def by_id(*names):  # same start time: the run id breaks ties
+        return sorted((ids[n] for n in names), key=str)
+
+    nan_then_missing = by_id("c", "f") + by_id("d", "g")
+    expected = {
+        "metrics.acc DESC": by_id("b", "h") + [ids["a"], ids["e"]] + nan_then_missing,
+        "metrics.acc ASC": [ids["e"], ids["a"]] + by_id("b", "h") + nan_then_missing,
+    }
+    for order, want in expected.items():
+        everything = sql_store.search_runs([exp_id], None, order_by=[order])
+        assert [r.info.run_id for r in everything] == want
+        assert everything.token is None
+        for size in (1, 2, 3, 5):
+            got, token = [], None
+            while True:
+                page = sql_store.search_runs(
+                    [exp_id], None, max_results=size, order_by=[order], page_token=token
+                )
+                got += [r.info.run_id for r in page]
+                token = page.token
+                if token is None:
+                    break
+            assert got == want, (order, size)
+    # NaN passes "!=": those runs come after the real values, and the metric reads back NaN.
+    found = sql_store.search_runs([exp_id], "metrics.acc != 0.5", order_by=["metrics.acc"])
+    assert [r.info.run_id for r in found] == [ids["e"]] + by_id("b", "h") + by_id("c", "f")
+    assert math.isnan(found[-1].data.metrics["acc"])
+
+
 def test_search_experiments(sql_store):
     for name in ("alpha", "beta", "gamma"):
         sql_store.create_experiment(name)

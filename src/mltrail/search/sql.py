@@ -15,11 +15,11 @@ Semantics (the same on every backend):
 ``NOT`` is pushed down to the comparisons (De Morgan), each compiled in plain or negated form;
 this keeps the SQL free of NULL-logic surprises and lets the planner use indexes.
 
-How the SQL store should build a search (one page, newest first by default)::
+How the SQL store builds a search (one page, newest first by default)::
 
     from mltrail.search import parse_run_filter, parse_run_order_by
     from mltrail.search.paging import decode_page_token, encode_page_token
-    from mltrail.search.sql import apply_run_search
+    from mltrail.search.sql import search_run_rows
 
     node = parse_run_filter(filter_string)          # parse first: bad input fails before I/O
     terms = parse_run_order_by(order_by)
@@ -29,9 +29,13 @@ How the SQL store should build a search (one page, newest first by default)::
     if view_type != ViewType.ALL:                   # leave the stage out for ALL: index-friendly
         stage = "active" if view_type == ViewType.ACTIVE_ONLY else "deleted"
         stmt = stmt.where(runs.c.lifecycle_stage == stage)
-    stmt = apply_run_search(stmt, node, terms).offset(offset).limit(max_results + 1)
-    rows = conn.execute(stmt).all()
+    rows = search_run_rows(conn, stmt, node, terms, offset, max_results + 1)
     token = encode_page_token(offset + max_results) if len(rows) > max_results else None
+
+``search_run_rows`` returns the rows of ``apply_run_search(stmt, node, terms)`` from ``offset``,
+but when the order starts with a metric it reads them in passes (runs with a real value, with
+NaN, without the metric: see ``_ByMetric``), each in a plain column order an index can serve,
+instead of sorting every match by one ``CASE`` expression.
 
 ``apply_run_search`` must get a select over ``schema.runs`` itself (not an alias); it adds
 joins, WHERE terms and the full ORDER BY (tie-breakers included), and never repeats a run.
@@ -231,17 +235,19 @@ class _Search:
     def assemble(
         self, stmt: Select[Any], order: list[Any], first: _Joined | None = None
     ) -> Select[Any]:
-        """The statement; with ``first``, SQLite reads that join first, then ``runs``, then the
-        other inner joins in the order they were made."""
+        """The statement; with ``first``, SQLite reads that join first, then the other inner
+        joins in the order they were made (matched on the first one's run id: a filter that
+        fails skips the look-up in ``runs``), then ``runs``."""
         if first is None:
             # Inner joins first: SQLite keeps tables after a LEFT JOIN in written order.
             for joined in sorted(self.joins.values(), key=lambda j: j.outer):
                 stmt = stmt.join_from(runs, joined.alias, joined.onclause, isouter=joined.outer)
         else:
-            source: FromClause = straight_join(first.alias, runs, first.onclause)
+            source: FromClause = first.alias
             for joined in self.joins.values():
                 if joined is not first and not joined.outer:
-                    source = straight_join(source, joined.alias, joined.onclause)
+                    source = straight_join(source, joined.alias, joined.on(first.alias.c.run_uuid))
+            source = straight_join(source, runs, first.onclause)
             for joined in self.joins.values():
                 if joined.outer:
                     source = source.outerjoin(joined.alias, joined.onclause)
@@ -251,8 +257,9 @@ class _Search:
 
 # -- one page ordered by a metric, in passes ----------------------------------------------------
 
-# The SQLite plan choices of _ByMetric (see there), in rows of the sort key's index.
-_WALK_FACTOR = 20  # walk at most this many index rows per row wanted before giving up
+# The SQLite plan choices of _ByMetric (see there), in rows of latest_metrics indexes.
+_WALK_FACTOR = 10  # the sort order's walk reads at most this many rows per row wanted...
+_WALK_MAX = 20_000  # ...and never more than this (deeper pages: one statement, sorted)
 _DRIVE_MAX = 20_000  # a filter range with fewer rows than this may drive the search
 _NAN_VALUE = 0.0  # the value stored beside is_nan (see schema): lets an index find NaN rows
 
@@ -267,29 +274,31 @@ class _ByMetric:
     Together they are exactly the order of ``apply_run_search`` (real values first, NaN next,
     missing last), but each pass orders by plain columns, so the planner can read
     ``ix_latest_metrics_key_value`` in order and stop at the end of the page instead of sorting
-    every match. A pass runs only when the earlier ones do not fill the page; the offset carries
-    over by counting an earlier pass's rows when the page starts after it. Passes the filter
-    rules out (``metrics.x > 0`` leaves no NaN and no missing ``x``) are skipped.
+    every match. A pass runs only when the earlier ones leave the page short, from offset 0
+    then. A page that starts after the end of a pass (its offset is not known without counting
+    that pass) is read with the one statement of ``apply_run_search`` instead, as are pages
+    SQLite would read faster that way (below). Passes the filter rules out (``metrics.x > 0``
+    leaves no NaN and no missing ``x``) are skipped.
 
-    PostgreSQL and MySQL plan each pass from their statistics. SQLite has none for value
-    ranges, so the plan is chosen here, with cheap counts on the index:
+    PostgreSQL and MySQL plan each pass from their statistics. SQLite has none on value ranges,
+    so the plan is chosen here from cheap counts on the index (``CROSS JOIN`` keeps the order):
 
-    * pass 1 walks the sort key's index (``CROSS JOIN`` keeps that order), bounded to
-      ``_WALK_FACTOR`` rows of the index per row wanted: a broad filter fills the page
-      within a few rows. If the bound is reached first (a selective filter), it starts again
-      from the filter's index range when that has fewer than ``_DRIVE_MAX`` rows (and
-      straight away when it has fewer than four times the rows wanted), otherwise SQLite
-      picks;
+    * pass 1 walks the sort key's index in order, reading at most ``_WALK_FACTOR`` rows per
+      row wanted (and ``_WALK_MAX`` in all): a broad filter fills the page within a few rows.
+      When a filter range has fewer than ``_DRIVE_MAX`` rows (M) and the sort key more than
+      M * M / wanted (the walk would read more rows than the range holds), or when the walk
+      gives up, the pass starts from that range instead; without such a range, the page comes
+      from the one statement;
     * pass 2 reads the index rows of NaN values (stored as ``_NAN_VALUE``), or the filter's
-      range if smaller;
-    * pass 3 starts from the filter's range when it is below ``_DRIVE_MAX``, otherwise SQLite
+      range when that is smaller;
+    * pass 3 starts from the filter's range when that is below ``_DRIVE_MAX``; otherwise SQLite
       walks the runs (it stops at the end of the page).
     """
 
     def __init__(
         self, conn: Connection, stmt: Select[Any], node: Node | None, terms: list[OrderTerm]
     ) -> None:
-        self.conn, self.stmt, self.node = conn, stmt, node
+        self.conn, self.stmt, self.node, self.terms = conn, stmt, node, terms
         self.ascending = terms[0].ascending
         self.key = terms[0].key.key
         self.ident = Identifier("metric", self.key)
@@ -300,78 +309,79 @@ class _ByMetric:
         self.required = joined is not None  # the filter needs the metric: none is missing
         self.real_only = joined is not None and "last" in joined.known
         self.ranges = probe.ranges
-        self._driver: tuple[str, int] | None | bool = False  # not looked up yet
-
-    # -- paging --
+        self._driver: tuple[str, int] | None = None
+        self._driver_known = False
 
     def rows(self, offset: int, limit: int) -> list[Row[Any]]:
-        passes = [(self._fetch_real, "real")]
+        """Rows ``offset`` to ``offset + limit`` of the whole order."""
+        passes = ["real"]
         if not self.real_only:
-            passes.append((self._fetch_other, "nan"))
+            passes.append("nan")
             if not self.required:
-                passes.append((self._fetch_other, "missing"))
+                passes.append("missing")
         out: list[Row[Any]] = []
         seen: set[str] = set()
         skip = offset
-        for fetch, which in passes:
+        for which in passes:
             need = limit - len(out)
             if need <= 0:
                 break
-            got = fetch(which, skip, need)
+            got = self._fetch(which, skip, need)
+            if got is None or (skip and not got):  # nothing read yet: out is empty
+                stmt = apply_run_search(self.stmt, self.node, self.terms)
+                return list(self.conn.execute(stmt.offset(offset).limit(limit)))
             if got:
-                skip = 0  # the pass had more than ``skip`` rows
+                skip = 0  # the pass had more than ``skip`` rows: the next one starts at 0
                 for row in got:
                     # Passes are separate statements: under READ COMMITTED a run written in
                     # between could show up twice.
                     if row.run_uuid not in seen:
                         seen.add(row.run_uuid)
                         out.append(row)
-            elif skip:
-                skip = max(0, skip - self._count(which))
         return out
+
+    def _fetch(self, which: str, skip: int, need: int) -> list[Row[Any]] | None:
+        """Rows of one pass; None when the one statement is the better way to the page."""
+        if which == "real" and self.sqlite:
+            return self._fetch_real_sqlite(skip, need)
+        return self._run(self._statement(which, self._drive_from(which)), skip, need)
+
+    def _fetch_real_sqlite(self, skip: int, need: int) -> list[Row[Any]] | None:
+        wanted = skip + need
+        driver = self._filter_driver()
+        if driver is not None and driver[1] >= _DRIVE_MAX:
+            driver = None  # too broad to start from
+        if driver is not None and not self._walk_pays(driver[1], wanted):
+            return self._run(self._statement("real", driver[0]), skip, need)
+        budget = _WALK_FACTOR * wanted
+        if budget <= _WALK_MAX:
+            bound = self._nth_value(budget)
+            got = self._run(self._statement("real", "sort", bound), skip, need)
+            if len(got) == need or bound is None:
+                return got  # a full page, or the whole pass
+        if driver is not None:
+            return self._run(self._statement("real", driver[0]), skip, need)
+        return None
 
     def _run(self, stmt: Select[Any], skip: int, need: int) -> list[Row[Any]]:
         return list(self.conn.execute(stmt.offset(skip).limit(need)))
 
-    def _count(self, which: str) -> int:
-        stmt = self._statement(which, self._drive_from(which), ordered=False)
-        counted = select(func.count()).select_from(stmt.subquery())
-        return int(self.conn.execute(counted).scalar_one())
-
-    # -- the passes --
-
-    def _fetch_real(self, which: str, skip: int, need: int) -> list[Row[Any]]:
-        if not self.sqlite:
-            return self._run(self._statement(which), skip, need)
-        wanted = skip + need
-        driver = self._filter_driver()
-        if driver is None or driver[1] >= min(4 * wanted, _DRIVE_MAX):
-            bound = self._nth_value(_WALK_FACTOR * wanted)
-            got = self._run(self._statement(which, "sort", bound), skip, need)
-            if len(got) == need or bound is None:
-                return got  # a full page, or the whole pass
-        return self._run(self._statement(which, self._drive_from(which)), skip, need)
-
-    def _fetch_other(self, which: str, skip: int, need: int) -> list[Row[Any]]:
-        return self._run(self._statement(which, self._drive_from(which)), skip, need)
-
     def _drive_from(self, which: str) -> str | None:
-        """Which join SQLite reads first for a pass (not walking the sort order): "sort", the
-        key of a filter range, or None to let SQLite choose."""
+        """Which join SQLite reads first in a pass that does not walk the sort order: "sort"
+        (the NaN rows of the sort key), the key of a filter range, or None (SQLite picks)."""
         if not self.sqlite:
             return None
         driver = self._filter_driver()
-        small = driver is not None and driver[1] < _DRIVE_MAX
-        if which == "nan":
-            if small and driver[1] < self._count_range(self.key, "=", _NAN_VALUE, driver[1]):  # type: ignore[index]
-                return driver[0]  # type: ignore[index]
-            return "sort"
-        return driver[0] if small else None  # type: ignore[index]
+        if driver is None or driver[1] >= _DRIVE_MAX:
+            return "sort" if which == "nan" else None
+        key, rows = driver
+        if which == "nan" and self._count_range(self.key, "=", _NAN_VALUE, rows) < rows:
+            return "sort"  # fewer index rows of NaN (and zero) values than of the filter
+        return key
 
     def _statement(
-        self, which: str, first: str | None = None, bound: float | None = None,
-        ordered: bool = True,
-    ) -> Select[Any]:  # fmt: skip
+        self, which: str, first: str | None = None, bound: float | None = None
+    ) -> Select[Any]:
         """The statement of a pass. ``first``: the join SQLite reads first ("sort" or a filter
         range's metric key); ``bound``: the last sort value pass 1 may read."""
         by_start = which == "missing" and first is None and _starts_with_start_time(self.rest)
@@ -386,7 +396,8 @@ class _ByMetric:
             col = sort.alias.c.value
             if which == "nan":
                 # The value test is redundant but lets the index find the NaN rows.
-                search.where += [sort.alias.c.is_nan == true(), col == literal(_NAN_VALUE)]
+                nan_value = literal(_NAN_VALUE, Double())
+                search.where += [sort.alias.c.is_nan == true(), col == nan_value]
             else:
                 if "last" not in sort.known:
                     search.where.append(sort.alias.c.is_nan == false())
@@ -395,10 +406,7 @@ class _ByMetric:
                     limit = literal(bound, Double())
                     search.where.append(col <= limit if self.ascending else col >= limit)
                 order = _by_key(sort, self.ident, self.ascending)
-        if ordered:
-            order += search.order(self.rest) + _run_tie_breakers(self.rest)
-        else:
-            order = []
+        order += search.order(self.rest) + _run_tie_breakers(self.rest)
         joined = None
         if first is not None:
             joined = search.joins.get(("metric", self.key if first == "sort" else first))
@@ -427,19 +435,25 @@ class _ByMetric:
         counted = select(func.count()).select_from(found.limit(cap).subquery())
         return int(self.conn.execute(counted).scalar_one())
 
+    def _walk_pays(self, range_rows: int, wanted: int) -> bool:
+        """Whether walking the sort order should read fewer rows than a filter range of
+        ``range_rows`` holds: about ``wanted * T / range_rows`` for a sort key of T rows."""
+        most = range_rows * range_rows // wanted  # the largest T for which it does
+        lm = latest_metrics
+        found = select(literal(1)).where(lm.c.key == self.key).limit(most + 1)
+        counted = select(func.count()).select_from(found.subquery())
+        return int(self.conn.execute(counted).scalar_one()) <= most
+
     def _filter_driver(self) -> tuple[str, int] | None:
         """The filter's narrowest index range: (metric key, rows counted up to _DRIVE_MAX)."""
-        if self._driver is False:
-            best: tuple[str, int] | None = None
+        if not self._driver_known:
             for key, op, value in self.ranges:
-                if op not in ("=", "<", "<=", ">", ">="):
-                    continue
-                cap = best[1] if best is not None else _DRIVE_MAX
+                cap = _DRIVE_MAX if self._driver is None else self._driver[1]
                 n = self._count_range(key, op, value, cap)
-                if best is None or n < best[1]:
-                    best = (key, n)
-            self._driver = best
-        return self._driver  # type: ignore[return-value]
+                if self._driver is None or n < self._driver[1]:
+                    self._driver = (key, n)
+            self._driver_known = True
+        return self._driver
 
 
 # -- boolean structure --------------------------------------------------------------------------
@@ -594,9 +608,12 @@ class _Joined:
         self.alias: Alias = _KEY_TABLES[ident.kind].alias()
         self.outer = outer
         self.known: set[str] = set()  # aggregates the WHERE clause keeps free of NaN / NULL
-        self.onclause = and_(
-            self.alias.c.run_uuid == runs.c.run_uuid, self.alias.c.key == ident.key
-        )
+        self.key = ident.key
+        self.onclause = self.on(runs.c.run_uuid)
+
+    def on(self, run_uuid: ColumnElement[Any]) -> ColumnElement[bool]:
+        """The join condition, matching the run id in ``run_uuid``."""
+        return and_(self.alias.c.run_uuid == run_uuid, self.alias.c.key == self.key)
 
 
 def _by_key(joined: _Joined | None, ident: Identifier, asc: bool) -> list[Any]:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import json
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -22,6 +20,7 @@ from mltrail.entities import (
     RunInfo,
     RunInputs,
 )
+from mltrail.store.sql.metrics import _gc_paused
 from mltrail.store.sql.schema import (
     datasets,
     experiment_tags,
@@ -64,25 +63,66 @@ def run_info(row: Row[Any]) -> RunInfo:
     )
 
 
-# The params, tags and latest metrics of a list of runs, by id (run id first in each row).
-_IDS = sa.bindparam("ids", expanding=True)
-_PARAMS_OF = sa.select(params.c.run_uuid, params.c.key, params.c.value).where(
-    params.c.run_uuid.in_(_IDS)
-)
-_TAGS_OF = sa.select(tags.c.run_uuid, tags.c.key, tags.c.value).where(tags.c.run_uuid.in_(_IDS))
-_METRICS_OF = sa.select(
-    latest_metrics.c.run_uuid,
-    latest_metrics.c.key,
-    latest_metrics.c.value,
-    latest_metrics.c.timestamp,
-    latest_metrics.c.step,
-    latest_metrics.c.is_nan,
-).where(latest_metrics.c.run_uuid.in_(_IDS))
-_IDS_PER_QUERY = 500  # well under SQLite's oldest limit on bound parameters (999)
+class _ByRunIds:
+    """Selects of the params, tags, latest metrics and inputs of runs by id (the run id first in
+    each row), built once per dialect, and how many ids one query takes.
+
+    The ids travel as one parameter where the backend allows it: a JSON list on SQLite, an
+    array on PostgreSQL. One bound parameter per id costs more to render and parse than the
+    query takes to run."""
+
+    _built: dict[str, _ByRunIds] = {}
+
+    @classmethod
+    def of(cls, dialect: str) -> _ByRunIds:
+        found = cls._built.get(dialect)
+        if found is None:
+            found = cls._built[dialect] = cls(dialect)
+        return found
+
+    def __init__(self, dialect: str) -> None:
+        if dialect == "sqlite":
+            listed = sa.func.json_each(sa.bindparam("ids", type_=sa.JSON())).table_valued("value")
+            self.chunk = 1_000_000
+
+            def of_run(col: Any) -> Any:
+                return col.in_(sa.select(listed.c.value))
+
+        elif dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import ARRAY
+
+            array = sa.bindparam("ids", type_=ARRAY(sa.String()))
+            self.chunk = 1_000_000
+
+            def of_run(col: Any) -> Any:
+                return col == sa.any_(array)
+
+        else:
+            expanding = sa.bindparam("ids", expanding=True)
+            self.chunk = 500
+
+            def of_run(col: Any) -> Any:
+                return col.in_(expanding)
+
+        lm = latest_metrics
+        self.params = sa.select(params.c.run_uuid, params.c.key, params.c.value).where(
+            of_run(params.c.run_uuid)
+        )
+        self.tags = sa.select(tags.c.run_uuid, tags.c.key, tags.c.value).where(
+            of_run(tags.c.run_uuid)
+        )
+        self.metrics = sa.select(
+            lm.c.run_uuid, lm.c.key, lm.c.value, lm.c.timestamp, lm.c.step, lm.c.is_nan
+        ).where(of_run(lm.c.run_uuid))
+        self.inputs = (
+            sa.select(run_inputs.c.run_uuid, run_inputs.c.tags, datasets)
+            .join(datasets, datasets.c.dataset_uuid == run_inputs.c.dataset_uuid)
+            .where(of_run(run_inputs.c.run_uuid))
+        )
 
 
 def load_runs(conn: Connection, rows: Sequence[Row[Any]]) -> list[Run]:
-    """Full ``Run`` entities for rows of ``RUN_COLUMNS``, with four queries per 500 runs.
+    """Full ``Run`` entities for rows of ``RUN_COLUMNS``, with four queries.
 
     A page of 1000 runs is some 30,000 rows and 10,000 objects: they are built with the
     cyclic garbage collector paused (it would otherwise walk every young object several times
@@ -98,17 +138,21 @@ def _build_runs(conn: Connection, rows: Sequence[Row[Any]]) -> list[Run]:
     params_of: dict[str, dict[str, str]] = {run_id: {} for run_id in ids}
     tags_of: dict[str, dict[str, str]] = {run_id: {} for run_id in ids}
     metrics_of: dict[str, list[Metric]] = {run_id: [] for run_id in ids}
-    for start in range(0, len(ids), _IDS_PER_QUERY):
-        chunk = {"ids": ids[start : start + _IDS_PER_QUERY]}
-        for run_id, key, value in conn.execute(_PARAMS_OF, chunk).all():
+    inputs: dict[str, RunInputs] = {}
+    by_ids = _ByRunIds.of(conn.dialect.name)
+    for start in range(0, len(ids), by_ids.chunk):
+        chunk = {"ids": ids[start : start + by_ids.chunk]}
+        for run_id, key, value in conn.execute(by_ids.params, chunk).all():
             params_of[run_id][key] = value
-        for run_id, key, value in conn.execute(_TAGS_OF, chunk).all():
+        for run_id, key, value in conn.execute(by_ids.tags, chunk).all():
             tags_of[run_id][key] = "" if value is None else value
-        for run_id, key, value, timestamp, step, is_nan in conn.execute(_METRICS_OF, chunk).all():
+        for run_id, key, value, timestamp, step, is_nan in conn.execute(
+            by_ids.metrics, chunk
+        ).all():
             metrics_of[run_id].append(
                 Metric(key, NAN if is_nan else value, timestamp, step, run_id)
             )
-    inputs = _load_inputs(conn, ids)
+        _add_inputs(inputs, conn.execute(by_ids.inputs, chunk).all())
     result = []
     for run_id, name, exp_id, user_id, status, start_time, end_time, stage, uri in rows:
         metric_objs = metrics_of[run_id]
@@ -124,25 +168,8 @@ def _build_runs(conn: Connection, rows: Sequence[Row[Any]]) -> list[Run]:
     return result
 
 
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _load_inputs(conn: Connection, ids: list[str]) -> dict[str, RunInputs]:
-    found: dict[str, RunInputs] = {}
-    query = (
-        sa.select(run_inputs.c.run_uuid, run_inputs.c.tags, datasets)
-        .join(datasets, datasets.c.dataset_uuid == run_inputs.c.dataset_uuid)
-        .where(run_inputs.c.run_uuid.in_(ids))
-    )
-    for row in conn.execute(query):
+def _add_inputs(found: dict[str, RunInputs], rows: Sequence[Row[Any]]) -> None:
+    for row in rows:
         dataset = Dataset(
             name=row.name,
             digest=row.digest,
@@ -155,7 +182,6 @@ def _load_inputs(conn: Connection, ids: list[str]) -> dict[str, RunInputs]:
         found.setdefault(row.run_uuid, RunInputs()).dataset_inputs.append(
             DatasetInput(dataset, input_tags)
         )
-    return found
 
 
 def load_experiments(conn: Connection, rows: Sequence[Row[Any]]) -> list[Experiment]:
