@@ -58,7 +58,9 @@ backends); every other field puts missing values last in both directions.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -152,8 +154,9 @@ def apply_run_search(stmt: Select[Any], node: Node | None, terms: list[OrderTerm
     # When the page is in start_time order, walking the runs index and testing each run with
     # EXISTS stops at the end of the page; a join would tempt SQLite (which has no range
     # statistics) to gather and sort every match first, ten times slower for broad filters.
-    search = _Search(node, by_start=_starts_with_start_time(terms))
-    return search.assemble(stmt, search.order(terms) + _run_tie_breakers(terms))
+    with _pooled_aliases():
+        search = _Search(node, by_start=_starts_with_start_time(terms))
+        return search.assemble(stmt, search.order(terms) + _run_tie_breakers(terms))
 
 
 def search_run_rows(
@@ -168,9 +171,11 @@ def search_run_rows(
     otherwise this runs the one statement.
     """
     first = terms[0].key if terms else None
-    if first is not None and first.kind == "metric" and first.aggregate in (None, "last"):
-        return _ByMetric(conn, stmt, node, terms).rows(offset, limit)
-    return list(conn.execute(apply_run_search(stmt, node, terms).offset(offset).limit(limit)))
+    with _pooled_aliases():
+        if first is not None and first.kind == "metric" and first.aggregate in (None, "last"):
+            return _ByMetric(conn, stmt, node, terms).rows(offset, limit)
+        query = apply_run_search(stmt, node, terms).offset(offset).limit(limit)
+        return list(conn.execute(query))
 
 
 def experiment_filter_clause(node: Node | None) -> ColumnElement[bool] | None:
@@ -188,6 +193,41 @@ def experiment_order_clauses(terms: list[OrderTerm]) -> list[ColumnElement[Any]]
     if not any(t.key.key == "experiment_id" for t in terms):
         out.append(experiments.c.experiment_id.asc())
     return out
+
+
+# -- aliases ------------------------------------------------------------------------------------
+# Each alias builds its column collection on first use, which cost more than running a small
+# search. Whole searches (``apply_run_search``, ``search_run_rows``) therefore take their
+# aliases from a fixed pool, distinct within one call; loose clauses get fresh ones, since a
+# caller may put two of them in one statement.
+_POOL_SIZE = 24
+_alias_pool: dict[str, list[Alias]] = {
+    table.name: [table.alias(f"{table.name}_{i}") for i in range(_POOL_SIZE)]
+    for table in (latest_metrics, params, tags, run_inputs, datasets, experiment_tags)
+}
+_alias_counts: ContextVar[dict[str, int] | None] = ContextVar("_alias_counts", default=None)
+
+
+@contextmanager
+def _pooled_aliases() -> Iterator[None]:
+    if _alias_counts.get() is not None:  # already inside a whole search
+        yield
+        return
+    token = _alias_counts.set({})
+    try:
+        yield
+    finally:
+        _alias_counts.reset(token)
+
+
+def _alias(table: Any) -> Alias:
+    counts = _alias_counts.get()
+    if counts is None:
+        return table.alias()
+    n = counts.get(table.name, 0)
+    counts[table.name] = n + 1
+    pool = _alias_pool[table.name]
+    return pool[n] if n < len(pool) else table.alias()
 
 
 # -- one search statement -----------------------------------------------------------------------
@@ -388,7 +428,7 @@ class _ByMetric:
         search = _Search(self.node, by_start)
         order: list[Any] = []
         if which == "missing":
-            lm = latest_metrics.alias()
+            lm = _alias(latest_metrics)
             row = and_(lm.c.run_uuid == runs.c.run_uuid, lm.c.key == self.key)
             search.where.append(not_(exists(select(1).where(row).correlate(runs))))
         else:
@@ -540,7 +580,7 @@ def _joinable(cmp: Comparison, negated: bool) -> bool:
 
 def _key_exists(cmp: Comparison, negated: bool) -> ColumnElement[bool]:
     ident = cmp.left
-    table = _KEY_TABLES[ident.kind].alias()
+    table = _alias(_KEY_TABLES[ident.kind])
     row = and_(table.c.run_uuid == runs.c.run_uuid, table.c.key == ident.key)
     if cmp.op in ("IS NULL", "IS NOT NULL"):
         present = exists(select(1).where(row, table.c.value.is_not(None)).correlate(runs))
@@ -550,7 +590,7 @@ def _key_exists(cmp: Comparison, negated: bool) -> ColumnElement[bool]:
 
 def _dataset_exists(cmp: Comparison, negated: bool) -> ColumnElement[bool]:
     def inputs(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
-        ri, ds = run_inputs.alias(), datasets.alias()
+        ri, ds = _alias(run_inputs), _alias(datasets)
         field = {"name": ds.c.name, "digest": ds.c.digest, "context": DatasetContext(ri.c.tags)}
         col = field[cmp.left.key]
         found = select(1).select_from(ri.join(ds, ri.c.dataset_uuid == ds.c.dataset_uuid))
@@ -581,7 +621,7 @@ def _column_pred(col: ColumnElement[Any], cmp: Comparison, negated: bool) -> Col
 
 def _experiment_leaf(cmp: Comparison, negated: bool) -> ColumnElement[bool]:
     if cmp.left.kind == "tag":
-        table = experiment_tags.alias()
+        table = _alias(experiment_tags)
         row = and_(
             table.c.experiment_id == experiments.c.experiment_id, table.c.key == cmp.left.key
         )
@@ -605,7 +645,7 @@ class _Joined:
     """One latest_metrics/params/tags row per run for a key, joined onto ``runs``."""
 
     def __init__(self, ident: Identifier, outer: bool) -> None:
-        self.alias: Alias = _KEY_TABLES[ident.kind].alias()
+        self.alias: Alias = _alias(_KEY_TABLES[ident.kind])
         self.outer = outer
         self.known: set[str] = set()  # aggregates the WHERE clause keeps free of NaN / NULL
         self.key = ident.key
@@ -619,7 +659,7 @@ class _Joined:
 def _by_key(joined: _Joined | None, ident: Identifier, asc: bool) -> list[Any]:
     """Real values first (in the direction asked), then NaN (metrics), then missing. Reads the
     joined row, or a correlated subquery when ``joined`` is None."""
-    table = joined.alias if joined else _KEY_TABLES[ident.kind].alias()
+    table = joined.alias if joined else _alias(_KEY_TABLES[ident.kind])
     if joined and (ident.aggregate or "last") in joined.known:
         # Only real values can reach the sort: a bare value order lets the planner walk
         # ix_latest_metrics_key_value in order and stop at the page's end.
