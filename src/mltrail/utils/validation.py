@@ -173,3 +173,18 @@ def checked_metric(m: Metric) -> Metric:
     timestamp = validate_timestamp(m.timestamp)
     step = validate_step(m.step if m.step is not None else 0)
     return Metric(m.key, value, timestamp, step)
+
+
+def checked_metrics(metrics: Sequence[Metric]) -> list[Metric]:
+    """``checked_metric`` over a batch, with the common case (well-typed, known key) inline."""
+    known = _valid_keys
+    return [
+        m
+        if type(m.value) is float
+        and type(m.timestamp) is int
+        and type(m.step) is int
+        and m.timestamp >= 0
+        and m.key in known
+        else checked_metric(m)
+        for m in metrics
+    ]

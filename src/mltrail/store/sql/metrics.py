@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import math
+import operator
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -35,35 +36,40 @@ def metric_rows(run_id: str, points: Sequence[Metric], clamp_inf: bool) -> list[
     return rows
 
 
+# (step, timestamp, value): what "latest" means, as MLflow orders points.
+_LATEST_ORDER = operator.itemgetter(3, 2, 4)
+
+
 def _summaries(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
     """One summary row per key: its latest point by (step, timestamp, value), min and max."""
-    by_key: dict[str, dict[str, Any]] = {}
-    for run_id, key, timestamp, step, value, is_nan in rows:
-        summary = by_key.get(key)
-        if summary is None:
-            real = None if is_nan else value
-            by_key[key] = {
+    by_key: dict[str, list[tuple[Any, ...]]] = {}
+    for row in rows:
+        group = by_key.get(row[1])
+        if group is None:
+            by_key[row[1]] = [row]
+        else:
+            group.append(row)
+    summaries = []
+    for group in by_key.values():
+        # Built-in max/min over a key's points: a Python branch per point cost 3x more.
+        # Reversed, so that of equal points the last logged wins.
+        run_id, key, timestamp, step, value, is_nan = (
+            group[0] if len(group) == 1 else max(reversed(group), key=_LATEST_ORDER)
+        )
+        reals = [r[4] for r in group if not r[5]]
+        summaries.append(
+            {
                 "run_uuid": run_id,
                 "key": key,
                 "timestamp": timestamp,
                 "step": step,
                 "value": value,
                 "is_nan": is_nan,
-                "min_value": real,
-                "max_value": real,
+                "min_value": min(reals) if reals else None,
+                "max_value": max(reals) if reals else None,
             }
-            continue
-        if (step, timestamp, value) >= (summary["step"], summary["timestamp"], summary["value"]):
-            summary["value"] = value
-            summary["timestamp"] = timestamp
-            summary["step"] = step
-            summary["is_nan"] = is_nan
-        if not is_nan:
-            if summary["min_value"] is None or value < summary["min_value"]:
-                summary["min_value"] = value
-            if summary["max_value"] is None or value > summary["max_value"]:
-                summary["max_value"] = value
-    return list(by_key.values())
+        )
+    return summaries
 
 
 _INSERT_POINTS = {

@@ -336,7 +336,7 @@ def _checked_batch(
     metrics: Sequence[Metric], params: Sequence[Param], tags: Sequence[RunTag]
 ) -> tuple[list[Metric], dict[str, str], dict[str, str]]:
     """Validate a batch before any I/O: points, then params and tags as key -> text."""
-    points = [v.checked_metric(m) for m in metrics]
+    points = v.checked_metrics(metrics)
     v.validate_unique_param_keys([p.key for p in params])
     param_map = {}
     for p in params:
