@@ -192,4 +192,6 @@ def test_an_upload_cut_off_midway_leaves_nothing_behind(proxy) -> None:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and list((proxy.dest / "cut").glob(".upload-*")):
         time.sleep(0.05)
-    assert list((proxy.dest / "cut").iterdir()) == []
+    # The folder may not even exist (the server can see the hang-up before it makes it).
+    cut = proxy.dest / "cut"
+    assert not cut.exists() or list(cut.iterdir()) == []
