@@ -21,7 +21,6 @@ from mltrail.tracking.fluent import (
     end_run,
     flush,
     flush_async_logging,
-    get_artifact_uri,
     get_experiment,
     get_experiment_by_name,
     get_parent_run,
@@ -29,18 +28,11 @@ from mltrail.tracking.fluent import (
     get_tracking_uri,
     is_tracking_uri_set,
     last_active_run,
-    log_artifact,
-    log_artifacts,
-    log_dict,
-    log_figure,
-    log_image,
     log_metric,
     log_metrics,
     log_param,
     log_params,
-    log_text,
     search_experiments,
-    search_runs,
     set_experiment,
     set_experiment_tag,
     set_experiment_tags,
@@ -49,6 +41,16 @@ from mltrail.tracking.fluent import (
     set_tracking_uri,
     start_run,
 )
+from mltrail.tracking.fluent_artifacts import (
+    get_artifact_uri,
+    log_artifact,
+    log_artifacts,
+    log_dict,
+    log_figure,
+    log_image,
+    log_text,
+)
+from mltrail.tracking.fluent_search import search_runs
 from mltrail.version import __version__
 
 # Submodules loaded on first attribute access (``mltrail.sklearn``, ``mltrail.entities``...).

@@ -1,0 +1,71 @@
+"""The fluent API's ``search_runs``: every page of matching runs, as a DataFrame or a list."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from mltrail.entities import Run, ViewType
+from mltrail.exceptions import InvalidParameter
+from mltrail.tracking.client import TrailClient
+from mltrail.tracking.fluent import _get_client, _resolve_experiment_id, search_experiments
+
+
+def search_runs(
+    experiment_ids: Sequence[str] | None = None,
+    filter_string: str = "",
+    run_view_type: int = ViewType.ACTIVE_ONLY,
+    max_results: int = 100000,
+    order_by: Sequence[str] | None = None,
+    output_format: str = "pandas",
+    search_all_experiments: bool = False,
+    experiment_names: Sequence[str] | None = None,
+) -> Any:
+    """Runs matching a filter, as a pandas DataFrame (default) or a list of ``Run``."""
+    if output_format not in ("pandas", "list"):
+        raise InvalidParameter(f"Unknown output_format {output_format!r}; use 'pandas' or 'list'.")
+    client = _get_client()
+    ids = _search_experiment_ids(client, experiment_ids, experiment_names, search_all_experiments)
+    runs: list[Run] = []
+    token = None
+    while len(runs) < max_results:
+        page = client.search_runs(
+            ids,
+            filter_string,
+            run_view_type,
+            min(50000, max_results - len(runs)),
+            order_by,
+            token,
+        )
+        runs.extend(page)
+        token = page.token
+        if not token:
+            break
+    if output_format == "list":
+        return runs
+    from mltrail.tracking.frames import runs_to_dataframe
+
+    return runs_to_dataframe(runs)
+
+
+def _search_experiment_ids(
+    client: TrailClient,
+    experiment_ids: Sequence[str] | None,
+    experiment_names: Sequence[str] | None,
+    search_all: bool,
+) -> list[str]:
+    if experiment_ids:
+        return [
+            str(e)
+            for e in ([experiment_ids] if isinstance(experiment_ids, str) else experiment_ids)
+        ]
+    if experiment_names:
+        ids = []
+        for name in experiment_names:
+            experiment = client.get_experiment_by_name(name)
+            if experiment is not None:
+                ids.append(experiment.experiment_id)
+        return ids
+    if search_all:
+        return [e.experiment_id for e in search_experiments(view_type=ViewType.ALL)]
+    return [_resolve_experiment_id()]
