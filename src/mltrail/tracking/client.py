@@ -40,19 +40,19 @@ from mltrail.tracking.uri import (
 )
 from mltrail.utils import validation as v
 
-_buffers: dict[int, WriteBuffer] = {}
-
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
 def _buffer_for(store: TrackingStore) -> WriteBuffer:
-    """One buffer per store, shared by every client of that store in this process."""
-    buffer = _buffers.get(id(store))
+    """One buffer per store, shared by every client of that store in this process. It lives on
+    the store object: keyed by ``id(store)``, a new store could inherit a dead one's buffer."""
+    buffer = getattr(store, "_mltrail_write_buffer", None)
     if buffer is None:
         write = getattr(store, "write_batch", None) or store.log_batch
-        buffer = _buffers[id(store)] = WriteBuffer(write)
+        buffer = WriteBuffer(write)
+        store._mltrail_write_buffer = buffer  # type: ignore[attr-defined]
     return buffer
 
 
