@@ -24,6 +24,10 @@ from mltrail.entities import (
 from mltrail.exceptions import InvalidParameter
 
 SEARCH_MAX_RESULTS_DEFAULT = 1000
+
+# A metric point the client has already checked, as its write buffer hands it to a store:
+# (key, value, timestamp, step). Cheaper than a Metric object in a training loop.
+PointRow = tuple[str, float, int, int]
 SEARCH_MAX_RESULTS_THRESHOLD = 50000
 
 
@@ -127,20 +131,32 @@ class TrackingStore(abc.ABC):
         already exists with another value raises ``InvalidParameter`` and nothing is written.
         """
 
+    def write_points(
+        self,
+        run_id: str,
+        points: Sequence[PointRow] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        """A batch from the client's write buffer, of any size: points as already checked
+        (key, value, timestamp, step) tuples. Stores with a faster path override this."""
+        metrics = [Metric(key, value, ts, step) for key, value, ts, step in points]
+        write = getattr(self, "write_batch", None) or self.log_batch
+        write(run_id, metrics, params, tags)
+
     def finish_run(
         self,
         run_id: str,
         status: str,
         end_time: int,
-        metrics: Sequence[Metric] = (),
+        points: Sequence[PointRow] = (),
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
     ) -> RunInfo:
-        """Write a run's last metrics, params and tags, then record its end. Stores that can
-        do both in one transaction override this."""
-        write = getattr(self, "write_batch", None) or self.log_batch
-        if metrics or params or tags:
-            write(run_id, metrics, params, tags)
+        """Write a run's last points (as ``write_points`` takes them), params and tags, then
+        record its end. Stores that can do both in one transaction override this."""
+        if points or params or tags:
+            self.write_points(run_id, points, params, tags)
         return self.update_run_info(run_id, status=status, end_time=end_time)
 
     def count_runs(self, experiment_ids: Sequence[str]) -> dict[str, tuple[int, int | None]]:

@@ -17,15 +17,18 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from mltrail.entities import Metric, Param, RunTag
+from mltrail.entities import Param, RunTag
+from mltrail.store.base import PointRow
 
 FLUSH_INTERVAL_SECONDS = 0.2
 FLUSH_AT_ITEMS = 5000
 
-# (run_id, item) pairs; item is a Metric, Param or RunTag.
-_Item = tuple[str, Any]
-WriteBatch = Callable[[str, Sequence[Metric], Sequence[Param], Sequence[RunTag]], None]
-FinishRun = Callable[[list[Metric], list[Param], list[RunTag]], Any]
+# A queued item: a metric point as (run_id, key, value, timestamp, step), or a param or tag as
+# (run_id, Param | RunTag). Points are plain tuples of atoms: cheap to make, and the cyclic GC
+# stops tracking them, so a queue of 100k points does not slow every collection.
+_Item = tuple[Any, ...]
+WriteBatch = Callable[[str, Sequence[PointRow], Sequence[Param], Sequence[RunTag]], None]
+FinishRun = Callable[[list[PointRow], list[Param], list[RunTag]], Any]
 
 _live_buffers: weakref.WeakSet[WriteBuffer] = weakref.WeakSet()
 
@@ -38,19 +41,27 @@ class WriteBuffer:
         self._wake = threading.Event()
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
-        self._pid = os.getpid()
         self._closed = False
         _live_buffers.add(self)
 
     # -- producer side (the user's thread) ---------------------------------------------------
-    def add(self, run_id: str, item: Metric | Param | RunTag) -> None:
+    def add_point(self, run_id: str, key: str, value: float, timestamp: int, step: int) -> None:
+        """Queue a checked metric point (the training loop's hot path: keep it short)."""
+        if self._error is not None:
+            self._raise_pending()
+        queue = self._queue
+        queue.append((run_id, key, value, timestamp, step))
+        if self._thread is None:
+            self._start_thread()
+        if len(queue) >= FLUSH_AT_ITEMS and not self._wake.is_set():
+            self._wake.set()
+
+    def add(self, run_id: str, item: Param | RunTag) -> None:
         if self._error is not None:
             self._raise_pending()
         self._queue.append((run_id, item))
-        if self._thread is None or self._pid != os.getpid():
+        if self._thread is None:
             self._start_thread()
-        if len(self._queue) >= FLUSH_AT_ITEMS and not self._wake.is_set():
-            self._wake.set()
 
     def flush(self, run_id: str | None = None) -> None:
         """Write everything queued so far; raise the first background error, if any."""
@@ -64,9 +75,9 @@ class WriteBuffer:
             batch = []
             while self._queue:
                 batch.append(self._queue.popleft())
-            mine = [item for rid, item in batch if rid == run_id]
+            mine = [item for item in batch if item[0] == run_id]
             try:
-                self._write([(rid, item) for rid, item in batch if rid != run_id])
+                self._write([item for item in batch if item[0] != run_id])
             finally:
                 metrics, params, tags = _grouped(mine)
                 result = finish(metrics, params, tags)
@@ -80,7 +91,6 @@ class WriteBuffer:
 
     # -- consumer side -----------------------------------------------------------------------
     def _start_thread(self) -> None:
-        self._pid = os.getpid()
         self._thread = threading.Thread(target=self._run, name="mltrail-writer", daemon=True)
         self._thread.start()
 
@@ -102,9 +112,13 @@ class WriteBuffer:
                 self._write(batch)
 
     def _write(self, batch: list[_Item]) -> None:
-        by_run: dict[str, list[Any]] = {}
-        for run_id, item in batch:
-            by_run.setdefault(run_id, []).append(item)
+        by_run: dict[str, list[_Item]] = {}
+        for item in batch:
+            group = by_run.get(item[0])
+            if group is None:
+                by_run[item[0]] = [item]
+            else:
+                group.append(item)
         first_error: BaseException | None = None
         for run_id, items in by_run.items():
             try:
@@ -122,20 +136,32 @@ class WriteBuffer:
             self._wake.set()
 
 
-def _grouped(items: list[Any]) -> tuple[list[Metric], list[Param], list[RunTag]]:
-    """Split one run's items, in logged order, into metrics, params and tags (the last value
+def _grouped(items: list[_Item]) -> tuple[list[PointRow], list[Param], list[RunTag]]:
+    """Split one run's items, in logged order, into points, params and tags (the last value
     of a repeated param or tag key wins, as it would have written one after the other)."""
-    metrics: list[Metric] = []
+    points: list[PointRow] = []
     params: dict[str, Param] = {}
     tags: dict[str, RunTag] = {}
     for item in items:
-        if isinstance(item, Metric):
-            metrics.append(item)
-        elif isinstance(item, Param):
-            params[item.key] = item
+        if len(item) == 5:
+            points.append(item[1:])
+        elif isinstance(item[1], Param):
+            params[item[1].key] = item[1]
         else:
-            tags[item.key] = item
-    return metrics, list(params.values()), list(tags.values())
+            tags[item[1].key] = item[1]
+    return points, list(params.values()), list(tags.values())
+
+
+def _forget_threads_after_fork() -> None:
+    # A forked child has none of its parent's threads: it starts its own writer when it
+    # first logs, and must not wait on a lock the parent's writer held at fork time.
+    for buffer in list(_live_buffers):
+        buffer._thread = None
+        buffer._flush_lock = threading.Lock()
+        buffer._wake = threading.Event()
+
+
+os.register_at_fork(after_in_child=_forget_threads_after_fork)
 
 
 def _flush_all_at_exit() -> None:

@@ -40,6 +40,9 @@ from mltrail.tracking.uri import (
 )
 from mltrail.utils import validation as v
 
+# Keys already found valid (shared with the validation module's cache).
+_known_keys = v._valid_keys
+
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
@@ -50,8 +53,7 @@ def _buffer_for(store: TrackingStore) -> WriteBuffer:
     the store object: keyed by ``id(store)``, a new store could inherit a dead one's buffer."""
     buffer = getattr(store, "_mltrail_write_buffer", None)
     if buffer is None:
-        write = getattr(store, "write_batch", None) or store.log_batch
-        buffer = WriteBuffer(write)
+        buffer = WriteBuffer(store.write_points)
         store._mltrail_write_buffer = buffer  # type: ignore[attr-defined]
     return buffer
 
@@ -152,8 +154,8 @@ class TrailClient:
         final_time = end_time if end_time is not None else _now_ms()
         return self._buffer.flush_finishing(
             run_id,
-            lambda metrics, params, tags: self.store.finish_run(
-                run_id, final_status, final_time, metrics, params, tags
+            lambda points, params, tags: self.store.finish_run(
+                run_id, final_status, final_time, points, params, tags
             ),
         )
 
@@ -180,18 +182,19 @@ class TrailClient:
             value = v.validate_metric_value(key, value)
         if timestamp is None:
             timestamp = int(time.time() * 1000)
-        else:
-            v.validate_timestamp(timestamp)
+        elif type(timestamp) is not int or timestamp < 0:
+            timestamp = v.validate_timestamp(timestamp)
         if step is None:
             step = 0
         elif type(step) is not int:
-            v.validate_step(step)
-        metric = Metric(v.validate_key(key, "metric key"), value, timestamp, step)
+            step = v.validate_step(step)
+        if key not in _known_keys:
+            v.validate_key(key, "metric key")
         if synchronous:
             self.flush()
-            self.store.log_batch(run_id, metrics=[metric])
+            self.store.log_batch(run_id, metrics=[Metric(key, value, timestamp, step)])
         else:
-            self._buffer.add(run_id, metric)
+            self._buffer.add_point(run_id, key, value, timestamp, step)
 
     def log_param(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> Any:
         param = Param(v.validate_key(key, "param key"), v.param_value_str(key, value))

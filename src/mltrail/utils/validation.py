@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import operator
 import posixpath
 import re
 from collections.abc import Sequence
@@ -73,17 +74,31 @@ def validate_metric_value(key: str, value: object) -> float:
 
 
 def validate_timestamp(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    number = _as_int(value)
+    if number is None or number < 0:
         raise InvalidParameter(
             f"Invalid timestamp {value!r}: it must be a nonnegative long (64-bit integer)."
         )
-    return value
+    return number
 
 
 def validate_step(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    number = _as_int(value)
+    if number is None:
         raise InvalidParameter(f"Invalid step {value!r}: it must be an integer.")
-    return value
+    return number
+
+
+def _as_int(value: object) -> int | None:
+    """A plain int from an int or another integer type (NumPy's, say); None for the rest."""
+    if type(value) is int:
+        return value
+    if isinstance(value, bool):
+        return None
+    try:
+        return operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        return None
 
 
 def param_value_str(key: str, value: object) -> str:

@@ -1,25 +1,21 @@
-"""Downsampled metric histories for charts, computed inside the database.
+"""Downsampled metric histories for charts.
 
 A chart a thousand pixels wide cannot show a million points, and shipping them costs seconds.
-The steps of the wanted range are cut into ``max_points // 2`` equal buckets (one GROUP BY
-scan in SQL); each bucket keeps its minimum and its maximum value, so spikes survive and the
-drawn envelope is exact. Only ``max_points`` rows ever leave the database.
+The steps of the wanted range are cut into ``max_points // 2`` equal buckets; each bucket
+keeps its minimum and its maximum value, so spikes survive and the drawn envelope is exact.
+Only chunks that overlap the range are fetched, and the buckets are computed with NumPy over
+the packed columns, so a million points never become Python objects.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
 
 from mltrail.entities import Metric
-from mltrail.store.sql.metrics import series_id
-from mltrail.store.sql.schema import latest_metrics, metrics
+from mltrail.store.sql.metrics import in_step_order, series_columns
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
-
-NAN = float("nan")
 
 
 def bucket_width(lo: int, hi: int, buckets: int) -> int:
@@ -38,65 +34,52 @@ def downsampled_history(
 ) -> list[Metric]:
     """At most about ``max_points`` points of one metric in step order: every point when
     they fit, else the minimum and maximum of each step bucket."""
-    sid = series_id(conn, run_id, key)
-    if sid is None:
-        return []
-    where = [metrics.c.series_id == sid]
+    import numpy as np
+
+    timestamps, steps, values = series_columns(conn, run_id, key, start_step, end_step)
+    ts = np.asarray(timestamps, dtype=np.int64)
+    st = np.asarray(steps, dtype=np.int64)
+    vals = np.asarray(values, dtype=np.float64)
+    keep = np.ones(len(st), dtype=bool)
     if start_step is not None:
-        where.append(metrics.c.step >= start_step)
+        keep &= st >= start_step
     if end_step is not None:
-        where.append(metrics.c.step <= end_step)
-    lo, hi, count = conn.execute(
-        sa.select(sa.func.min(metrics.c.step), sa.func.max(metrics.c.step), sa.func.count()).where(
-            *where
-        )
-    ).one()
-    if not count:
+        keep &= st <= end_step
+    if not keep.all():
+        ts, st, vals = ts[keep], st[keep], vals[keep]
+    if len(st) == 0:
         return []
-    if count <= max_points:
-        rows = conn.execute(
-            sa.select(metrics.c.step, metrics.c.timestamp, metrics.c.value, metrics.c.is_nan)
-            .where(*where)
-            .order_by(metrics.c.step, metrics.c.timestamp)
-        )
-        return [_metric(key, run_id, r.step, r.timestamp, r.value, r.is_nan) for r in rows]
+    if len(st) <= max_points:
+        points = in_step_order(ts.tolist(), st.tolist(), vals.tolist())
+        return [Metric(key, value, t, step, run_id=run_id) for step, t, value in points]
+    lo, hi = int(st.min()), int(st.max())
     width = bucket_width(lo, hi, max(1, max_points // 2))
-    # NaN points are stored as 0 with a flag: they must not pose as a bucket's minimum.
-    where.append(metrics.c.is_nan == sa.false())
-    bucket = (metrics.c.step - lo) // width
-    # One grouped scan, the same on every database. A bucket is at most a pixel or two wide,
-    # so its extremes are drawn at its first and last step; their values are exact, and a
-    # zoomed-in window soon holds few enough points to come back whole.
-    query = (
-        sa.select(
-            sa.func.min(metrics.c.value),
-            sa.func.max(metrics.c.value),
-            sa.func.min(metrics.c.step),
-            sa.func.max(metrics.c.step),
-            sa.func.min(metrics.c.timestamp),
-            sa.func.max(metrics.c.timestamp),
-        )
-        .where(*where)
-        .group_by(bucket)
-    )
+    real = ~np.isnan(vals)  # NaN must not pose as a bucket's minimum
+    ts, st, vals = ts[real], st[real], vals[real]
+    if len(st) == 0:
+        return []
+    bucket = (st - lo) // width
+    order = np.argsort(bucket, kind="stable")
+    bucket, ts, st, vals = bucket[order], ts[order], st[order], vals[order]
+    starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
+    # A bucket is at most a pixel or two wide, so its extremes are drawn at its first and
+    # last step; their values are exact, and a zoomed-in window soon comes back whole.
+    vmin, vmax = np.minimum.reduceat(vals, starts), np.maximum.reduceat(vals, starts)
+    smin, smax = np.minimum.reduceat(st, starts), np.maximum.reduceat(st, starts)
+    tmin, tmax = np.minimum.reduceat(ts, starts), np.maximum.reduceat(ts, starts)
     found: list[Metric] = []
-    for vmin, vmax, smin, smax, tmin, tmax in conn.execute(query):
-        found.append(Metric(key, vmin, tmin, smin, run_id=run_id))
-        if smax != smin or vmax != vmin:
-            found.append(Metric(key, vmax, tmax, smax, run_id=run_id))
+    for row in zip(
+        vmin.tolist(),
+        vmax.tolist(),
+        smin.tolist(),
+        smax.tolist(),
+        tmin.tolist(),
+        tmax.tolist(),
+        strict=True,
+    ):
+        low, high, first_step, last_step, first_ts, last_ts = row
+        found.append(Metric(key, low, first_ts, first_step, run_id=run_id))
+        if last_step != first_step or high != low:
+            found.append(Metric(key, high, last_ts, last_step, run_id=run_id))
     found.sort(key=lambda m: (m.step, m.timestamp))
     return found
-
-
-def _series_where(conn: Connection, run_id: str, key: str) -> list[Any] | None:
-    """The WHERE terms that select one run's series of ``key`` (None: it has none)."""
-    series_id = conn.execute(
-        sa.select(latest_metrics.c.series_id).where(
-            latest_metrics.c.run_uuid == run_id, latest_metrics.c.key == key
-        )
-    ).scalar()
-    return None if series_id is None else [metrics.c.series_id == series_id]
-
-
-def _metric(key: str, run_id: str, step: int, ts: int, value: float, is_nan: bool) -> Metric:
-    return Metric(key, NAN if is_nan else value, ts, step, run_id=run_id)

@@ -1,117 +1,132 @@
-"""Metric writes and reads: the series table plus the per-run summary kept beside it."""
+"""Metric writes and reads: packed series chunks (``series.py``) plus the per-run summary
+kept beside them."""
 
 from __future__ import annotations
 
 import contextlib
 import gc
 import math
-import operator
 from collections.abc import Iterator, Sequence
+from itertools import groupby, repeat
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from mltrail.entities import Metric
-from mltrail.store.sql.schema import latest_metrics, metrics
+from mltrail.store.base import PointRow
+from mltrail.store.sql import series
+from mltrail.store.sql.schema import latest_metrics, metric_chunks
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-NAN = float("nan")
 _MYSQL_DOUBLE_MAX = 1.7976931348623157e308
+# A series whose small chunks (say, one point per REST call) pile up is re-packed once it has
+# this many, so a history read never fetches thousands of rows.
+SMALL_CHUNK_POINTS = 1024
+COMPACT_AT_SMALL_CHUNKS = 16
+
+_by_key = itemgetter(0)
 
 
-def metric_rows(run_id: str, points: Sequence[Metric], clamp_inf: bool) -> list[tuple[Any, ...]]:
-    """Rows as (run_uuid, key, timestamp, step, value, is_nan) tuples: NaN stored as 0."""
-    rows = []
-    append = rows.append
-    for m in points:
-        value = m.value
-        if value != value:
-            append((run_id, m.key, m.timestamp, m.step, 0.0, True))
-            continue
-        if clamp_inf and math.isinf(value):
-            value = math.copysign(_MYSQL_DOUBLE_MAX, value)
-        append((run_id, m.key, m.timestamp, m.step, value, False))
-    return rows
+def metric_point_rows(points: Sequence[Metric]) -> list[PointRow]:
+    return [(m.key, m.value, m.timestamp, m.step) for m in points]
 
 
-# (step, timestamp, value): what "latest" means, as MLflow orders points.
-_LATEST_ORDER = operator.itemgetter(3, 2, 4)
+def columns_by_key(rows: Sequence[PointRow]) -> dict[str, series.Columns]:
+    """Each key's points as columns, sorted and free of duplicates."""
+    first_key = rows[0][0]
+    if all(r[0] == first_key for r in rows):
+        groups: Any = [(first_key, rows)]
+    else:
+        groups = groupby(sorted(rows, key=_by_key), key=_by_key)
+    found = {}
+    for key, group in groups:
+        _, values, timestamps, steps = zip(*group, strict=True)
+        found[key] = series.normalized(timestamps, steps, values)
+    return found
 
 
-def _summaries(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
-    """One summary row per key: its latest point by (step, timestamp, value), min and max."""
-    by_key: dict[str, list[tuple[Any, ...]]] = {}
-    for row in rows:
-        group = by_key.get(row[1])
-        if group is None:
-            by_key[row[1]] = [row]
-        else:
-            group.append(row)
-    summaries = []
-    for group in by_key.values():
-        # Built-in max/min over a key's points: a Python branch per point cost 3x more.
-        # Reversed, so that of equal points the last logged wins.
-        run_id, key, timestamp, step, value, is_nan = (
-            group[0] if len(group) == 1 else max(reversed(group), key=_LATEST_ORDER)
-        )
-        reals = [r[4] for r in group if not r[5]]
-        summaries.append(
-            {
-                "run_uuid": run_id,
-                "key": key,
-                "timestamp": timestamp,
-                "step": step,
-                "value": value,
-                "is_nan": is_nan,
-                "min_value": min(reals) if reals else None,
-                "max_value": max(reals) if reals else None,
-            }
-        )
-    return summaries
-
-
-_INSERT_POINTS = {
-    # Straight to the driver: SQLAlchemy's per-row parameter handling costs more than the
-    # insert itself for a 20k-point batch.
-    "sqlite": "INSERT OR IGNORE INTO metrics (series_id, timestamp, step, value, is_nan) "
-    "VALUES (?, ?, ?, ?, ?)",
-    "postgresql": "INSERT INTO metrics (series_id, timestamp, step, value, is_nan) "
-    "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-    "mysql": "INSERT IGNORE INTO metrics (series_id, timestamp, step, value, is_nan) "
-    "VALUES (%s, %s, %s, %s, %s)",
-}
-
-
-def write_metrics(conn: Connection, run_id: str, points: Sequence[Metric]) -> None:
-    """Merge points into the run's summaries (creating their series), then insert them;
-    identical points are stored once."""
-    dialect = conn.dialect.name
-    rows = metric_rows(run_id, points, clamp_inf=dialect == "mysql")
+def write_metrics(conn: Connection, run_id: str, rows: Sequence[PointRow]) -> None:
+    """Merge points into the run's summaries (creating their series), then store them as one
+    chunk per key."""
     if not rows:
         return
-    summaries = _summaries(rows)
+    dialect = conn.dialect.name
+    by_key = columns_by_key(rows)
+    summaries = [_summary(run_id, key, cols, dialect) for key, cols in by_key.items()]
     if dialect in ("sqlite", "postgresql"):
         conn.execute(_summary_upsert(dialect), summaries)
     else:
         _merge_summaries_portably(conn, run_id, summaries)
-    ids = series_ids(conn, run_id, [s["key"] for s in summaries])
-    points = [(ids[key], ts, step, value, nan) for _, key, ts, step, value, nan in rows]
-    if dialect == "postgresql":
-        # One statement for the whole batch: five arrays unnested server-side, instead of a
-        # round of statement work per point (3x less CPU on both sides for 1000 points).
-        columns = list(zip(*points, strict=True))
-        conn.exec_driver_sql(_PG_INSERT_ARRAYS, tuple(list(c) for c in columns))
-    else:
-        conn.exec_driver_sql(_INSERT_POINTS[dialect], points)
+    ids = series_ids(conn, run_id, list(by_key))
+    chunks = [
+        _chunk_row(ids[key], piece) for key, cols in by_key.items() for piece in series.split(cols)
+    ]
+    conn.execute(metric_chunks.insert(), chunks)
+    small = [c["series_id"] for c in chunks if c["points"] < SMALL_CHUNK_POINTS]
+    if small:
+        _compact_small_chunks(conn, small)
 
 
-_PG_INSERT_ARRAYS = (
-    "INSERT INTO metrics (series_id, timestamp, step, value, is_nan) "
-    "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::float8[], %s::bool[]) "
-    "ON CONFLICT DO NOTHING"
-)
+def _chunk_row(series_id: int, cols: series.Columns) -> dict[str, Any]:
+    timestamps, steps, values = cols
+    return {
+        "series_id": series_id,
+        "points": len(timestamps),
+        "first_step": min(steps),
+        "last_step": max(steps),
+        "data": series.encode(timestamps, steps, values),
+    }
+
+
+def _summary(run_id: str, key: str, cols: series.Columns, dialect: str) -> dict[str, Any]:
+    timestamps, steps, values = cols
+    latest = series.latest_index(cols)
+    value = values[latest]
+    is_nan = value != value
+    low, high = series.value_range(values)
+    if dialect == "mysql":  # MySQL has no infinities
+        value, low, high = (_finite(x) for x in (value, low, high))
+    return {
+        "run_uuid": run_id,
+        "key": key,
+        "timestamp": timestamps[latest],
+        "step": steps[latest],
+        "value": 0.0 if is_nan else value,
+        "is_nan": is_nan,
+        "min_value": low,
+        "max_value": high,
+    }
+
+
+def _finite(x: Any) -> Any:
+    if isinstance(x, float) and math.isinf(x):
+        return math.copysign(_MYSQL_DOUBLE_MAX, x)
+    return x
+
+
+def _compact_small_chunks(conn: Connection, series_ids_: list[int]) -> None:
+    # Writers to one series are serialized by the summary row they just upserted, so no
+    # other transaction can re-pack the same chunks at the same time.
+    c = metric_chunks.c
+    counts = conn.execute(
+        sa.select(c.series_id, sa.func.count())
+        .where(c.series_id.in_(series_ids_), c.points < SMALL_CHUNK_POINTS)
+        .group_by(c.series_id)
+    ).all()
+    for sid, count in counts:
+        if count < COMPACT_AT_SMALL_CHUNKS:
+            continue
+        small = conn.execute(
+            sa.select(c.chunk_id, c.points, c.data)
+            .where(c.series_id == sid, c.points < SMALL_CHUNK_POINTS)
+            .order_by(c.chunk_id)
+        ).all()
+        cols = series.merged([series.decode(data, n) for _, n, data in small])
+        conn.execute(metric_chunks.delete().where(c.chunk_id.in_([r[0] for r in small])))
+        conn.execute(metric_chunks.insert(), [_chunk_row(sid, p) for p in series.split(cols)])
 
 
 def series_ids(conn: Connection, run_id: str, keys: Sequence[str]) -> dict[str, int]:
@@ -197,12 +212,11 @@ def _merge_summaries_portably(
         if old is None:
             conn.execute(latest_metrics.insert(), summary)
             continue
-        merged = _summaries(
-            [
-                tuple(old[c] for c in _ROW_FIELDS),
-                tuple(summary[c] for c in _ROW_FIELDS),
-            ]
-        )[0]
+        merged = (
+            dict(summary)
+            if _is_newer(summary, old)
+            else {k: old[k] for k in ("value", "timestamp", "step", "is_nan")}
+        )
         merged["min_value"] = _min_none(old["min_value"], summary["min_value"])
         merged["max_value"] = _max_none(old["max_value"], summary["max_value"])
         conn.execute(
@@ -212,7 +226,9 @@ def _merge_summaries_portably(
         )
 
 
-_ROW_FIELDS = ("run_uuid", "key", "timestamp", "step", "value", "is_nan")
+def _is_newer(new: dict[str, Any], old: dict[str, Any]) -> bool:
+    # The same rule as the upsert's CASE: a later step, or the same step logged no earlier.
+    return (new["step"], new["timestamp"]) >= (old["step"], old["timestamp"])
 
 
 def _min_none(a: float | None, b: float | None) -> float | None:
@@ -223,28 +239,44 @@ def _max_none(a: float | None, b: float | None) -> float | None:
     return b if a is None else a if b is None else max(a, b)
 
 
+def series_columns(
+    conn: Connection,
+    run_id: str,
+    key: str,
+    start_step: int | None = None,
+    end_step: int | None = None,
+) -> series.Columns:
+    """All points of one run's metric in history order (chunks outside the step range, if
+    one is given, are not fetched; the points are not filtered)."""
+    sid = series_id(conn, run_id, key)
+    if sid is None:
+        return [], [], []
+    c = metric_chunks.c
+    query = sa.select(c.points, c.data).where(c.series_id == sid).order_by(c.chunk_id)
+    if start_step is not None:
+        query = query.where(c.last_step >= start_step)
+    if end_step is not None:
+        query = query.where(c.first_step <= end_step)
+    return series.merged([series.decode(data, n) for n, data in conn.execute(query)])
+
+
 def history(
     conn: Connection, run_id: str, key: str, offset: int, limit: int | None
 ) -> list[Metric]:
-    sid = series_id(conn, run_id, key)
-    if sid is None:
-        return []
-    query = (
-        sa.select(metrics.c.timestamp, metrics.c.step, metrics.c.value, metrics.c.is_nan)
-        .where(metrics.c.series_id == sid)
-        .order_by(metrics.c.timestamp, metrics.c.step, metrics.c.value)
-        .offset(offset)
-    )
-    if limit is not None:
-        query = query.limit(limit)
-    # Fetch all rows at once (not row by row), and build the points with the cyclic GC
-    # paused: otherwise it rescans the young points again and again, a third of the time.
+    timestamps, steps, values = series_columns(conn, run_id, key)
+    end = None if limit is None else offset + limit
+    if offset or end is not None:
+        timestamps, steps, values = timestamps[offset:end], steps[offset:end], values[offset:end]
+    return metric_objects(key, run_id, timestamps, steps, values)
+
+
+def metric_objects(
+    key: str, run_id: str, timestamps: list[int], steps: list[int], values: list[float]
+) -> list[Metric]:
+    # Built by map() with the cyclic GC paused: otherwise it rescans the young points again
+    # and again, a third of the time.
     with _gc_paused():
-        rows = conn.execute(query).all()
-        return [
-            Metric(key, NAN if is_nan else value, ts, step, run_id)
-            for ts, step, value, is_nan in rows
-        ]
+        return list(map(Metric, repeat(key), values, timestamps, steps, repeat(run_id)))
 
 
 @contextlib.contextmanager
@@ -258,6 +290,13 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def in_step_order(
+    timestamps: list[int], steps: list[int], values: list[float]
+) -> list[tuple[int, int, float]]:
+    """The points as (step, timestamp, value), sorted by step then timestamp."""
+    return sorted(zip(steps, timestamps, values, strict=True), key=itemgetter(0, 1))
+
+
 def sampled_history(
     conn: Connection,
     run_id: str,
@@ -268,41 +307,16 @@ def sampled_history(
 ) -> list[Metric]:
     """At most ``max_results`` evenly spread steps of one run's metric (first and last kept),
     with every point logged at those steps."""
-    sid = series_id(conn, run_id, key)
-    if sid is None:
-        return []
-    where = [metrics.c.series_id == sid]
-    if start_step is not None:
-        where.append(metrics.c.step >= start_step)
-    if end_step is not None:
-        where.append(metrics.c.step <= end_step)
-    steps = (
-        conn.execute(sa.select(metrics.c.step).where(*where).distinct().order_by(metrics.c.step))
-        .scalars()
-        .all()
-    )
-    if not steps:
-        return []
+    points = in_step_order(*series_columns(conn, run_id, key, start_step, end_step))
+    lo = float("-inf") if start_step is None else start_step
+    hi = float("inf") if end_step is None else end_step
+    points = [p for p in points if lo <= p[0] <= hi]
+    steps = sorted({p[0] for p in points})
     if len(steps) > max_results:
         if max_results == 1:
-            chosen = [steps[-1]]
+            wanted = {steps[-1]}
         else:
             stride = (len(steps) - 1) / (max_results - 1)
-            chosen = sorted({steps[round(i * stride)] for i in range(max_results)})
-        lo, hi = chosen[0], chosen[-1]
-        rows = conn.execute(
-            sa.select(metrics.c.timestamp, metrics.c.step, metrics.c.value, metrics.c.is_nan)
-            .where(*where, metrics.c.step >= lo, metrics.c.step <= hi)
-            .order_by(metrics.c.step, metrics.c.timestamp)
-        )
-        wanted = set(chosen)
-        rows = [r for r in rows if r.step in wanted]
-    else:
-        rows = conn.execute(
-            sa.select(metrics.c.timestamp, metrics.c.step, metrics.c.value, metrics.c.is_nan)
-            .where(*where)
-            .order_by(metrics.c.step, metrics.c.timestamp)
-        ).all()
-    return [
-        Metric(key, NAN if r.is_nan else r.value, r.timestamp, r.step, run_id=run_id) for r in rows
-    ]
+            wanted = {steps[round(i * stride)] for i in range(max_results)}
+        points = [p for p in points if p[0] in wanted]
+    return [Metric(key, value, ts, step, run_id=run_id) for step, ts, value in points]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 _MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
 
 
@@ -25,9 +25,10 @@ def current_revision(engine: Engine) -> str | None:
         return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def upgrade(engine: Engine) -> bool:
-    """Bring the database to the newest schema. Returns True if anything was applied."""
-    if current_revision(engine) == HEAD_REVISION:
+def upgrade(engine: Engine, revision: str = "head") -> bool:
+    """Bring the database to the newest schema (or to ``revision``). Returns True if anything
+    was applied."""
+    if current_revision(engine) == (HEAD_REVISION if revision == "head" else revision):
         return False
     from alembic import command
     from alembic.config import Config
@@ -36,5 +37,5 @@ def upgrade(engine: Engine) -> bool:
     config.set_main_option("script_location", _MIGRATIONS_DIR)
     with engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
     return True

@@ -21,6 +21,7 @@ from mltrail.entities import (
     RunTag,
 )
 from mltrail.exceptions import InvalidParameter, NotFound
+from mltrail.store.base import PointRow
 from mltrail.store.sql import metrics as metric_io
 from mltrail.store.sql.common import RUN_NAME_TAG, now_ms
 from mltrail.store.sql.engine import transaction
@@ -179,28 +180,41 @@ class RunMethods:
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
     ) -> None:
-        """``log_batch`` without the per-request size limits (used by the client's buffer)."""
-        checked = _checked_batch(metrics, params, tags)
+        """``log_batch`` without the per-request size limits."""
+        points = metric_io.metric_point_rows(v.checked_metrics(metrics))
+        self.write_points(run_id, points, params, tags)
+
+    def write_points(
+        self,
+        run_id: str,
+        points: Sequence[PointRow] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        """A batch from the client's buffer: points as (key, value, timestamp, step) tuples
+        the client has already checked."""
+        param_map, tag_map = _checked_params_tags(params, tags)
         with transaction(self.engine, write=True) as conn:
             self._active_run(conn, run_id)
-            self._write_checked(conn, run_id, *checked)
+            self._write_checked(conn, run_id, points, param_map, tag_map)
 
     def finish_run(
         self,
         run_id: str,
         status: str,
         end_time: int,
-        metrics: Sequence[Metric] = (),
+        points: Sequence[PointRow] = (),
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
     ) -> RunInfo:
-        """The last writes of a run and its end, in one transaction (what ``end_run`` does)."""
-        checked = _checked_batch(metrics, params, tags)
+        """The last writes of a run (checked points, as ``write_points`` takes them) and its
+        end, in one transaction (what ``end_run`` does)."""
+        param_map, tag_map = _checked_params_tags(params, tags)
         status = RunStatus.normalize(status)
         v.validate_timestamp(end_time)
         with transaction(self.engine, write=True) as conn:
             row = self._active_run(conn, run_id)
-            self._write_checked(conn, run_id, *checked)
+            self._write_checked(conn, run_id, points, param_map, tag_map)
             conn.execute(
                 runs.update()
                 .where(runs.c.run_uuid == run_id)
@@ -208,15 +222,15 @@ class RunMethods:
             )
         info = run_info(row)
         info.status, info.end_time = status, end_time
-        if RUN_NAME_TAG in checked[2]:
-            info.run_name = checked[2][RUN_NAME_TAG]
+        if RUN_NAME_TAG in tag_map:
+            info.run_name = tag_map[RUN_NAME_TAG]
         return info
 
     def _write_checked(
         self,
         conn: Any,
         run_id: str,
-        points: list[Metric],
+        points: Sequence[PointRow],
         param_map: dict[str, str],
         tag_map: dict[str, str],
     ) -> None:
@@ -332,11 +346,10 @@ class RunMethods:
                 )
 
 
-def _checked_batch(
-    metrics: Sequence[Metric], params: Sequence[Param], tags: Sequence[RunTag]
-) -> tuple[list[Metric], dict[str, str], dict[str, str]]:
-    """Validate a batch before any I/O: points, then params and tags as key -> text."""
-    points = v.checked_metrics(metrics)
+def _checked_params_tags(
+    params: Sequence[Param], tags: Sequence[RunTag]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Validate params and tags before any I/O, as key -> text."""
     v.validate_unique_param_keys([p.key for p in params])
     param_map = {}
     for p in params:
@@ -346,4 +359,4 @@ def _checked_batch(
     for t in tags:
         v.validate_key(t.key, "tag key")
         tag_map[t.key] = v.tag_value_str(t.key, t.value)
-    return points, param_map, tag_map
+    return param_map, tag_map

@@ -1,15 +1,15 @@
 """The SQL schema (SQLAlchemy Core), shared by every SQL dialect.
 
 Designed for millions of metric points and 100k runs:
-- metric *series* (``metrics``) live apart from run metadata; one row a point (five numbers,
-  the series by integer id), keyed so that a history is one index range in (timestamp, step)
-  order;
+- metric *series* live apart from run metadata, packed in chunks (``metric_chunks``): a row
+  holds a batch of points as arrays, so writing or reading 20,000 points is one row;
 - ``latest_metrics`` keeps a per-run, per-key summary (latest value, min, max) so searches,
   sorting and the runs table never touch the series;
 - the runs table is indexed for "runs of an experiment in this lifecycle stage, newest first".
 
-NaN cannot be stored portably (SQLite turns it into NULL), so metric values carry an ``is_nan``
-flag and a 0 in ``value``; infinities are stored as they are (MySQL clamps them).
+NaN cannot be stored portably in a column (SQLite turns it into NULL), so summaries carry an
+``is_nan`` flag and a 0 in ``value``; infinities are stored as they are (MySQL clamps them).
+Chunks keep every value exactly, NaN and infinities included.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -31,6 +32,10 @@ from sqlalchemy import (
 )
 
 metadata = MetaData()
+
+# MySQL's plain BLOB stops at 64 KB and a chunk can be a few MB: with a length, MySQL picks
+# LONGBLOB; the other databases ignore it.
+CHUNK_BYTES = LargeBinary(length=2**32 - 1)
 
 KEY_LENGTH = 250
 
@@ -124,18 +129,28 @@ latest_metrics = Table(
     Index("ix_latest_metrics_key_value", "key", "value"),
 )
 
-# One row a logged point. The primary key is the point's identity (MLflow ignores an identical
-# point logged twice) and, in this column order, also the index that serves a history read.
-metrics = Table(
-    "metrics",
+# A metric series stored packed: a row holds a batch of points of one series, as three arrays
+# (see ``series.py``). ``first_step``/``last_step`` let a chart's zoom skip whole chunks.
+metric_chunks = Table(
+    "metric_chunks",
     metadata,
-    Column("series_id", BigInteger, nullable=False),
-    Column("timestamp", BigInteger, nullable=False),
-    Column("step", BigInteger, nullable=False),
-    Column("value", Float(53), nullable=False),
-    Column("is_nan", Boolean, nullable=False),
-    PrimaryKeyConstraint("series_id", "timestamp", "step", "value", "is_nan", name="pk_metrics"),
-    sqlite_with_rowid=False,
+    Column(
+        "chunk_id",
+        BigInteger().with_variant(Integer, "sqlite"),  # SQLite: an alias of the rowid
+        primary_key=True,
+        autoincrement=True,
+    ),
+    Column(
+        "series_id",
+        BigInteger,
+        ForeignKey("latest_metrics.series_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("points", Integer, nullable=False),
+    Column("first_step", BigInteger, nullable=False),
+    Column("last_step", BigInteger, nullable=False),
+    Column("data", CHUNK_BYTES, nullable=False),
+    Index("ix_metric_chunks_series", "series_id", "chunk_id"),
 )
 
 datasets = Table(
