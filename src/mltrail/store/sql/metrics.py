@@ -25,7 +25,7 @@ _MYSQL_DOUBLE_MAX = 1.7976931348623157e308
 # A series whose small chunks (say, one point per REST call) pile up is re-packed once it has
 # this many, so a history read never fetches thousands of rows.
 SMALL_CHUNK_POINTS = 1024
-COMPACT_AT_SMALL_CHUNKS = 16
+COMPACT_AT_SMALL_CHUNKS = 32
 
 _by_key = itemgetter(0)
 
@@ -50,24 +50,48 @@ def columns_by_key(rows: Sequence[PointRow]) -> dict[str, series.Columns]:
 
 def write_metrics(conn: Connection, run_id: str, rows: Sequence[PointRow]) -> None:
     """Merge points into the run's summaries (creating their series), then store them as one
-    chunk per key."""
+    chunk per key, re-packing a series whose small chunks have piled up."""
     if not rows:
         return
     dialect = conn.dialect.name
-    by_key = columns_by_key(rows)
-    summaries = [_summary(run_id, key, cols, dialect) for key, cols in by_key.items()]
+    pieces = {key: series.split(cols) for key, cols in columns_by_key(rows).items()}
+    summaries = [_summary(run_id, key, cols_list, dialect) for key, cols_list in pieces.items()]
+    found = _merge_summaries(conn, run_id, summaries)
+    ids = {key: sid for key, sid, _ in found}
+    chunks = [_chunk_row(ids[key], cols) for key, cols_list in pieces.items() for cols in cols_list]
+    _insert_chunks(conn, chunks)
+    crowded = [sid for _, sid, small in found if small >= COMPACT_AT_SMALL_CHUNKS]
+    if crowded:
+        _compact_small_chunks(conn, crowded)
+
+
+def _merge_summaries(
+    conn: Connection, run_id: str, summaries: list[dict[str, Any]]
+) -> list[tuple[str, int, int]]:
+    """Upsert the summaries; return (key, series_id, small chunks) of each."""
+    dialect = conn.dialect.name
     if dialect in ("sqlite", "postgresql"):
-        conn.execute(_summary_upsert(dialect), summaries)
+        stmt = _summary_upsert(dialect)
+        if conn.dialect.insert_returning:  # one statement, no read-back (SQLite >= 3.35)
+            c = latest_metrics.c
+            returned = conn.execute(stmt.returning(c.key, c.series_id, c.small_chunks), summaries)
+            return [tuple(r) for r in returned]  # type: ignore[misc]
+        conn.execute(stmt, summaries)
     else:
         _merge_summaries_portably(conn, run_id, summaries)
-    ids = series_ids(conn, run_id, list(by_key))
-    chunks = [
-        _chunk_row(ids[key], piece) for key, cols in by_key.items() for piece in series.split(cols)
+    c = latest_metrics.c
+    return [
+        tuple(r)  # type: ignore[misc]
+        for r in conn.execute(
+            sa.select(c.key, c.series_id, c.small_chunks).where(
+                c.run_uuid == run_id, c.key.in_([s["key"] for s in summaries])
+            )
+        )
     ]
+
+
+def _insert_chunks(conn: Connection, chunks: list[dict[str, Any]]) -> None:
     conn.execute(metric_chunks.insert(), chunks)
-    small = [c["series_id"] for c in chunks if c["points"] < SMALL_CHUNK_POINTS]
-    if small:
-        _compact_small_chunks(conn, small)
 
 
 def _chunk_row(series_id: int, cols: series.Columns) -> dict[str, Any]:
@@ -81,7 +105,8 @@ def _chunk_row(series_id: int, cols: series.Columns) -> dict[str, Any]:
     }
 
 
-def _summary(run_id: str, key: str, cols: series.Columns, dialect: str) -> dict[str, Any]:
+def _summary(run_id: str, key: str, pieces: list[series.Columns], dialect: str) -> dict[str, Any]:
+    cols = pieces[0] if len(pieces) == 1 else series.merged(pieces)
     timestamps, steps, values = cols
     latest = series.latest_index(cols)
     value = values[latest]
@@ -98,6 +123,7 @@ def _summary(run_id: str, key: str, cols: series.Columns, dialect: str) -> dict[
         "is_nan": is_nan,
         "min_value": low,
         "max_value": high,
+        "small_chunks": sum(len(p[0]) < SMALL_CHUNK_POINTS for p in pieces),
     }
 
 
@@ -107,26 +133,37 @@ def _finite(x: Any) -> Any:
     return x
 
 
-def _compact_small_chunks(conn: Connection, series_ids_: list[int]) -> None:
-    # Writers to one series are serialized by the summary row they just upserted, so no
-    # other transaction can re-pack the same chunks at the same time.
+def _compact_small_chunks(conn: Connection, crowded: list[int]) -> None:
+    """Re-pack the small chunks of each crowded series into as few chunks as fit.
+
+    Writers to one series are serialized by the summary row they just upserted, so no other
+    transaction can re-pack the same chunks at the same time."""
     c = metric_chunks.c
-    counts = conn.execute(
-        sa.select(c.series_id, sa.func.count())
-        .where(c.series_id.in_(series_ids_), c.points < SMALL_CHUNK_POINTS)
-        .group_by(c.series_id)
+    small = conn.execute(
+        sa.select(c.series_id, c.chunk_id, c.points, c.data)
+        .where(c.series_id.in_(crowded), c.points < SMALL_CHUNK_POINTS)
+        .order_by(c.series_id, c.chunk_id)
     ).all()
-    for sid, count in counts:
-        if count < COMPACT_AT_SMALL_CHUNKS:
-            continue
-        small = conn.execute(
-            sa.select(c.chunk_id, c.points, c.data)
-            .where(c.series_id == sid, c.points < SMALL_CHUNK_POINTS)
-            .order_by(c.chunk_id)
-        ).all()
-        cols = series.merged([series.decode(data, n) for _, n, data in small])
-        conn.execute(metric_chunks.delete().where(c.chunk_id.in_([r[0] for r in small])))
-        conn.execute(metric_chunks.insert(), [_chunk_row(sid, p) for p in series.split(cols)])
+    by_series: dict[int, list[series.Columns]] = {}
+    for sid, _, n, data in small:
+        by_series.setdefault(sid, []).append(series.decode(data, n))
+    packed = [
+        _chunk_row(sid, piece)
+        for sid, chunks in by_series.items()
+        for piece in series.split(series.merged(chunks))
+    ]
+    conn.execute(metric_chunks.delete().where(c.chunk_id.in_([row[1] for row in small])))
+    _insert_chunks(conn, packed)
+    still_small: dict[int, int] = dict.fromkeys(by_series, 0)
+    for row in packed:
+        if row["points"] < SMALL_CHUNK_POINTS:
+            still_small[row["series_id"]] += 1
+    conn.execute(
+        latest_metrics.update()
+        .where(latest_metrics.c.series_id == sa.bindparam("sid"))
+        .values(small_chunks=sa.bindparam("small")),
+        [{"sid": sid, "small": n} for sid, n in still_small.items()],
+    )
 
 
 def series_ids(conn: Connection, run_id: str, keys: Sequence[str]) -> dict[str, int]:
@@ -190,6 +227,7 @@ def _build_summary_upsert(insert_mod: Any) -> Any:
             "is_nan": pick("is_nan"),
             "min_value": extreme("min_value", smaller=True),
             "max_value": extreme("max_value", smaller=False),
+            "small_chunks": old.small_chunks + new.small_chunks,
         },
     )
     return stmt
@@ -217,6 +255,7 @@ def _merge_summaries_portably(
             if _is_newer(summary, old)
             else {k: old[k] for k in ("value", "timestamp", "step", "is_nan")}
         )
+        merged["small_chunks"] = old["small_chunks"] + summary["small_chunks"]
         merged["min_value"] = _min_none(old["min_value"], summary["min_value"])
         merged["max_value"] = _max_none(old["max_value"], summary["max_value"])
         conn.execute(

@@ -125,6 +125,8 @@ latest_metrics = Table(
     Column("is_nan", Boolean, nullable=False),
     Column("min_value", Float(53)),
     Column("max_value", Float(53)),
+    # How many of the series' chunks are small (see metrics.py): past a threshold, re-packed.
+    Column("small_chunks", Integer, nullable=False, server_default="0"),
     UniqueConstraint("run_uuid", "key", name="uq_latest_metrics_run_key"),
     Index("ix_latest_metrics_key_value", "key", "value"),
 )

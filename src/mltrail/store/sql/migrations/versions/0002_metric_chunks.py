@@ -51,6 +51,8 @@ def upgrade() -> None:
         sa.Column("data", sa.LargeBinary(length=2**32 - 1), nullable=False),
     )
     op.create_index("ix_metric_chunks_series", "metric_chunks", ["series_id", "chunk_id"])
+    with op.batch_alter_table("latest_metrics") as batch:
+        batch.add_column(sa.Column("small_chunks", sa.Integer, nullable=False, server_default="0"))
     _pack_points(op.get_bind())
     op.drop_table("metrics")
 
@@ -68,6 +70,7 @@ def _pack_points(conn: sa.engine.Connection) -> None:
         steps = [r[1] for r in rows]
         values = [float("nan") if r[3] else r[2] for r in rows]
         cols = series.normalized(timestamps, steps, values)
+        small = 0
         for piece in series.split(cols):
             ts, st, vals = piece
             conn.execute(
@@ -79,6 +82,11 @@ def _pack_points(conn: sa.engine.Connection) -> None:
                     data=series.encode(ts, st, vals),
                 )
             )
+            small += len(ts) < 1024  # metrics.SMALL_CHUNK_POINTS when this was written
+        conn.execute(
+            sa.text("UPDATE latest_metrics SET small_chunks = :n WHERE series_id = :sid"),
+            {"n": small, "sid": sid},
+        )
 
 
 def downgrade() -> None:
@@ -117,3 +125,5 @@ def downgrade() -> None:
         if rows:
             conn.execute(_POINTS.insert(), rows)
     op.drop_table("metric_chunks")
+    with op.batch_alter_table("latest_metrics") as batch:
+        batch.drop_column("small_chunks")
