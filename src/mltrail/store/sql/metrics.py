@@ -278,6 +278,23 @@ def _max_none(a: float | None, b: float | None) -> float | None:
     return b if a is None else a if b is None else max(a, b)
 
 
+def _chunks_query(
+    conn: Connection, run_id: str, key: str, start_step: int | None, end_step: int | None
+) -> Any:
+    """The (points, data) rows of one run's metric in chunk order, or None if it has none;
+    chunks wholly outside the step range, if one is given, are left out."""
+    sid = series_id(conn, run_id, key)
+    if sid is None:
+        return None
+    c = metric_chunks.c
+    query = sa.select(c.points, c.data).where(c.series_id == sid).order_by(c.chunk_id)
+    if start_step is not None:
+        query = query.where(c.last_step >= start_step)
+    if end_step is not None:
+        query = query.where(c.first_step <= end_step)
+    return conn.execute(query)
+
+
 def series_columns(
     conn: Connection,
     run_id: str,
@@ -285,18 +302,31 @@ def series_columns(
     start_step: int | None = None,
     end_step: int | None = None,
 ) -> series.Columns:
-    """All points of one run's metric in history order (chunks outside the step range, if
-    one is given, are not fetched; the points are not filtered)."""
-    sid = series_id(conn, run_id, key)
-    if sid is None:
+    """All points of one run's metric in history order (with a step range, only the chunks
+    that overlap it; the points themselves are not filtered)."""
+    rows = _chunks_query(conn, run_id, key, start_step, end_step)
+    if rows is None:
         return [], [], []
-    c = metric_chunks.c
-    query = sa.select(c.points, c.data).where(c.series_id == sid).order_by(c.chunk_id)
-    if start_step is not None:
-        query = query.where(c.last_step >= start_step)
-    if end_step is not None:
-        query = query.where(c.first_step <= end_step)
-    return series.merged([series.decode(data, n) for n, data in conn.execute(query)])
+    return series.merged([series.decode(data, n) for n, data in rows])
+
+
+def series_arrays(
+    conn: Connection,
+    run_id: str,
+    key: str,
+    start_step: int | None = None,
+    end_step: int | None = None,
+) -> tuple[Any, Any, Any]:
+    """Like ``series_columns`` but as NumPy arrays, neither sorted nor free of duplicates:
+    for aggregates over many points, which need neither."""
+    import numpy as np
+
+    rows = _chunks_query(conn, run_id, key, start_step, end_step)
+    parts = [series.decode_arrays(bytes(data), n) for n, data in rows or ()]
+    if not parts:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, np.empty(0, dtype=np.float64)
+    return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))  # type: ignore[return-value]
 
 
 def history(

@@ -18,6 +18,7 @@ from array import array
 from collections.abc import Sequence
 from itertools import islice
 from operator import le, lt
+from typing import Any
 
 # Columns of one series: timestamps, steps, values (same length).
 Columns = tuple[list[int], list[int], list[float]]
@@ -51,6 +52,20 @@ def decode(data: bytes, points: int) -> Columns:
         for part in (timestamps, steps, values):
             part.byteswap()
     return timestamps.tolist(), steps.tolist(), values.tolist()
+
+
+def decode_arrays(data: bytes, points: int) -> tuple[Any, Any, Any]:
+    """The columns of a chunk as NumPy arrays over its bytes (no copy, no Python objects)."""
+    import numpy as np
+
+    width = points * 8
+    if len(data) != 3 * width:
+        raise ValueError(f"A metric chunk of {points} points must be {3 * width} bytes.")
+    return (
+        np.frombuffer(data, dtype="<i8", count=points),
+        np.frombuffer(data, dtype="<i8", count=points, offset=width),
+        np.frombuffer(data, dtype="<f8", count=points, offset=2 * width),
+    )
 
 
 def _order_key(point: tuple[int, int, float]) -> tuple[int, int, bool, float]:
