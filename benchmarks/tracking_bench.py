@@ -301,6 +301,7 @@ def _bulk_insert_runs(engine: Any, exp_id: int, n_runs: int, chunk: int = 5000) 
     import uuid
 
     from mltrail.store.sql import schema
+    from mltrail.store.sql.series import encode
 
     series = 0
     with engine.begin() as conn:
@@ -328,16 +329,19 @@ def _bulk_insert_runs(engine: Any, exp_id: int, n_runs: int, chunk: int = 5000) 
                 for k, v in m.items():
                     series += 1
                     row = {"value": v, "timestamp": BASE_TS + i, "step": 0, "is_nan": False}
-                    points.append({**row, "series_id": series})
+                    points.append(
+                        {"series_id": series, "points": 1, "first_step": 0, "last_step": 0}
+                        | {"data": encode([BASE_TS + i], [0], [v])}
+                    )
                     latest.append(
                         {**row, "series_id": series, "run_uuid": rid, "key": k}
-                        | {"min_value": v, "max_value": v}
+                        | {"min_value": v, "max_value": v, "small_chunks": 1}
                     )
             conn.execute(schema.runs.insert(), runs)
             conn.execute(schema.params.insert(), params)
             conn.execute(schema.tags.insert(), tags)
             conn.execute(schema.latest_metrics.insert(), latest)
-            conn.execute(schema.metrics.insert(), points)
+            conn.execute(schema.metric_chunks.insert(), points)
         if engine.dialect.name == "sqlite":
             conn.exec_driver_sql("ANALYZE")
 

@@ -33,6 +33,7 @@ from ui_helpers import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
 
 from mltrail.entities import Metric  # noqa: E402
 from mltrail.store.sql import schema  # noqa: E402
+from mltrail.store.sql.series import encode  # noqa: E402
 from mltrail.store.sql.store import SqlStore  # noqa: E402
 
 NOW = int(time.time() * 1000)
@@ -66,18 +67,18 @@ def fill_runs(store: SqlStore, runs: int, metrics: int) -> str:
                 for m in range(metrics):
                     values = [rnd.random() for _ in range(3)]
                     series += 1
-                    for step, value in enumerate(values):  # points name their series by id
-                        points.append({"series_id": series, "timestamp": t0 + step, "step": step,
-                                       "value": value, "is_nan": False})  # fmt: skip
+                    data = encode([t0, t0 + 1, t0 + 2], [0, 1, 2], values)  # one chunk
+                    points.append({"series_id": series, "points": 3, "first_step": 0,
+                                   "last_step": 2, "data": data})  # fmt: skip
                     latest.append({"run_uuid": run_id, "key": f"m{m}", "value": values[-1],
                                    "timestamp": t0 + 2, "step": 2, "is_nan": False,
                                    "min_value": min(values), "max_value": max(values),
-                                   "series_id": series})  # fmt: skip
+                                   "series_id": series, "small_chunks": 1})  # fmt: skip
             conn.execute(sa.insert(schema.runs), run_rows)
             conn.execute(sa.insert(schema.params), params)
             conn.execute(sa.insert(schema.tags), tags)
             conn.execute(sa.insert(schema.latest_metrics), latest)
-            conn.execute(sa.insert(schema.metrics), points)
+            conn.execute(sa.insert(schema.metric_chunks), points)
     return exp
 
 

@@ -129,6 +129,9 @@ latest_metrics = Table(
     Column("small_chunks", Integer, nullable=False, server_default="0"),
     UniqueConstraint("run_uuid", "key", name="uq_latest_metrics_run_key"),
     Index("ix_latest_metrics_key_value", "key", "value"),
+    # Searches ordered or filtered by min()/max() of a metric over 100k runs walk these.
+    Index("ix_latest_metrics_key_min", "key", "min_value"),
+    Index("ix_latest_metrics_key_max", "key", "max_value"),
 )
 
 # A metric series stored packed: a row holds a batch of points of one series, as three arrays
