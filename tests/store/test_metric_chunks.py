@@ -140,3 +140,26 @@ def test_split_caps_chunk_size():
     pieces = series.split(cols, size=4)
     assert [len(p[0]) for p in pieces] == [4, 4, 2]
     assert sum((p[0] for p in pieces), []) == cols[0]
+
+
+def _chunks_of(*columns: series.Columns) -> list[tuple[int, bytes]]:
+    return [(len(c[0]), series.encode(*c)) for c in columns]
+
+
+def test_window_decodes_only_what_it_needs_and_matches_the_full_read():
+    pieces = [
+        (list(range(s, s + 10)), list(range(s, s + 10)), [float(i) for i in range(s, s + 10)])
+        for s in range(0, 50, 10)
+    ]
+    chunks = _chunks_of(*pieces)
+    full = series.merged(pieces)
+    for offset, limit in ((0, None), (0, 5), (7, 10), (10, 10), (45, 100), (49, 1), (60, 5)):
+        stop = None if limit is None else offset + limit
+        expected = tuple(c[offset:stop] for c in full)
+        assert series.window(chunks, offset, limit) == expected, (offset, limit)
+
+
+def test_window_over_overlapping_chunks_sorts_first():
+    late = ([5, 6], [5, 6], [0.5, 0.6])
+    early = ([1, 2], [1, 2], [0.1, 0.2])
+    assert series.window(_chunks_of(late, early), 1, 2) == ([2, 5], [2, 5], [0.2, 0.5])

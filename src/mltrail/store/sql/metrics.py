@@ -332,10 +332,10 @@ def series_arrays(
 def history(
     conn: Connection, run_id: str, key: str, offset: int, limit: int | None
 ) -> list[Metric]:
-    timestamps, steps, values = series_columns(conn, run_id, key)
-    end = None if limit is None else offset + limit
-    if offset or end is not None:
-        timestamps, steps, values = timestamps[offset:end], steps[offset:end], values[offset:end]
+    rows = _chunks_query(conn, run_id, key, None, None)
+    if rows is None:
+        return []
+    timestamps, steps, values = series.window(rows.all(), offset, limit)
     return metric_objects(key, run_id, timestamps, steps, values)
 
 

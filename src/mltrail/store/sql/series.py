@@ -13,6 +13,7 @@ Why: a point costs a row insert of about 2 µs in SQLite and a row fetch on ever
 
 from __future__ import annotations
 
+import struct
 import sys
 from array import array
 from collections.abc import Sequence
@@ -27,6 +28,7 @@ Columns = tuple[list[int], list[int], list[float]]
 MAX_CHUNK_POINTS = 100_000
 
 _BIG_ENDIAN = sys.byteorder == "big"
+_INT, _FLOAT = struct.Struct("<q"), struct.Struct("<d")
 
 
 def encode(timestamps: Sequence[int], steps: Sequence[int], values: Sequence[float]) -> bytes:
@@ -66,6 +68,50 @@ def decode_arrays(data: bytes, points: int) -> tuple[Any, Any, Any]:
         np.frombuffer(data, dtype="<i8", count=points, offset=width),
         np.frombuffer(data, dtype="<f8", count=points, offset=2 * width),
     )
+
+
+def _ends(data: bytes, points: int) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """The order keys of a chunk's first and last points, read without decoding the rest."""
+    width = points * 8
+    last = (points - 1) * 8
+
+    def point(at: int) -> tuple[int, int, float]:
+        (ts,) = _INT.unpack_from(data, at)
+        (step,) = _INT.unpack_from(data, width + at)
+        (value,) = _FLOAT.unpack_from(data, 2 * width + at)
+        return ts, step, value
+
+    return _order_key(point(0)), _order_key(point(last))
+
+
+def window(chunks: Sequence[tuple[int, bytes]], offset: int, limit: int | None) -> Columns:
+    """Points ``offset`` to ``offset + limit`` of a series, from its (points, data) chunks in
+    chunk order. When the chunks follow one another, only those in the window are decoded, so
+    paging through a million points does not decode all of them for every page."""
+    chunks = [(n, bytes(data)) for n, data in chunks if n]
+    ends = [_ends(data, n) for n, data in chunks]
+    if not all(a[1] < b[0] for a, b in zip(ends, ends[1:], strict=False)):
+        return _sliced(merged([decode(data, n) for n, data in chunks]), offset, limit)
+    picked: list[Columns] = []
+    first = start = 0  # the index of the first picked point; of the current chunk's first
+    for n, data in chunks:
+        if limit is not None and start >= offset + limit:
+            break
+        if start + n > offset:
+            if not picked:
+                first = start
+            picked.append(decode(data, n))
+        start += n
+    if not picked:
+        return [], [], []
+    return _sliced(merged(picked), offset - first, limit)
+
+
+def _sliced(columns: Columns, offset: int, limit: int | None) -> Columns:
+    if not offset and limit is None:
+        return columns
+    stop = None if limit is None else offset + limit
+    return tuple(c[offset:stop] for c in columns)  # type: ignore[return-value]
 
 
 def _order_key(point: tuple[int, int, float]) -> tuple[int, int, bool, float]:
