@@ -1,9 +1,16 @@
 """Time run searches over 100,000 runs (one experiment) on SQLite, and optionally PostgreSQL.
 
     .venv/bin/python benchmarks/search_100k.py [--runs 100000] [--postgres] [--plan]
+    .venv/bin/python benchmarks/search_100k.py --few-runs 300 1000 3000
 
 Each query asks for one page (1001 rows, as the store does for max_results=1000) through
 ``apply_run_search`` (joins) and through the pure clauses (correlated subqueries).
+
+``--few-runs N ...`` instead times ``search_run_rows`` on SQLite experiments of N runs, for
+orders that do not start with ``start_time``: the one statement that reads every run (what it
+does for experiments of at most ``FEW_RUNS`` runs, or up to the end of the page) against the
+plan it uses for larger ones (the metric passes), for a full page and a page of 10. Where the
+two cross is where ``mltrail.search.sql.statement.FEW_RUNS`` belongs.
 """
 
 from __future__ import annotations
@@ -19,10 +26,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, insert, select, text
+from sqlalchemy import Connection, Engine, create_engine, event, insert, select, text
 
 from mltrail.search import parse_run_filter, parse_run_order_by
-from mltrail.search.sql import apply_run_search, run_filter_clause, run_order_clauses
+from mltrail.search.sql import (
+    apply_run_search,
+    run_filter_clause,
+    run_order_clauses,
+    search_run_rows,
+    statement,
+)
 from mltrail.store.sql import schema
 
 QUERIES: list[tuple[str | None, list[str]]] = [
@@ -131,13 +144,62 @@ def run_queries(engine: Engine, label: str, plan: bool) -> None:
                     print("      ", row[-1])
 
 
+FEW_RUNS_QUERIES: list[tuple[str | None, list[str]]] = [
+    ("metrics.acc > 0.9", ["metrics.acc DESC"]),
+    ("metrics.acc > 0.5", ["metrics.loss DESC"]),
+    (None, ["metrics.acc DESC"]),
+    ("params.solver = 'adam'", ["metrics.loss"]),
+    ("metrics.acc > 0.999", ["metrics.loss"]),
+]
+
+
+def compare_few_runs(sizes: list[int]) -> None:
+    """The one statement against the passes, on experiments of each size (see the docstring)."""
+    print(f"{'runs':>6} {'page':>5} {'filter':<28} {'order_by':<18} {'one stmt':>9} {'passes':>9}")
+    for n_runs in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            engine = create_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
+            populate(engine, n_runs)
+            base = select(schema.runs).where(
+                schema.runs.c.experiment_id.in_([1]), schema.runs.c.lifecycle_stage.in_(["active"])
+            )
+            with engine.connect() as conn:
+                for filter_string, order_by in FEW_RUNS_QUERIES:
+                    node, terms = parse_run_filter(filter_string), parse_run_order_by(order_by)
+                    for limit in (1001, 11):
+                        page = (base, node, terms, 0, limit)
+                        ms = [_timed_plan(conn, few, page) for few in (True, False)]
+                        print(
+                            f"{n_runs:>6} {limit - 1:>5} {filter_string or '-':<28} "
+                            f"{order_by[0]:<18} {ms[0]:>9.2f} {ms[1]:>9.2f}"
+                        )
+            engine.dispose()
+
+
+def _timed_plan(conn: Connection, few: bool, page: tuple[Any, ...]) -> float:
+    """Median ms of ``search_run_rows(conn, *page)`` with the few-runs plan forced on or off."""
+    saved = statement.few_runs
+    statement.few_runs = lambda *_: few  # type: ignore[assignment]
+    try:
+        search_run_rows(conn, *page)  # warm the statement caches
+        return timed(lambda: search_run_rows(conn, *page), repeat=15)[0]
+    finally:
+        statement.few_runs = saved  # type: ignore[assignment]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=100_000)
+    parser.add_argument(
+        "--few-runs", type=int, nargs="+", metavar="N", help="compare plans at these sizes"
+    )
     parser.add_argument("--postgres", action="store_true", help="also time PostgreSQL")
     parser.add_argument("--plan", action="store_true", help="print SQLite query plans")
     parser.add_argument("--analyze", action="store_true", help="run ANALYZE after loading")
     args = parser.parse_args()
+    if args.few_runs:
+        compare_few_runs(args.few_runs)
+        return
 
     with tempfile.TemporaryDirectory() as tmp:
         engine = create_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")

@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/server_bench.py --quick      # smoke run (a minute or two)
     .venv/bin/python benchmarks/server_bench.py --postgres   # PostgreSQL instead of SQLite
     .venv/bin/python benchmarks/server_bench.py --only mltrail-1 --keep   # one server, kept
+    .venv/bin/python benchmarks/server_bench.py --workload search         # one workload
 
 Each server runs as its own subprocess on a free port of 127.0.0.1 over a fresh database (a new
 SQLite file, or with ``--postgres`` a new database on 127.0.0.1:5432): ``mltrail server`` from
@@ -585,7 +586,12 @@ def _describe(exc: Exception) -> str:
 
 
 # -- one server, all workloads -------------------------------------------------------------------
-def bench_server(target: Target, sizes: Sizes, folder: Path, postgres: bool) -> dict[str, Any]:
+WORKLOADS = ("ingest_1", "ingest_8", "runs", "search", "history", "stress")
+
+
+def bench_server(
+    target: Target, sizes: Sizes, folder: Path, postgres: bool, workloads: tuple[str, ...]
+) -> dict[str, Any]:
     with fresh_database(postgres, folder, target) as uri:
         started = time.perf_counter()
         server = ServerProcess(target, uri, folder)
@@ -596,16 +602,18 @@ def bench_server(target: Target, sizes: Sizes, folder: Path, postgres: bool) -> 
             results: dict[str, Any] = {"startup_s": startup}
 
             def step(name: str, fn: Callable[[], Measured]) -> None:
-                print(f"  {target.label}: {name}...", file=sys.stderr, flush=True)
-                results[name] = fn().as_dict()
+                if name in workloads:
+                    print(f"  {target.label}: {name}...", file=sys.stderr, flush=True)
+                    results[name] = fn().as_dict()
 
             ingest_exp = c.create_experiment("ingest")
             step("ingest_1", lambda: bench.ingest_single(ingest_exp))
             step("ingest_8", lambda: bench.ingest_concurrent(ingest_exp))
             search_exp = c.create_experiment("search")
             step("runs", lambda: bench.create_runs(search_exp))
-            made = results["runs"]["created"]
-            bench.fill_experiment(search_exp, made, sizes.search_runs)
+            if "search" in workloads:  # the runs workload made some of them, if it ran
+                made = results.get("runs", {}).get("created", 0)
+                bench.fill_experiment(search_exp, made, sizes.search_runs)
             step("search", lambda: bench.search(search_exp))
             step("history", lambda: bench.history(c.create_experiment("history")))
             step("stress", lambda: bench.stress(c.create_experiment("stress")))
@@ -640,7 +648,11 @@ def _ms(result: dict[str, Any]) -> float:
 
 def build_rows(results: dict[str, dict[str, Any]], sizes: Sizes) -> list[Row]:
     def each(fn: Callable[[dict[str, Any]], float]) -> dict[str, float]:
-        return {name: fn(r) for name, r in results.items()}
+        out = {}
+        for name, r in results.items():
+            with contextlib.suppress(KeyError):  # a workload left out by --workload
+                out[name] = fn(r)
+        return out
 
     n = sizes.stress_clients
     return [
@@ -737,22 +749,31 @@ def print_report(
         print(line)
     print()
     for n in names:
-        s = results[n]["stress"]
+        print_details(labels[n], results[n])
+
+
+def print_details(label: str, result: dict[str, Any]) -> None:
+    """The checks behind the figures of one server (of the workloads that ran)."""
+    print(f"{label}:")
+    s = result.get("stress")
+    if s:
         print(
-            f"{labels[n]}: {s['requests']} requests from {s['clients']} clients at once -> "
+            f"    {s['requests']} requests from {s['clients']} clients at once -> "
             f"{s['errors']} errors, {s['accepted_points']:,} points accepted, "
             f"{s['lost_points']} lost"
         )
         for kind in s["error_kinds"]:
             print(f"    e.g. {kind}")
-        search = results[n]["search"]
+    search = result.get("search")
+    if search:
         print(
             f"    search: {search['hits']} hits, ordered={search['ordered']}, "
-            f"filtered={search['filtered']}; history points read: "
-            f"{results[n]['history']['points']:,}"
+            f"filtered={search['filtered']}"
         )
-        if results[n]["ingest_8"].get("errors"):
-            print(f"    8-client ingest errors: {results[n]['ingest_8']['errors'][:3]}")
+    if "history" in result:
+        print(f"    history points read: {result['history']['points']:,}")
+    if result.get("ingest_8", {}).get("errors"):
+        print(f"    8-client ingest errors: {result['ingest_8']['errors'][:3]}")
 
 
 def versions_of(names: list[str]) -> dict[str, str]:
@@ -786,6 +807,12 @@ def main() -> None:
         choices=[t.name for t in TARGETS],
         help="benchmark only this server (repeatable)",
     )
+    parser.add_argument(
+        "--workload",
+        action="append",
+        choices=WORKLOADS,
+        help="run only this workload (repeatable); the search one fills its experiment itself",
+    )
     parser.add_argument("--json", metavar="PATH", help="also write the raw results here")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, dbs)")
     args = parser.parse_args()
@@ -804,7 +831,9 @@ def main() -> None:
             if target.name in names:
                 print(f"benchmarking {target.label}...", file=sys.stderr, flush=True)
                 try:
-                    results[target.name] = bench_server(target, sizes, folder, args.postgres)
+                    results[target.name] = bench_server(
+                        target, sizes, folder, args.postgres, tuple(args.workload or WORKLOADS)
+                    )
                 except SystemExit as exc:  # one server failing must not lose the others
                     print(f"{target.label} skipped: {exc}", file=sys.stderr)
     finally:
@@ -817,7 +846,7 @@ def main() -> None:
         raise SystemExit("no server could be benchmarked")
     versions = versions_of(names)
     backend = "PostgreSQL" if args.postgres else "SQLite"
-    rows = build_rows(results, sizes)
+    rows = [r for r in build_rows(results, sizes) if r.values]
     print_report(rows, results, names, versions, backend)
     if args.json:
         with open(args.json, "w") as fh:

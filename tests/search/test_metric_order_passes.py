@@ -1,8 +1,10 @@
 """Pages ordered by a metric, read in passes (real values, then NaN, then missing) by
 ``search_run_rows``: every page must be the same slice, in the same order, as the single
 statement of ``apply_run_search`` (and of the plain clauses) gives, on every backend and across
-every pass boundary. On SQLite the plan choices (bounded walk, fallbacks, filter-driven passes,
-the one statement) are forced through small thresholds too."""
+every pass boundary. The experiment here is small, so the passes are forced (as for a large
+one) beside the one statement that reads its runs first; on SQLite the plan choices (bounded
+walk, fallbacks, filter-driven passes, the one statement) are forced through small thresholds
+too."""
 
 from __future__ import annotations
 
@@ -14,12 +16,13 @@ import pytest
 from sqlalchemy import Engine, insert, select
 
 from mltrail.search import parse_run_filter, parse_run_order_by
-from mltrail.search import sql as search_sql
 from mltrail.search.sql import (
     apply_run_search,
+    passes,
     run_filter_clause,
     run_order_clauses,
     search_run_rows,
+    statement,
 )
 from mltrail.store.sql import schema
 from mltrail.store.sql.schema import runs
@@ -155,10 +158,14 @@ def test_every_page_matches_the_single_statement(
     order_by: list[str],
 ) -> None:  # fmt: skip
     expected = _reference(pass_db, filter_string, order_by)
-    for knobs in KNOBS if pass_db.dialect.name == "sqlite" else [None]:
-        if knobs is not None:
+    # First as the experiment is (few runs: one statement, runs read first), then in passes.
+    variants = ["few"] + (KNOBS if pass_db.dialect.name == "sqlite" else [None])
+    for knobs in variants:
+        if knobs != "few":
+            monkeypatch.setattr(statement, "few_runs", lambda *_: False)
+        if isinstance(knobs, tuple):
             for name, value in zip(("_WALK_FACTOR", "_WALK_MAX", "_DRIVE_MAX"), knobs, strict=True):
-                monkeypatch.setattr(search_sql, name, value)
+                monkeypatch.setattr(passes, name, value)
         assert _page(pass_db, filter_string, order_by, 0, 1000) == expected
         for limit in (1, 4):
             for offset in range(len(expected) + 2):
@@ -190,9 +197,14 @@ def test_other_stages_and_experiments_stay_out(pass_db: Engine) -> None:
     assert "pdel" not in _page(pass_db, None, ["metrics.score DESC"], 0, 100)
 
 
-def test_pages_across_pass_boundaries_with_the_store_recipe(pass_db: Engine) -> None:
+@pytest.mark.parametrize("passes", [False, True], ids=["few-runs", "passes"])
+def test_pages_across_pass_boundaries_with_the_store_recipe(
+    pass_db: Engine, monkeypatch: pytest.MonkeyPatch, passes: bool
+) -> None:
     # Page through the way the store does (max_results + 1 rows, offset tokens): the pages
     # straddle the real/NaN and NaN/missing boundaries at several positions.
+    if passes:
+        monkeypatch.setattr(statement, "few_runs", lambda *_: False)
     order = ["metrics.score DESC"]
     expected = _reference(pass_db, None, order)
     for size in (1, 2, 3, 5):
@@ -205,3 +217,11 @@ def test_pages_across_pass_boundaries_with_the_store_recipe(pass_db: Engine) -> 
                 break
             offset += size
         assert seen == expected
+
+
+def test_few_runs_counts_the_searched_runs_only(pass_db: Engine) -> None:
+    # N_RUNS active runs in EXP; the deleted one and the other experiment's do not count.
+    with pass_db.connect() as conn:
+        assert statement.few_runs(conn, _base(), N_RUNS)
+        assert not statement.few_runs(conn, _base(), N_RUNS - 1)
+        assert not statement.few_runs(conn, _base(False), N_RUNS)

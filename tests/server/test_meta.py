@@ -1,4 +1,4 @@
-"""Server information routes, unknown routes and methods, routes not built yet, OpenAPI."""
+"""Server information routes, unknown routes and methods, OpenAPI."""
 
 from __future__ import annotations
 
@@ -50,19 +50,6 @@ def test_wrong_method_is_405(root: httpx.Client) -> None:
     assert root.get("/api/2.0/mlflow/runs/search").status_code == 405
     assert root.post("/api/2.0/mlflow/runs/get", json={}).status_code == 405
     assert root.delete("/api/2.0/mlflow/experiments/create").status_code == 405
-
-
-def test_logged_model_routes_answer_not_implemented(root: httpx.Client) -> None:
-    for method, path in [
-        ("POST", "/api/2.0/mlflow/logged-models"),
-        ("GET", "/api/2.0/mlflow/logged-models/m-123"),
-        ("PATCH", "/api/2.0/mlflow/logged-models/m-123"),
-        ("POST", "/api/2.0/mlflow/logged-models/search"),
-        ("POST", "/api/2.0/mlflow/runs/outputs"),
-    ]:
-        answer = root.request(method, path, json={})
-        assert answer.status_code == 501
-        assert answer.json()["error_code"] == "NOT_IMPLEMENTED"
 
 
 def test_security_headers_on_every_answer(root: httpx.Client) -> None:

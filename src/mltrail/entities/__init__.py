@@ -1,6 +1,13 @@
 """Entities: the plain records every layer passes around (MLflow's names)."""
 
 from mltrail.entities.enums import LifecycleStage, RunStatus, SourceType, ViewType
+from mltrail.entities.models import (
+    LoggedModel,
+    LoggedModelParam,
+    LoggedModelParameter,
+    LoggedModelStatus,
+    LoggedModelTag,
+)
 from mltrail.entities.tracking import (
     Dataset,
     DatasetInput,
@@ -8,6 +15,8 @@ from mltrail.entities.tracking import (
     ExperimentTag,
     FileInfo,
     InputTag,
+    LoggedModelInput,
+    LoggedModelOutput,
     Metric,
     PagedList,
     Param,
@@ -15,6 +24,7 @@ from mltrail.entities.tracking import (
     RunData,
     RunInfo,
     RunInputs,
+    RunOutputs,
     RunTag,
 )
 
@@ -26,6 +36,13 @@ __all__ = [
     "FileInfo",
     "InputTag",
     "LifecycleStage",
+    "LoggedModel",
+    "LoggedModelInput",
+    "LoggedModelOutput",
+    "LoggedModelParam",
+    "LoggedModelParameter",
+    "LoggedModelStatus",
+    "LoggedModelTag",
     "Metric",
     "PagedList",
     "Param",
@@ -33,6 +50,7 @@ __all__ = [
     "RunData",
     "RunInfo",
     "RunInputs",
+    "RunOutputs",
     "RunStatus",
     "RunTag",
     "SourceType",

@@ -100,9 +100,30 @@ class DatasetInput:
     tags: tuple[InputTag, ...] = ()
 
 
+@dataclass(slots=True, frozen=True)
+class LoggedModelInput:
+    """A logged model the run used (evaluated, fine-tuned...)."""
+
+    model_id: str
+
+
+@dataclass(slots=True, frozen=True)
+class LoggedModelOutput:
+    """A logged model the run produced, at a training step."""
+
+    model_id: str
+    step: int = 0
+
+
 @dataclass(slots=True)
 class RunInputs:
     dataset_inputs: list[DatasetInput] = field(default_factory=list)
+    model_inputs: list[LoggedModelInput] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class RunOutputs:
+    model_outputs: list[LoggedModelOutput] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -110,6 +131,7 @@ class Run:
     info: RunInfo
     data: RunData
     inputs: RunInputs = field(default_factory=RunInputs)
+    outputs: RunOutputs = field(default_factory=RunOutputs)
 
     def to_dictionary(self) -> dict[str, Any]:
         return {

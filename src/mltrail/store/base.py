@@ -7,12 +7,18 @@ Methods raise ``NotFound`` for unknown ids, ``InvalidParameter`` for bad input a
 from __future__ import annotations
 
 import abc
+import re
 from collections.abc import Sequence
 
 from mltrail.entities import (
     DatasetInput,
     Experiment,
     ExperimentTag,
+    LoggedModel,
+    LoggedModelInput,
+    LoggedModelOutput,
+    LoggedModelParameter,
+    LoggedModelTag,
     Metric,
     PagedList,
     Param,
@@ -21,7 +27,7 @@ from mltrail.entities import (
     RunTag,
     ViewType,
 )
-from mltrail.exceptions import InvalidParameter
+from mltrail.exceptions import InvalidParameter, MltrailException, NotFound
 
 SEARCH_MAX_RESULTS_DEFAULT = 1000
 
@@ -29,6 +35,14 @@ SEARCH_MAX_RESULTS_DEFAULT = 1000
 # (key, value, timestamp, step). Cheaper than a Metric object in a training loop.
 PointRow = tuple[str, float, int, int]
 SEARCH_MAX_RESULTS_THRESHOLD = 50000
+LOGGED_MODELS_MAX_RESULTS_DEFAULT = 50  # MLflow's proto default for search-logged-models
+# Logged model ids are "m-" and 32 hex digits; a text unlike any id cannot name a model, and
+# stores answer "not found" for it without sending it anywhere (NUL bytes, slashes...).
+MODEL_ID_PATTERN = re.compile(r"^[A-Za-z0-9][\w\-]{0,63}$")
+
+
+def model_not_found(model_id: object) -> NotFound:
+    return NotFound(f"Logged model with ID '{str(model_id)[:100]}' not found.")
 
 
 class TrackingStore(abc.ABC):
@@ -185,8 +199,14 @@ class TrackingStore(abc.ABC):
         """Remove one run tag. ``NotFound`` if it is not set."""
 
     @abc.abstractmethod
-    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput] = ()) -> None:
-        """Record datasets used by the run (idempotent per dataset and context)."""
+    def log_inputs(
+        self,
+        run_id: str,
+        datasets: Sequence[DatasetInput] = (),
+        models: Sequence[LoggedModelInput] = (),
+    ) -> None:
+        """Record datasets (idempotent per dataset and context) and logged models the run
+        used. Stores without logged models refuse ``models`` (see ``_no_logged_models``)."""
 
     @abc.abstractmethod
     def get_metric_history(
@@ -263,6 +283,75 @@ class TrackingStore(abc.ABC):
         page_token: str | None = None,
     ) -> PagedList:
         """A page of runs matching the filter (see ``mltrail.search``)."""
+
+    # -- logged models (MLflow 3) -------------------------------------------------------------
+    # Defaults refuse with NOT_IMPLEMENTED, so a store without logged models still works for
+    # everything else; SqlStore and RestStore implement them all.
+    def create_logged_model(
+        self,
+        experiment_id: str,
+        name: str | None = None,
+        source_run_id: str | None = None,
+        tags: Sequence[LoggedModelTag] = (),
+        params: Sequence[LoggedModelParameter] = (),
+        model_type: str | None = None,
+    ) -> LoggedModel:
+        """Create a PENDING model in an active experiment, its artifacts under
+        ``<experiment location>/models/<model_id>/artifacts``; a name is generated if none."""
+        raise _no_logged_models(self)
+
+    def get_logged_model(self, model_id: str, allow_deleted: bool = False) -> LoggedModel:
+        """The model with its tags, params and metrics. ``NotFound`` if there is none (or it
+        is deleted, unless ``allow_deleted``)."""
+        raise _no_logged_models(self)
+
+    def finalize_logged_model(self, model_id: str, status: str) -> LoggedModel:
+        """Set the model's status (``LOGGED_MODEL_READY`` once its files are uploaded)."""
+        raise _no_logged_models(self)
+
+    def delete_logged_model(self, model_id: str) -> None:
+        """Soft-delete a model: gone from get and search, its files kept."""
+        raise _no_logged_models(self)
+
+    def search_logged_models(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        datasets: Sequence[dict[str, str | None]] | None = None,
+        max_results: int = LOGGED_MODELS_MAX_RESULTS_DEFAULT,
+        order_by: Sequence[dict[str, object] | str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList:
+        """A page of active models. ``datasets`` ({dataset_name, dataset_digest}) narrow metric
+        filters; ``order_by`` items are {field_name, ascending, dataset_name, dataset_digest}
+        (or ``"field [ASC|DESC]"``); default order ``creation_timestamp DESC, model_id``."""
+        raise _no_logged_models(self)
+
+    def set_logged_model_tags(self, model_id: str, tags: Sequence[LoggedModelTag]) -> None:
+        """Set (or overwrite) tags of a model."""
+        raise _no_logged_models(self)
+
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None:
+        """Remove one tag of a model. ``NotFound`` if it is not set."""
+        raise _no_logged_models(self)
+
+    def log_logged_model_params(
+        self, model_id: str, params: Sequence[LoggedModelParameter]
+    ) -> None:
+        """Add params to a model; like run params, a key keeps its first value."""
+        raise _no_logged_models(self)
+
+    def log_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
+        """Record models the run produced (``outputs.model_outputs`` of the run)."""
+        raise _no_logged_models(self)
+
+
+def _no_logged_models(store: TrackingStore) -> MltrailException:
+    return MltrailException(
+        f"{type(store).__name__} does not keep logged models; use a SQL store or a tracking "
+        "server for them.",
+        error_code="NOT_IMPLEMENTED",
+    )
 
 
 def check_max_points(max_points: int) -> None:

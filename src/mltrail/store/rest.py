@@ -10,11 +10,18 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import quote
 
 from mltrail.entities import (
     DatasetInput,
     Experiment,
     ExperimentTag,
+    LoggedModel,
+    LoggedModelInput,
+    LoggedModelOutput,
+    LoggedModelParameter,
+    LoggedModelStatus,
+    LoggedModelTag,
     Metric,
     PagedList,
     Param,
@@ -24,7 +31,13 @@ from mltrail.entities import (
     ViewType,
 )
 from mltrail.exceptions import MltrailException, NotFound
-from mltrail.store.base import SEARCH_MAX_RESULTS_DEFAULT, TrackingStore
+from mltrail.store.base import (
+    LOGGED_MODELS_MAX_RESULTS_DEFAULT,
+    MODEL_ID_PATTERN,
+    SEARCH_MAX_RESULTS_DEFAULT,
+    TrackingStore,
+    model_not_found,
+)
 from mltrail.store.rest_http import (
     HttpClient,
     raise_for_error,
@@ -36,6 +49,7 @@ from mltrail.store.rest_wire import (
     dataset_input_to_json,
     drop_none,
     experiment_from_json,
+    logged_model_from_json,
     metric_from_json,
     metric_to_json,
     pairs,
@@ -211,8 +225,17 @@ class RestStore(TrackingStore):
     def delete_tag(self, run_id: str, key: str) -> None:
         self._call("POST", "runs/delete-tag", {"run_id": run_id, "key": key})
 
-    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput] = ()) -> None:
-        body = {"run_id": run_id, "datasets": [dataset_input_to_json(d) for d in datasets]}
+    def log_inputs(
+        self,
+        run_id: str,
+        datasets: Sequence[DatasetInput] = (),
+        models: Sequence[LoggedModelInput] = (),
+    ) -> None:
+        body = {
+            "run_id": run_id,
+            "datasets": [dataset_input_to_json(d) for d in datasets],
+            "models": [{"model_id": m.model_id} for m in models] or None,
+        }
         self._call("POST", "runs/log-inputs", body)
 
     def get_metric_history(
@@ -271,6 +294,104 @@ class RestStore(TrackingStore):
         answer = self._call("POST", "runs/search", body)
         found = [run_from_json(r) for r in answer.get("runs", [])]
         return PagedList(found, answer.get("next_page_token") or None)
+
+    # -- logged models -----------------------------------------------------------------------
+    def create_logged_model(
+        self,
+        experiment_id: str,
+        name: str | None = None,
+        source_run_id: str | None = None,
+        tags: Sequence[LoggedModelTag] = (),
+        params: Sequence[LoggedModelParameter] = (),
+        model_type: str | None = None,
+    ) -> LoggedModel:
+        # The first params ride along with the create; the rest follow in batches (as the
+        # mlflow client does), so no request carries more than the server takes at once.
+        params = list(params)
+        body = {
+            "experiment_id": str(experiment_id),
+            "name": name,
+            "model_type": model_type,
+            "source_run_id": source_run_id,
+            "params": pairs(params[:MAX_BATCH_PARAMS]),
+            "tags": pairs(tags),
+        }
+        model = logged_model_from_json(self._call("POST", "logged-models", body)["model"])
+        if len(params) > MAX_BATCH_PARAMS:
+            self.log_logged_model_params(model.model_id, params[MAX_BATCH_PARAMS:])
+            model = self.get_logged_model(model.model_id)
+        return model
+
+    def get_logged_model(self, model_id: str, allow_deleted: bool = False) -> LoggedModel:
+        query = {"allow_deleted": True} if allow_deleted else {}
+        answer = self._call("GET", _model_path(model_id), query)
+        return logged_model_from_json(answer["model"])
+
+    def finalize_logged_model(self, model_id: str, status: str) -> LoggedModel:
+        body = {"model_id": model_id, "status": LoggedModelStatus.normalize(status)}
+        return logged_model_from_json(self._call("PATCH", _model_path(model_id), body)["model"])
+
+    def delete_logged_model(self, model_id: str) -> None:
+        self._call("DELETE", _model_path(model_id), {"model_id": model_id})
+
+    def search_logged_models(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        datasets: Sequence[dict[str, str | None]] | None = None,
+        max_results: int = LOGGED_MODELS_MAX_RESULTS_DEFAULT,
+        order_by: Sequence[dict[str, object] | str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList:
+        body = {
+            "experiment_ids": [str(e) for e in experiment_ids],
+            "filter": filter_string or None,
+            "datasets": [drop_none(dict(d)) for d in datasets or []] or None,
+            "max_results": max_results,
+            "order_by": [drop_none(_order_item(o)) for o in order_by or []] or None,
+            "page_token": page_token or None,
+        }
+        answer = self._call("POST", "logged-models/search", body)
+        found = [logged_model_from_json(m) for m in answer.get("models", [])]
+        return PagedList(found, answer.get("next_page_token") or None)
+
+    def set_logged_model_tags(self, model_id: str, tags: Sequence[LoggedModelTag]) -> None:
+        self._call("PATCH", f"{_model_path(model_id)}/tags", {"tags": pairs(tags)})
+
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None:
+        self._call("DELETE", f"{_model_path(model_id)}/tags/{quote(key, safe='')}")
+
+    def log_logged_model_params(
+        self, model_id: str, params: Sequence[LoggedModelParameter]
+    ) -> None:
+        params = list(params)
+        for start in range(0, len(params), MAX_BATCH_PARAMS):
+            chunk = params[start : start + MAX_BATCH_PARAMS]
+            body = {"model_id": model_id, "params": pairs(chunk)}
+            self._call("POST", f"{_model_path(model_id)}/params", body)
+
+    def log_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
+        body = {
+            "run_id": run_id,
+            "models": [{"model_id": m.model_id, "step": m.step} for m in models],
+        }
+        self._call("POST", "runs/outputs", body)
+
+
+def _model_path(model_id: str) -> str:
+    if not isinstance(model_id, str) or not MODEL_ID_PATTERN.match(model_id):
+        raise model_not_found(model_id)
+    return f"logged-models/{model_id}"
+
+
+def _order_item(item: dict[str, object] | str) -> dict[str, object]:
+    """A search order as the wire takes it; ``"metrics.acc DESC"`` is accepted too."""
+    if isinstance(item, dict):
+        return dict(item)
+    words = item.strip().rsplit(None, 1)
+    if len(words) == 2 and words[1].upper() in ("ASC", "DESC"):
+        return {"field_name": words[0], "ascending": words[1].upper() == "ASC"}
+    return {"field_name": item.strip()}
 
 
 # -- batching ----------------------------------------------------------------------------------

@@ -13,12 +13,19 @@ from mltrail.entities import (
     Experiment,
     ExperimentTag,
     InputTag,
+    LoggedModel,
+    LoggedModelInput,
+    LoggedModelOutput,
+    LoggedModelParameter,
+    LoggedModelStatus,
+    LoggedModelTag,
     Metric,
     Param,
     Run,
     RunData,
     RunInfo,
     RunInputs,
+    RunOutputs,
     RunTag,
 )
 
@@ -37,7 +44,10 @@ def query_params(params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def pairs(items: Sequence[Param | RunTag | ExperimentTag | InputTag]) -> list[dict[str, str]]:
+KeyValue = Param | RunTag | ExperimentTag | InputTag | LoggedModelTag | LoggedModelParameter
+
+
+def pairs(items: Sequence[KeyValue]) -> list[dict[str, str]]:
     return [{"key": i.key, "value": i.value} for i in items]
 
 
@@ -118,8 +128,35 @@ def run_from_json(d: dict[str, Any]) -> Run:
         tags=_tags_dict(data.get("tags")),
         metric_objs=points,
     )
-    inputs = (d.get("inputs") or {}).get("dataset_inputs", [])
-    return Run(run_info_from_json(d["info"]), run_data, RunInputs(_dataset_inputs(inputs)))
+    inputs = d.get("inputs") or {}
+    run_inputs = RunInputs(
+        _dataset_inputs(inputs.get("dataset_inputs", [])),
+        [LoggedModelInput(m["model_id"]) for m in inputs.get("model_inputs", [])],
+    )
+    outputs = [
+        LoggedModelOutput(m["model_id"], int(m.get("step", 0)))
+        for m in (d.get("outputs") or {}).get("model_outputs", [])
+    ]
+    return Run(run_info_from_json(d["info"]), run_data, run_inputs, RunOutputs(outputs))
+
+
+def logged_model_from_json(d: dict[str, Any]) -> LoggedModel:
+    info, data = d.get("info") or {}, d.get("data") or {}
+    return LoggedModel(
+        model_id=info["model_id"],
+        experiment_id=str(info.get("experiment_id", "")),
+        name=info.get("name", ""),
+        artifact_location=info.get("artifact_uri", ""),
+        creation_timestamp=int(info.get("creation_timestamp_ms", 0)),
+        last_updated_timestamp=int(info.get("last_updated_timestamp_ms", 0)),
+        status=LoggedModelStatus.normalize(info.get("status", LoggedModelStatus.UNSPECIFIED)),
+        model_type=info.get("model_type") or None,
+        source_run_id=info.get("source_run_id") or None,
+        status_message=info.get("status_message") or None,
+        tags=_tags_dict(info.get("tags")),
+        params=_tags_dict(data.get("params")),
+        metrics=[metric_from_json(m) for m in data.get("metrics", [])],
+    )
 
 
 def _dataset_inputs(items: list[dict[str, Any]]) -> list[DatasetInput]:

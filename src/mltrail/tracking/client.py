@@ -18,6 +18,11 @@ from mltrail.entities import (
     Experiment,
     ExperimentTag,
     FileInfo,
+    LoggedModel,
+    LoggedModelOutput,
+    LoggedModelParameter,
+    LoggedModelStatus,
+    LoggedModelTag,
     Metric,
     PagedList,
     Param,
@@ -28,7 +33,11 @@ from mltrail.entities import (
     ViewType,
 )
 from mltrail.exceptions import InvalidParameter
-from mltrail.store.base import SEARCH_MAX_RESULTS_DEFAULT, TrackingStore
+from mltrail.store.base import (
+    LOGGED_MODELS_MAX_RESULTS_DEFAULT,
+    SEARCH_MAX_RESULTS_DEFAULT,
+    TrackingStore,
+)
 from mltrail.store.registry import get_tracking_store
 from mltrail.tracking import artifact_files
 from mltrail.tracking.buffer import WriteBuffer
@@ -42,6 +51,8 @@ from mltrail.utils import validation as v
 
 # Keys already found valid (shared with the validation module's cache).
 _known_keys = v._valid_keys
+
+_MAX_REMEMBERED_URIS = 10_000
 
 
 def _now_ms() -> int:
@@ -130,7 +141,7 @@ class TrailClient:
             [RunTag(k, val) for k, val in tag_map.items()],
             run_name,
         )
-        self._artifact_uris[run.info.run_id] = run.info.artifact_uri
+        self._remember_artifact_uri(run.info.run_id, run.info.artifact_uri)
         return run
 
     def get_run(self, run_id: str) -> Run:
@@ -273,7 +284,15 @@ class TrailClient:
     def artifact_uri(self, run_id: str) -> str:
         uri = self._artifact_uris.get(run_id)
         if uri is None:
-            uri = self._artifact_uris[run_id] = self.store.get_run(run_id).info.artifact_uri
+            uri = self._remember_artifact_uri(run_id, self.store.get_run(run_id).info.artifact_uri)
+        return uri
+
+    def _remember_artifact_uri(self, run_id: str, uri: str) -> str:
+        # A cache (artifact calls skip a run read), emptied when full: a process may make
+        # runs by the million.
+        if len(self._artifact_uris) >= _MAX_REMEMBERED_URIS:
+            self._artifact_uris.clear()
+        self._artifact_uris[run_id] = uri
         return uri
 
     def _artifact_repo(self, run_id: str) -> Any:
@@ -327,6 +346,75 @@ class TrailClient:
 
     def download_artifacts(self, run_id: str, path: str = "", dst_path: str | None = None) -> str:
         return self._artifact_repo(run_id).download_artifacts(path, dst_path)
+
+    # -- logged models (MLflow 3) ------------------------------------------------------------
+    def create_logged_model(
+        self,
+        experiment_id: str,
+        name: str | None = None,
+        source_run_id: str | None = None,
+        tags: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+        model_type: str | None = None,
+    ) -> LoggedModel:
+        """A new PENDING model; its files go under ``model.artifact_location``."""
+        return self.store.create_logged_model(
+            str(experiment_id),
+            name,
+            source_run_id,
+            [LoggedModelTag(k, str(val)) for k, val in (tags or {}).items()],
+            [LoggedModelParameter(k, str(val)) for k, val in (params or {}).items()],
+            model_type,
+        )
+
+    def get_logged_model(self, model_id: str, allow_deleted: bool = False) -> LoggedModel:
+        return self.store.get_logged_model(model_id, allow_deleted=allow_deleted)
+
+    def finalize_logged_model(self, model_id: str, status: str | int) -> LoggedModel:
+        """Set the final status: ``"READY"`` once the files are uploaded, or ``"FAILED"``."""
+        name = getattr(status, "value", status)  # mlflow's LoggedModelStatus enum too
+        return self.store.finalize_logged_model(model_id, LoggedModelStatus.normalize(name))
+
+    def delete_logged_model(self, model_id: str) -> None:
+        self.store.delete_logged_model(model_id)
+
+    def search_logged_models(
+        self,
+        experiment_ids: str | Sequence[str],
+        filter_string: str | None = None,
+        datasets: Sequence[dict[str, Any]] | None = None,
+        max_results: int | None = None,
+        order_by: Sequence[dict[str, Any] | str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList:
+        """A page of models; ``order_by`` items are ``{"field_name": ..., "ascending": ...}``
+        (or strings such as ``"metrics.acc DESC"``)."""
+        if isinstance(experiment_ids, str | int):
+            experiment_ids = [str(experiment_ids)]
+        self.flush()  # metrics logged with a model_id count in filters
+        return self.store.search_logged_models(
+            [str(e) for e in experiment_ids],
+            filter_string or None,
+            datasets,
+            max_results if max_results is not None else LOGGED_MODELS_MAX_RESULTS_DEFAULT,
+            order_by,
+            page_token,
+        )
+
+    def set_logged_model_tags(self, model_id: str, tags: dict[str, Any]) -> None:
+        tag_list = [LoggedModelTag(k, str(val)) for k, val in tags.items()]
+        self.store.set_logged_model_tags(model_id, tag_list)
+
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None:
+        self.store.delete_logged_model_tag(model_id, key)
+
+    def log_model_params(self, model_id: str, params: dict[str, Any]) -> None:
+        param_list = [LoggedModelParameter(k, str(val)) for k, val in params.items()]
+        self.store.log_logged_model_params(model_id, param_list)
+
+    def log_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
+        """Record models the run produced (they show in the run's ``outputs``)."""
+        self.store.log_outputs(run_id, list(models))
 
 
 MlflowClient = TrailClient

@@ -27,7 +27,7 @@ class ActiveRun(Run):
     FAILED when the block raises (KILLED on Ctrl-C)."""
 
     def __init__(self, run: Run) -> None:
-        super().__init__(run.info, run.data, run.inputs)
+        super().__init__(run.info, run.data, run.inputs, run.outputs)
 
     def __enter__(self) -> ActiveRun:
         return self
@@ -328,16 +328,26 @@ def _active_run_id(run_id: str | None = None) -> str:
     return start_run().info.run_id  # MLflow starts a run implicitly on the first log call
 
 
+def _writer(run_id: str | None = None) -> tuple[TrailClient, str]:
+    """The client and run a logging call writes to. Into the active run: the client that
+    started it, without re-reading the tracking URI settings (as ``log_metric`` does)."""
+    stack = _state.stack
+    if not run_id and stack and _client is not None:
+        return _client, stack[-1].info.run_id
+    client = _get_client()
+    return client, _active_run_id(run_id)
+
+
 # -- logging ---------------------------------------------------------------------------------
 def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
-    return _get_client().log_param(_active_run_id(), key, value, synchronous)
+    client, rid = _writer()
+    return client.log_param(rid, key, value, synchronous)
 
 
 def log_params(
     params: dict[str, Any], synchronous: bool | None = None, run_id: str | None = None
 ) -> None:
-    client = _get_client()
-    rid = _active_run_id(run_id)
+    client, rid = _writer(run_id)
     for key, value in params.items():
         client.log_param(rid, key, value, synchronous)
 
@@ -368,19 +378,18 @@ def log_metrics(
     timestamp: int | None = None,
     **_ignored: Any,
 ) -> None:
-    client = _get_client()
-    rid = _active_run_id(run_id)
+    client, rid = _writer(run_id)
     for key, value in metrics.items():
         client.log_metric(rid, key, value, timestamp, step, synchronous)
 
 
 def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
-    _get_client().set_tag(_active_run_id(), key, value, synchronous)
+    client, rid = _writer()
+    client.set_tag(rid, key, value, synchronous)
 
 
 def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> None:
-    client = _get_client()
-    rid = _active_run_id()
+    client, rid = _writer()
     for key, value in tags.items():
         client.set_tag(rid, key, value, synchronous)
 

@@ -6,14 +6,20 @@ copy (what MLflow's web UI calls) is left out of the OpenAPI document to keep it
 
 from fastapi import APIRouter
 
-from mltrail.server.api import artifacts, experiments, meta, metrics, runs
+from mltrail.server.api import artifacts, experiments, logged_models, meta, metrics, runs
 
 API_PREFIX = "/api/2.0/mlflow"
 AJAX_PREFIX = "/ajax-api/2.0/mlflow"
 
 router = APIRouter()
 router.include_router(meta.router)
-for _resource in (experiments.router, runs.router, metrics.router, artifacts.router, meta.later):
+for _resource in (
+    experiments.router,
+    runs.router,
+    metrics.router,
+    artifacts.router,
+    logged_models.router,
+):
     router.include_router(_resource, prefix=API_PREFIX)
     router.include_router(_resource, prefix=AJAX_PREFIX, include_in_schema=False)
 

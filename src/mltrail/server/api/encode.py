@@ -4,12 +4,13 @@ unset and empty fields left out, NaN and infinities as strings; encoded with orj
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
 from fastapi import Response
 
-from mltrail.entities import Experiment, Metric, Run, RunInfo
+from mltrail.entities import DatasetInput, Experiment, Metric, Run, RunInfo
 
 
 def reply(payload: dict[str, Any] | None = None) -> Response:
@@ -75,36 +76,57 @@ def metric_json(m: Metric, run_id: str | None = None) -> dict[str, Any]:
     return out
 
 
+def metrics_json(points: Iterable[Metric]) -> list[dict[str, Any]]:
+    """``metric_json`` of each point, as one comprehension: a history page or a search page
+    has thousands of points, and two calls per point cost more than building its dict."""
+    return [
+        {
+            "key": m.key,
+            # v - v is 0.0 for every finite value, NaN for NaN and the infinities
+            "value": m.value if m.value - m.value == 0 else double(m.value),
+            "timestamp": m.timestamp,
+            "step": m.step or 0,
+        }
+        for m in points
+    ]
+
+
 def run_json(run: Run) -> dict[str, Any]:
     data: dict[str, Any] = {}
     points = run.data.metric_objs or [Metric(k, v, 0, 0) for k, v in run.data.metrics.items()]
     if points:
-        data["metrics"] = [metric_json(m) for m in points]
+        data["metrics"] = metrics_json(points)
     if run.data.params:
-        data["params"] = key_values(run.data.params)
+        data["params"] = [{"key": k, "value": v} for k, v in run.data.params.items()]
     if run.data.tags:
-        data["tags"] = key_values(run.data.tags)
+        data["tags"] = [{"key": k, "value": v} for k, v in run.data.tags.items()]
     inputs: dict[str, Any] = {}
     if run.inputs.dataset_inputs:
-        inputs["dataset_inputs"] = [
-            {
-                "tags": [{"key": t.key, "value": t.value} for t in item.tags],
-                "dataset": {
-                    k: v
-                    for k, v in (
-                        ("name", item.dataset.name),
-                        ("digest", item.dataset.digest),
-                        ("source_type", item.dataset.source_type),
-                        ("source", item.dataset.source),
-                        ("schema", item.dataset.schema),
-                        ("profile", item.dataset.profile),
-                    )
-                    if v is not None
-                },
-            }
-            for item in run.inputs.dataset_inputs
+        inputs["dataset_inputs"] = [_dataset_input_json(item) for item in run.inputs.dataset_inputs]
+    if run.inputs.model_inputs:
+        inputs["model_inputs"] = [{"model_id": m.model_id} for m in run.inputs.model_inputs]
+    outputs: dict[str, Any] = {}
+    if run.outputs.model_outputs:
+        outputs["model_outputs"] = [
+            {"model_id": m.model_id, "step": m.step} for m in run.outputs.model_outputs
         ]
-    return {"info": run_info_json(run.info), "data": data, "inputs": inputs, "outputs": {}}
+    return {"info": run_info_json(run.info), "data": data, "inputs": inputs, "outputs": outputs}
+
+
+def _dataset_input_json(item: DatasetInput) -> dict[str, Any]:
+    dataset = item.dataset
+    fields = (
+        ("name", dataset.name),
+        ("digest", dataset.digest),
+        ("source_type", dataset.source_type),
+        ("source", dataset.source),
+        ("schema", dataset.schema),
+        ("profile", dataset.profile),
+    )
+    return {
+        "tags": [{"key": t.key, "value": t.value} for t in item.tags],
+        "dataset": {k: v for k, v in fields if v is not None},
+    }
 
 
 def paged(name: str, items: list[dict[str, Any]], token: str | None) -> dict[str, Any]:

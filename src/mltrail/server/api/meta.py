@@ -1,20 +1,14 @@
-"""Server information (health, version, server-info) and the routes not built yet.
-
-The MLflow 3 client calls LoggedModel routes from ``log_model``; until the model registry
-lands they answer a clear 501 in MLflow's error shape instead of an HTML 404.
-"""
+"""Server information: health, version, server-info."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import PlainTextResponse
 
-from mltrail.exceptions import MltrailException
 from mltrail.server.api.encode import reply
 from mltrail.version import __version__
 
 router = APIRouter(tags=["server"])
-later = APIRouter(include_in_schema=False)
 
 SERVER_INFO = {
     "store_type": "SqlStore",
@@ -42,17 +36,3 @@ async def version() -> str:
 @router.get("/ajax-api/3.0/mlflow/server-info", include_in_schema=False)
 async def server_info() -> Response:
     return reply(SERVER_INFO)
-
-
-_ANY = ["GET", "POST", "PATCH", "DELETE", "PUT"]
-
-
-@later.api_route("/logged-models", methods=_ANY)
-@later.api_route("/logged-models/{rest:path}", methods=_ANY)
-@later.api_route("/runs/outputs", methods=_ANY)
-async def not_implemented(request: Request) -> Response:
-    raise MltrailException(
-        f"{request.url.path} is not implemented by this mltrail server yet: logged models "
-        "arrive with the model registry. Log models as run artifacts for now.",
-        error_code="NOT_IMPLEMENTED",
-    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from mltrail.exceptions import InvalidParameter
-from mltrail.server.api.encode import metric_json, paged, reply
+from mltrail.server.api.encode import metric_json, metrics_json, paged, reply
 from mltrail.server.api.wire import (
     Int32,
     RequiredText,
@@ -54,7 +54,7 @@ async def get_metric_history(request: Request) -> Response:
         max_results=query.max_results,
         page_token=query.page_token or None,
     )
-    return reply(paged("metrics", [metric_json(m) for m in page], page.token))
+    return reply(paged("metrics", metrics_json(page), page.token))
 
 
 @router.get("/metrics/get-history-bulk-interval", openapi_extra=query_doc(BulkIntervalIn))

@@ -5,7 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
-from mltrail.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunTag
+from mltrail.entities import (
+    Dataset,
+    DatasetInput,
+    InputTag,
+    LoggedModelInput,
+    Metric,
+    Param,
+    RunTag,
+)
 from mltrail.server.api.encode import paged, reply, run_info_json, run_json
 from mltrail.server.api.wire import (
     VIEW_TYPES,
@@ -253,8 +261,8 @@ async def log_inputs(request: Request) -> Response:
         )
         for d in body.datasets
     ]
-    # Model inputs (LoggedModels) arrive with the model registry; they are accepted and ignored.
-    await call(store_of(request).log_inputs, body.the_run_id(), datasets)
+    models = [LoggedModelInput(m.model_id) for m in body.models]
+    await call(store_of(request).log_inputs, body.the_run_id(), datasets, models)
     return reply()
 
 

@@ -18,7 +18,7 @@ from mltrail.exceptions import AlreadyExists, InvalidParameter, NotFound
 from mltrail.store.base import (
     SEARCH_MAX_RESULTS_DEFAULT,
 )
-from mltrail.store.sql.common import check_max_results, now_ms
+from mltrail.store.sql.common import DriverSql, check_max_results, now_ms
 from mltrail.store.sql.engine import transaction
 from mltrail.store.sql.rows import load_experiments
 from mltrail.store.sql.schema import (
@@ -27,6 +27,12 @@ from mltrail.store.sql.schema import (
     runs,
 )
 from mltrail.utils import validation as v
+
+# Every new run reads its experiment's stage and artifact root: on the driver, not through
+# SQLAlchemy (whose per-call work cost more than the lookup).
+_STAGE_AND_LOCATION = DriverSql(
+    "SELECT lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = ?"
+)
 
 
 class ExperimentMethods:
@@ -168,6 +174,21 @@ class ExperimentMethods:
                 f"Current state is {row.lifecycle_stage}."
             )
         return row
+
+    def _active_experiment_location(self, conn: Any, experiment_id: str) -> tuple[int, str]:
+        """The id and artifact location of an experiment that can take new runs; read in the
+        caller's transaction, so a deleted experiment refuses runs however recently deleted."""
+        exp_id = int(v.validate_experiment_id(experiment_id))
+        found = _STAGE_AND_LOCATION.fetchall(conn, (exp_id,))
+        if not found:
+            raise NotFound(f"No experiment with id={experiment_id} exists.")
+        stage, location = found[0]
+        if stage != LifecycleStage.ACTIVE:
+            raise InvalidParameter(
+                f"The experiment {experiment_id} must be in the 'active' state. "
+                f"Current state is {stage}."
+            )
+        return exp_id, location or ""
 
     def set_experiment_tag(self, experiment_id: str, tag: ExperimentTag) -> None:
         v.validate_key(tag.key, "experiment tag key")

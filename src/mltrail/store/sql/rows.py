@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import orjson
 import sqlalchemy as sa
 
 from mltrail.entities import (
@@ -69,7 +70,10 @@ class _ByRunIds:
 
     The ids travel as one parameter where the backend allows it: a JSON list on SQLite, an
     array on PostgreSQL. One bound parameter per id costs more to render and parse than the
-    query takes to run."""
+    query takes to run.
+
+    On SQLite and PostgreSQL, ``grouped`` reads the params and tags as one row per run instead
+    (see ``_grouped_by_run``)."""
 
     _built: dict[str, _ByRunIds] = {}
 
@@ -81,9 +85,11 @@ class _ByRunIds:
         return found
 
     def __init__(self, dialect: str) -> None:
+        self.grouped: sa.Select[Any] | None = None
         if dialect == "sqlite":
             listed = sa.func.json_each(sa.bindparam("ids", type_=sa.JSON())).table_valued("value")
             self.chunk = 1_000_000
+            self.grouped = _grouped_by_run(listed.c.value, sa.func.json_group_object)
 
             def of_run(col: Any) -> Any:
                 return col.in_(sa.select(listed.c.value))
@@ -93,6 +99,8 @@ class _ByRunIds:
 
             array = sa.bindparam("ids", type_=ARRAY(sa.String()))
             self.chunk = 1_000_000
+            unnested = sa.func.unnest(array).table_valued("value").render_derived()
+            self.grouped = _grouped_by_run(unnested.c.value, _pg_object)
 
             def of_run(col: Any) -> Any:
                 return col == sa.any_(array)
@@ -121,8 +129,29 @@ class _ByRunIds:
         )
 
 
+def _grouped_by_run(run_id: Any, object_of: Any) -> sa.Select[Any]:
+    """Per run id (``run_id``, a column of the ids as a table), its params and tags as JSON
+    objects (text, NULL or ``{}`` for none) and whether it has inputs; ``object_of(key, value)``
+    aggregates rows to an object.
+
+    Fetching a row costs Python far more than the database: a page of runs with 25 params and
+    tags each reads 25 times fewer rows this way, and ``orjson`` parses the objects in C."""
+
+    def as_object(table: sa.Table) -> Any:
+        pairs = object_of(table.c.key, table.c.value)
+        return sa.select(pairs).where(table.c.run_uuid == run_id).scalar_subquery()
+
+    has_inputs = sa.exists().where(run_inputs.c.run_uuid == run_id)
+    return sa.select(run_id, as_object(params), as_object(tags), has_inputs)
+
+
+def _pg_object(key: Any, value: Any) -> Any:
+    """PostgreSQL's object aggregate, as text (orjson parses it faster than the driver)."""
+    return sa.cast(sa.func.json_object_agg(key, value), sa.Text)
+
+
 def load_runs(conn: Connection, rows: Sequence[Row[Any]]) -> list[Run]:
-    """Full ``Run`` entities for rows of ``RUN_COLUMNS``, with four queries.
+    """Full ``Run`` entities for rows of ``RUN_COLUMNS``, with two to four queries.
 
     A page of 1000 runs is some 30,000 rows and 10,000 objects: they are built with the
     cyclic garbage collector paused (it would otherwise walk every young object several times
@@ -133,37 +162,74 @@ def load_runs(conn: Connection, rows: Sequence[Row[Any]]) -> list[Run]:
         return _build_runs(conn, rows)
 
 
-def _build_runs(conn: Connection, rows: Sequence[Row[Any]]) -> list[Run]:
-    ids = [row[0] for row in rows]
-    params_of: dict[str, dict[str, str]] = {run_id: {} for run_id in ids}
-    tags_of: dict[str, dict[str, str]] = {run_id: {} for run_id in ids}
-    metrics_of: dict[str, list[Metric]] = {run_id: [] for run_id in ids}
-    inputs: dict[str, RunInputs] = {}
-    by_ids = _ByRunIds.of(conn.dialect.name)
-    for start in range(0, len(ids), by_ids.chunk):
-        chunk = {"ids": ids[start : start + by_ids.chunk]}
+class _Loaded:
+    """The params, tags, latest metrics and inputs of a page of runs, by run id."""
+
+    def __init__(self, ids: list[str]) -> None:
+        self.params: dict[str, dict[str, str]] = {run_id: {} for run_id in ids}
+        self.tags: dict[str, dict[str, str]] = {run_id: {} for run_id in ids}
+        self.metrics: dict[str, list[Metric]] = {run_id: [] for run_id in ids}
+        self.inputs: dict[str, RunInputs] = {}
+
+    def read(self, conn: Connection, by_ids: _ByRunIds, chunk: dict[str, list[str]]) -> None:
+        if by_ids.grouped is None:
+            self._read_rows(conn, by_ids, chunk)
+            has_inputs = True  # not known: look
+        else:
+            has_inputs = self._read_grouped(conn, by_ids.grouped, chunk)
+        self._read_metrics(conn, by_ids.metrics, chunk)
+        if has_inputs:
+            _add_inputs(self.inputs, conn.execute(by_ids.inputs, chunk).all())
+
+    def _read_rows(self, conn: Connection, by_ids: _ByRunIds, chunk: dict[str, Any]) -> None:
+        params_of, tags_of = self.params, self.tags
         for run_id, key, value in conn.execute(by_ids.params, chunk).all():
             params_of[run_id][key] = value
         for run_id, key, value in conn.execute(by_ids.tags, chunk).all():
             tags_of[run_id][key] = "" if value is None else value
-        for run_id, key, value, timestamp, step, is_nan in conn.execute(
-            by_ids.metrics, chunk
-        ).all():
+
+    def _read_grouped(self, conn: Connection, grouped: Any, chunk: dict[str, Any]) -> bool:
+        """Params and tags from one row per run (metrics stay rows: SQLite's JSON would round
+        their values to 15 digits). True when some run has inputs."""
+        any_inputs = False
+        params_of, tags_of = self.params, self.tags
+        for run_id, params_json, tags_json, has_inputs in conn.execute(grouped, chunk).all():
+            params_of[run_id] = orjson.loads(params_json) if params_json else {}
+            found = orjson.loads(tags_json) if tags_json else {}
+            if None in found.values():
+                found = {k: "" if v is None else v for k, v in found.items()}
+            tags_of[run_id] = found
+            any_inputs = any_inputs or bool(has_inputs)
+        return any_inputs
+
+    def _read_metrics(self, conn: Connection, stmt: Any, chunk: dict[str, Any]) -> None:
+        metrics_of = self.metrics
+        for run_id, key, value, timestamp, step, is_nan in conn.execute(stmt, chunk).all():
             metrics_of[run_id].append(
                 Metric(key, NAN if is_nan else value, timestamp, step, run_id)
             )
-        _add_inputs(inputs, conn.execute(by_ids.inputs, chunk).all())
+
+
+def _build_runs(conn: Connection, rows: Sequence[Row[Any]]) -> list[Run]:
+    ids = [row[0] for row in rows]
+    loaded = _Loaded(ids)
+    by_ids = _ByRunIds.of(conn.dialect.name)
+    for start in range(0, len(ids), by_ids.chunk):
+        loaded.read(conn, by_ids, {"ids": ids[start : start + by_ids.chunk]})
     result = []
     for run_id, name, exp_id, user_id, status, start_time, end_time, stage, uri in rows:
-        metric_objs = metrics_of[run_id]
+        metric_objs = loaded.metrics[run_id]
         info = RunInfo(
             run_id, str(exp_id), name or "", user_id or "", status, start_time, end_time,
             stage, uri or "",
         )  # fmt: skip
         data = RunData(
-            {m.key: m.value for m in metric_objs}, params_of[run_id], tags_of[run_id], metric_objs
+            {m.key: m.value for m in metric_objs},
+            loaded.params[run_id],
+            loaded.tags[run_id],
+            metric_objs,
         )
-        found = inputs.get(run_id)
+        found = loaded.inputs.get(run_id)
         result.append(Run(info, data, RunInputs() if found is None else found))
     return result
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -16,6 +16,7 @@ from mltrail.entities import (
     Metric,
     Param,
     Run,
+    RunData,
     RunInfo,
     RunStatus,
     RunTag,
@@ -23,25 +24,63 @@ from mltrail.entities import (
 from mltrail.exceptions import InvalidParameter, NotFound
 from mltrail.store.base import PointRow
 from mltrail.store.sql import metrics as metric_io
-from mltrail.store.sql.common import RUN_NAME_TAG, now_ms
-from mltrail.store.sql.engine import transaction
+from mltrail.store.sql.common import RUN_NAME_TAG, DriverSql, has_upsert, new_run_id, now_ms
+from mltrail.store.sql.engine import driver_transaction, transaction
 from mltrail.store.sql.names import generate_run_name
 from mltrail.store.sql.rows import RUN_COLUMNS, load_runs, run_info
 from mltrail.store.sql.schema import (
     datasets,
-    params,
     run_inputs,
     runs,
 )
 from mltrail.store.sql.schema import tags as tag_table
 from mltrail.utils import validation as v
 
-# Built once: every write looks its run up, and building the query cost more than running it.
+# Built once: every read looks its run up, and building the query cost more than running it.
 _RUN_BY_ID = sa.select(*RUN_COLUMNS).where(runs.c.run_uuid == sa.bindparam("run_id"))
+
+# The statements of creating and ending a run, on the driver (see ``DriverSql``): a run is
+# two short transactions, and SQLAlchemy's per-statement work was most of their cost.
+_RUN_ROW = DriverSql(
+    "SELECT run_uuid, name, experiment_id, user_id, status, start_time, end_time, "
+    "lifecycle_stage, artifact_uri FROM runs WHERE run_uuid = ?"
+)
+_INSERT_RUN = DriverSql(
+    "INSERT INTO runs (run_uuid, name, experiment_id, user_id, status, start_time, end_time, "
+    "lifecycle_stage, artifact_uri) VALUES (?, ?, ?, ?, 'RUNNING', ?, NULL, 'active', ?)"
+)
+_END_RUN = DriverSql("UPDATE runs SET status = ?, end_time = ? WHERE run_uuid = ?")
+_RENAME_RUN = DriverSql("UPDATE runs SET name = ? WHERE run_uuid = ?")
+_INSERT_TAG = DriverSql('INSERT INTO tags (run_uuid, "key", value) VALUES (?, ?, ?)')
+_UPSERT_TAG = DriverSql(
+    'INSERT INTO tags (run_uuid, "key", value) VALUES (?, ?, ?) '
+    'ON CONFLICT (run_uuid, "key") DO UPDATE SET value = excluded.value'
+)
+_DELETE_TAG = DriverSql('DELETE FROM tags WHERE run_uuid = ? AND "key" = ?')
+_INSERT_PARAM = DriverSql('INSERT INTO params (run_uuid, "key", value) VALUES (?, ?, ?)')
+_PARAMS_OF_RUN = DriverSql('SELECT "key", value FROM params WHERE run_uuid = ?')
+_INSERT_NEW_PARAM = DriverSql(
+    'INSERT INTO params (run_uuid, "key", value) VALUES (?, ?, ?) '
+    'ON CONFLICT (run_uuid, "key") DO NOTHING'
+)
+
+
+class RunRow(NamedTuple):
+    """A run's row, as the driver returns it (the names of ``RUN_COLUMNS``)."""
+
+    run_uuid: str
+    name: str | None
+    experiment_id: int
+    user_id: str | None
+    status: str
+    start_time: int | None
+    end_time: int | None
+    lifecycle_stage: str
+    artifact_uri: str | None
 
 
 class RunMethods:
-    """The run half of ``SqlStore`` (needs ``engine`` and ``_active_experiment``)."""
+    """The run half of ``SqlStore`` (needs ``engine`` and ``_active_experiment_location``)."""
 
     engine: Any
 
@@ -53,53 +92,27 @@ class RunMethods:
         tags: Sequence[RunTag] = (),
         run_name: str | None = None,
     ) -> Run:
-        tag_map = {}
-        for tag in tags:
-            v.validate_key(tag.key, "tag key")
-            tag_map[tag.key] = v.tag_value_str(tag.key, tag.value)
-        tagged_name = tag_map.get(RUN_NAME_TAG)
-        if run_name and tagged_name and run_name != tagged_name:
-            raise InvalidParameter(
-                f"Both 'run_name' argument and '{RUN_NAME_TAG}' tag are specified, but with "
-                f"different values (run_name='{run_name}', {RUN_NAME_TAG}='{tagged_name}')."
-            )
-        name = run_name or tagged_name or generate_run_name()
-        tag_map[RUN_NAME_TAG] = name
-        run_id = uuid.uuid4().hex
+        tag_map = _new_run_tags(tags, run_name)
+        name = tag_map[RUN_NAME_TAG]
+        user_id = user_id or ""
+        run_id = new_run_id()
         start_time = start_time if start_time is not None else now_ms()
-        with transaction(self.engine, write=True) as conn:
-            exp = self._active_experiment(conn, experiment_id)
-            artifact_uri = f"{(exp.artifact_location or '').rstrip('/')}/{run_id}/artifacts"
-            conn.execute(
-                runs.insert().values(
-                    run_uuid=run_id,
-                    name=name,
-                    experiment_id=exp.experiment_id,
-                    user_id=user_id or "",
-                    status="RUNNING",
-                    start_time=start_time,
-                    end_time=None,
-                    lifecycle_stage=LifecycleStage.ACTIVE,
-                    artifact_uri=artifact_uri,
-                )
-            )
-            conn.execute(
-                tag_table.insert(),
-                [{"run_uuid": run_id, "key": k, "value": val} for k, val in tag_map.items()],
-            )
-            info = RunInfo(
-                run_id=run_id,
-                experiment_id=str(exp.experiment_id),
-                run_name=name,
-                user_id=user_id or "",
-                status="RUNNING",
-                start_time=start_time,
-                end_time=None,
-                lifecycle_stage=LifecycleStage.ACTIVE,
-                artifact_uri=artifact_uri,
-            )
-        from mltrail.entities import RunData
-
+        with driver_transaction(self.engine) as conn:
+            exp_id, location = self._active_experiment_location(conn, experiment_id)
+            artifact_uri = f"{location.rstrip('/')}/{run_id}/artifacts"
+            _INSERT_RUN.execute(conn, (run_id, name, exp_id, user_id, start_time, artifact_uri))
+            _INSERT_TAG.executemany(conn, [(run_id, k, val) for k, val in tag_map.items()])
+        info = RunInfo(
+            run_id=run_id,
+            experiment_id=str(exp_id),
+            run_name=name,
+            user_id=user_id,
+            status="RUNNING",
+            start_time=start_time,
+            end_time=None,
+            lifecycle_stage=LifecycleStage.ACTIVE,
+            artifact_uri=artifact_uri,
+        )
         return Run(info, RunData(tags=tag_map))
 
     def _run_row(self, conn: Any, run_id: str) -> Any:
@@ -110,8 +123,14 @@ class RunMethods:
             raise NotFound(f"Run with id={run_id} not found.")
         return row
 
-    def _active_run(self, conn: Any, run_id: str) -> Any:
-        row = self._run_row(conn, run_id)
+    def _active_run(self, conn: Any, run_id: str) -> RunRow:
+        """The row of a run that takes writes (inside the writing transaction)."""
+        if not isinstance(run_id, str) or not run_id:
+            raise InvalidParameter(f"Invalid run id {run_id!r}.")
+        found = _RUN_ROW.fetchall(conn, (run_id,))
+        if not found:
+            raise NotFound(f"Run with id={run_id} not found.")
+        row = RunRow(*found[0])
         if row.lifecycle_stage != LifecycleStage.ACTIVE:
             raise InvalidParameter(
                 f"The run {run_id} must be in the 'active' state. "
@@ -194,7 +213,7 @@ class RunMethods:
         """A batch from the client's buffer: points as (key, value, timestamp, step) tuples
         the client has already checked."""
         param_map, tag_map = _checked_params_tags(params, tags)
-        with transaction(self.engine, write=True) as conn:
+        with self._writing(points) as conn:
             self._active_run(conn, run_id)
             self._write_checked(conn, run_id, points, param_map, tag_map)
 
@@ -212,19 +231,22 @@ class RunMethods:
         param_map, tag_map = _checked_params_tags(params, tags)
         status = RunStatus.normalize(status)
         v.validate_timestamp(end_time)
-        with transaction(self.engine, write=True) as conn:
+        with self._writing(points) as conn:
             row = self._active_run(conn, run_id)
             self._write_checked(conn, run_id, points, param_map, tag_map)
-            conn.execute(
-                runs.update()
-                .where(runs.c.run_uuid == run_id)
-                .values(status=status, end_time=end_time)
-            )
+            _END_RUN.execute(conn, (status, end_time, run_id))
         info = run_info(row)
         info.status, info.end_time = status, end_time
         if RUN_NAME_TAG in tag_map:
             info.run_name = tag_map[RUN_NAME_TAG]
         return info
+
+    def _writing(self, points: Sequence[PointRow]) -> Any:
+        """The write transaction of a batch: on the driver unless it has metric points,
+        which are written with SQLAlchemy Core statements (``metrics.py``)."""
+        if points:
+            return transaction(self.engine, write=True)
+        return driver_transaction(self.engine)
 
     def _write_checked(
         self,
@@ -241,56 +263,29 @@ class RunMethods:
         if tag_map:
             self._upsert_tags(conn, run_id, tag_map)
             if RUN_NAME_TAG in tag_map:
-                conn.execute(
-                    runs.update()
-                    .where(runs.c.run_uuid == run_id)
-                    .values(name=tag_map[RUN_NAME_TAG])
-                )
+                _RENAME_RUN.execute(conn, (tag_map[RUN_NAME_TAG], run_id))
 
     def _insert_params(self, conn: Any, run_id: str, param_map: dict[str, str]) -> None:
-        existing = dict(
-            conn.execute(
-                sa.select(params.c.key, params.c.value).where(
-                    params.c.run_uuid == run_id, params.c.key.in_(list(param_map))
-                )
-            ).all()
-        )
-        changed = [
-            (k, existing[k], val)
-            for k, val in param_map.items()
-            if k in existing and existing[k] != val
-        ]
-        if changed:
-            if len(changed) == 1:
-                key, old, new = changed[0]
-                raise InvalidParameter(
-                    "Changing param values is not allowed. Param with key='"
-                    f"{key}' was already logged with value='{old}' for run ID='{run_id}'. "
-                    f"Attempted logging new value '{new}'."
-                )
-            detail = [{"key": k, "old_value": o, "new_value": n} for k, o, n in changed]
-            raise InvalidParameter(
-                "Changing param values is not allowed. Params were already logged="
-                f"'{detail}' for run ID='{run_id}'."
-            )
-        new_rows = [
-            {"run_uuid": run_id, "key": k, "value": val}
-            for k, val in param_map.items()
-            if k not in existing
-        ]
+        """Insert new params; a key logged before must keep its value (MLflow's rule)."""
+        rows = [(run_id, k, val) for k, val in param_map.items()]
+        if has_upsert(conn.dialect):
+            # One pass: insert what is new; only when some key was there already, compare.
+            if _INSERT_NEW_PARAM.executemany(conn, rows) < len(rows):
+                _refuse_changed(run_id, param_map, _logged_params(conn, run_id, param_map))
+            return
+        existing = _logged_params(conn, run_id, param_map)
+        _refuse_changed(run_id, param_map, existing)
+        new_rows = [row for row in rows if row[1] not in existing]
         if new_rows:
-            conn.execute(params.insert(), new_rows)
+            _INSERT_PARAM.executemany(conn, new_rows)
 
     def _upsert_tags(self, conn: Any, run_id: str, tag_map: dict[str, str]) -> None:
-        conn.execute(
-            tag_table.delete().where(
-                tag_table.c.run_uuid == run_id, tag_table.c.key.in_(list(tag_map))
-            )
-        )
-        conn.execute(
-            tag_table.insert(),
-            [{"run_uuid": run_id, "key": k, "value": val} for k, val in tag_map.items()],
-        )
+        rows = [(run_id, k, val) for k, val in tag_map.items()]
+        if has_upsert(conn.dialect):
+            _UPSERT_TAG.executemany(conn, rows)
+        else:
+            _DELETE_TAG.executemany(conn, [row[:2] for row in rows])
+            _INSERT_TAG.executemany(conn, rows)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         with transaction(self.engine, write=True) as conn:
@@ -344,6 +339,50 @@ class RunMethods:
                 conn.execute(
                     run_inputs.insert().values(run_uuid=run_id, dataset_uuid=found, tags=tag_json)
                 )
+
+
+def _logged_params(conn: Any, run_id: str, param_map: dict[str, str]) -> dict[str, str]:
+    """The values already logged for some of these param keys."""
+    logged = _PARAMS_OF_RUN.fetchall(conn, (run_id,))
+    return {key: value for key, value in logged if key in param_map}
+
+
+def _refuse_changed(run_id: str, param_map: dict[str, str], existing: dict[str, str]) -> None:
+    changed = [
+        (k, existing[k], val)
+        for k, val in param_map.items()
+        if k in existing and existing[k] != val
+    ]
+    if not changed:
+        return
+    if len(changed) == 1:
+        key, old, new = changed[0]
+        raise InvalidParameter(
+            "Changing param values is not allowed. Param with key='"
+            f"{key}' was already logged with value='{old}' for run ID='{run_id}'. "
+            f"Attempted logging new value '{new}'."
+        )
+    detail = [{"key": k, "old_value": o, "new_value": n} for k, o, n in changed]
+    raise InvalidParameter(
+        "Changing param values is not allowed. Params were already logged="
+        f"'{detail}' for run ID='{run_id}'."
+    )
+
+
+def _new_run_tags(tags: Sequence[RunTag], run_name: str | None) -> dict[str, str]:
+    """A new run's tags as key -> text, its name under ``mlflow.runName`` (checked first)."""
+    tag_map = {}
+    for tag in tags:
+        v.validate_key(tag.key, "tag key")
+        tag_map[tag.key] = v.tag_value_str(tag.key, tag.value)
+    tagged_name = tag_map.get(RUN_NAME_TAG)
+    if run_name and tagged_name and run_name != tagged_name:
+        raise InvalidParameter(
+            f"Both 'run_name' argument and '{RUN_NAME_TAG}' tag are specified, but with "
+            f"different values (run_name='{run_name}', {RUN_NAME_TAG}='{tagged_name}')."
+        )
+    tag_map[RUN_NAME_TAG] = run_name or tagged_name or generate_run_name()
+    return tag_map
 
 
 def _checked_params_tags(

@@ -191,3 +191,116 @@ run_inputs = Table(
     Column("tags", Text, nullable=False, server_default="{}"),
     PrimaryKeyConstraint("run_uuid", "dataset_uuid", name="pk_run_inputs"),
 )
+
+# -- logged models (MLflow 3's LoggedModel; migration 0003) -------------------------------------
+
+# A model's own record. ``status`` and ``lifecycle_stage`` are names ("LOGGED_MODEL_READY",
+# "active"); a deleted model stays, hidden, as deleted runs do.
+logged_models = Table(
+    "logged_models",
+    metadata,
+    Column("model_id", String(64), primary_key=True),
+    Column(
+        "experiment_id",
+        Integer,
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("name", String(500), nullable=False),
+    Column("artifact_location", String(2048), nullable=False),
+    Column("creation_timestamp_ms", BigInteger, nullable=False),
+    Column("last_updated_timestamp_ms", BigInteger, nullable=False),
+    Column("status", String(40), nullable=False),
+    Column("lifecycle_stage", String(20), nullable=False, server_default="active"),
+    Column("model_type", String(500)),
+    Column("source_run_id", String(32)),
+    Column("status_message", Text),
+    # The default search: an experiment's models, newest first.
+    Index("ix_logged_models_experiment_created", "experiment_id", "creation_timestamp_ms"),
+)
+
+logged_model_tags = Table(
+    "logged_model_tags",
+    metadata,
+    Column(
+        "model_id",
+        String(64),
+        ForeignKey("logged_models.model_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("key", String(KEY_LENGTH), nullable=False),
+    Column("value", Text, nullable=False),
+    PrimaryKeyConstraint("model_id", "key", name="pk_logged_model_tags"),
+)
+
+logged_model_params = Table(
+    "logged_model_params",
+    metadata,
+    Column(
+        "model_id",
+        String(64),
+        ForeignKey("logged_models.model_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("key", String(KEY_LENGTH), nullable=False),
+    Column("value", Text, nullable=False),
+    PrimaryKeyConstraint("model_id", "key", name="pk_logged_model_params"),
+)
+
+# Run metric points logged with a ``model_id``: the run keeps them in its own series as well;
+# these copies give the model its ``data.metrics`` and let model searches filter on them.
+# A surrogate key because the natural one (model, key, step, timestamp, run, dataset) is too
+# long for MySQL's index limit; writes replace an identical point instead of adding it again.
+logged_model_metrics = Table(
+    "logged_model_metrics",
+    metadata,
+    Column(
+        "point_id",
+        BigInteger().with_variant(Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    Column(
+        "model_id",
+        String(64),
+        ForeignKey("logged_models.model_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("key", String(KEY_LENGTH), nullable=False),
+    Column("value", Float(53), nullable=False),
+    Column("is_nan", Boolean, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("run_uuid", String(32)),
+    Column("dataset_name", String(500)),
+    Column("dataset_digest", String(36)),
+    Index("ix_logged_model_metrics_model_key", "model_id", "key"),
+)
+
+# Models a run produced (``/runs/outputs``) and models it used (``/runs/log-inputs``).
+run_model_outputs = Table(
+    "run_model_outputs",
+    metadata,
+    Column("run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False),
+    Column(
+        "model_id",
+        String(64),
+        ForeignKey("logged_models.model_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("step", BigInteger, nullable=False),
+    PrimaryKeyConstraint("run_uuid", "model_id", "step", name="pk_run_model_outputs"),
+)
+
+run_model_inputs = Table(
+    "run_model_inputs",
+    metadata,
+    Column("run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False),
+    Column(
+        "model_id",
+        String(64),
+        ForeignKey("logged_models.model_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    PrimaryKeyConstraint("run_uuid", "model_id", name="pk_run_model_inputs"),
+)

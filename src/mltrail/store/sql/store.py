@@ -26,6 +26,7 @@ from mltrail.store.sql import migrate
 from mltrail.store.sql.common import check_max_results, first_line, now_ms
 from mltrail.store.sql.engine import get_engine, transaction
 from mltrail.store.sql.experiments import ExperimentMethods
+from mltrail.store.sql.logged_models import LoggedModelMethods
 from mltrail.store.sql.rows import RUN_COLUMNS, load_runs
 from mltrail.store.sql.runs import RunMethods
 from mltrail.store.sql.schema import (
@@ -43,7 +44,7 @@ _ready_engines: weakref.WeakSet[Any] = weakref.WeakSet()
 _ready_lock = threading.Lock()
 
 
-class SqlStore(ExperimentMethods, RunMethods, TrackingStore):
+class SqlStore(LoggedModelMethods, ExperimentMethods, RunMethods, TrackingStore):
     """Tracking data in one SQL database; artifacts under ``default_artifact_root``."""
 
     def __init__(self, db_uri: str, default_artifact_root: str) -> None:
