@@ -16,10 +16,11 @@ import sqlalchemy as sa
 from mltrail.entities import Metric
 from mltrail.store.base import PointRow
 from mltrail.store.sql import series
+from mltrail.store.sql.common import DriverSql
 from mltrail.store.sql.schema import latest_metrics, metric_chunks
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
+    from sqlalchemy.engine import Connection, Dialect
 
 _MYSQL_DOUBLE_MAX = 1.7976931348623157e308
 # A series whose small chunks (say, one point per REST call) pile up is re-packed once it has
@@ -48,35 +49,101 @@ def columns_by_key(rows: Sequence[PointRow]) -> dict[str, series.Columns]:
     return found
 
 
-def write_metrics(conn: Connection, run_id: str, rows: Sequence[PointRow]) -> None:
+def writes_on_driver(dialect: Dialect) -> bool:
+    """Whether ``write_metrics`` can run on a bare driver connection: it needs an upsert with
+    RETURNING (PostgreSQL; SQLite from 3.35). Others need a SQLAlchemy ``Connection``."""
+    if dialect.name == "postgresql":
+        return True
+    return dialect.name == "sqlite" and (dialect.server_version_info or (0,)) >= (3, 35)
+
+
+def write_metrics(conn: Any, run_id: str, rows: Sequence[PointRow]) -> None:
     """Merge points into the run's summaries (creating their series), then store them as one
-    chunk per key, re-packing a series whose small chunks have piled up."""
+    chunk per key, re-packing a series whose small chunks have piled up.
+
+    ``conn`` is a SQLAlchemy ``Connection``, or a ``DriverConnection`` where
+    ``writes_on_driver`` says so."""
     if not rows:
         return
-    dialect = conn.dialect.name
+    dialect = conn.dialect
     pieces = {key: series.split(cols) for key, cols in columns_by_key(rows).items()}
-    summaries = [_summary(run_id, key, cols_list, dialect) for key, cols_list in pieces.items()]
-    found = _merge_summaries(conn, run_id, summaries)
+    summaries = [
+        _summary(run_id, key, cols_list, dialect.name) for key, cols_list in pieces.items()
+    ]
+    on_driver = writes_on_driver(dialect)
+    if on_driver:
+        found = [_UPSERT_SUMMARY.fetchall(conn, _summary_params(s))[0] for s in summaries]
+    else:
+        found = _merge_summaries(conn, run_id, summaries)
     ids = {key: sid for key, sid, _ in found}
     chunks = [_chunk_row(ids[key], cols) for key, cols_list in pieces.items() for cols in cols_list]
-    _insert_chunks(conn, chunks)
+    _INSERT_CHUNK.executemany(conn, [_chunk_params(c) for c in chunks])
     crowded = [sid for _, sid, small in found if small >= COMPACT_AT_SMALL_CHUNKS]
     if crowded:
         _compact_small_chunks(conn, crowded)
 
 
+# The statements of a metric batch, on the driver (see ``DriverSql``): SQLAlchemy's work per
+# statement cost several times the statement itself for a run's handful of metrics.
+_SUMMARY_FIELDS = (
+    "run_uuid", "key", "value", "timestamp", "step", "is_nan", "min_value", "max_value",
+    "small_chunks",
+)  # fmt: skip
+# The latest point is the one with the greatest step, then timestamp (a tie goes to the new
+# one); min and max ignore NULL (a series of NaN only). One atomic statement, so concurrent
+# writers to one run (many clients, many server workers) never lose a newer point.
+_NEWER = (
+    "(excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step "
+    "AND excluded.timestamp >= latest_metrics.timestamp))"
+)
+_SUMMARY_COLUMNS = ", ".join(f'"{f}"' for f in _SUMMARY_FIELDS)
+_SUMMARY_SLOTS = ", ".join("?" for _ in _SUMMARY_FIELDS)
+_UPSERT_SUMMARY = DriverSql(
+    f"INSERT INTO latest_metrics ({_SUMMARY_COLUMNS}) VALUES ({_SUMMARY_SLOTS}) "
+    'ON CONFLICT (run_uuid, "key") DO UPDATE SET '
+    + ", ".join(
+        f'"{f}" = CASE WHEN {_NEWER} THEN excluded."{f}" ELSE latest_metrics."{f}" END'
+        for f in ("value", "timestamp", "step", "is_nan")
+    )
+    + ", min_value = CASE WHEN latest_metrics.min_value IS NULL THEN excluded.min_value "
+    "WHEN excluded.min_value IS NULL THEN latest_metrics.min_value "
+    "WHEN excluded.min_value < latest_metrics.min_value THEN excluded.min_value "
+    "ELSE latest_metrics.min_value END"
+    ", max_value = CASE WHEN latest_metrics.max_value IS NULL THEN excluded.max_value "
+    "WHEN excluded.max_value IS NULL THEN latest_metrics.max_value "
+    "WHEN excluded.max_value > latest_metrics.max_value THEN excluded.max_value "
+    "ELSE latest_metrics.max_value END"
+    ", small_chunks = latest_metrics.small_chunks + excluded.small_chunks "
+    'RETURNING "key", series_id, small_chunks'
+)
+_CHUNK_FIELDS = ("series_id", "points", "first_step", "last_step", "data")
+_INSERT_CHUNK = DriverSql(
+    "INSERT INTO metric_chunks (series_id, points, first_step, last_step, data) "
+    "VALUES (?, ?, ?, ?, ?)"
+)
+_SMALL_CHUNKS = DriverSql(
+    "SELECT chunk_id, points, data FROM metric_chunks WHERE series_id = ? AND points < ? "
+    "ORDER BY chunk_id"
+)
+_DELETE_CHUNK = DriverSql("DELETE FROM metric_chunks WHERE chunk_id = ?")
+_SET_SMALL_CHUNKS = DriverSql("UPDATE latest_metrics SET small_chunks = ? WHERE series_id = ?")
+
+
+def _summary_params(summary: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(summary[f] for f in _SUMMARY_FIELDS)
+
+
+def _chunk_params(chunk: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(chunk[f] for f in _CHUNK_FIELDS)
+
+
 def _merge_summaries(
     conn: Connection, run_id: str, summaries: list[dict[str, Any]]
 ) -> list[tuple[str, int, int]]:
-    """Upsert the summaries; return (key, series_id, small chunks) of each."""
-    dialect = conn.dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        stmt = _summary_upsert(dialect)
-        if conn.dialect.insert_returning:  # one statement, no read-back (SQLite >= 3.35)
-            c = latest_metrics.c
-            returned = conn.execute(stmt.returning(c.key, c.series_id, c.small_chunks), summaries)
-            return [tuple(r) for r in returned]  # type: ignore[misc]
-        conn.execute(stmt, summaries)
+    """Upsert the summaries where the database cannot on the driver (MySQL; SQLite before
+    3.35, which lacks RETURNING); return (key, series_id, small chunks) of each."""
+    if conn.dialect.name == "sqlite":
+        conn.execute(_sqlite_summary_upsert(), summaries)
     else:
         _merge_summaries_portably(conn, run_id, summaries)
     c = latest_metrics.c
@@ -88,10 +155,6 @@ def _merge_summaries(
             )
         )
     ]
-
-
-def _insert_chunks(conn: Connection, chunks: list[dict[str, Any]]) -> None:
-    conn.execute(metric_chunks.insert(), chunks)
 
 
 def _chunk_row(series_id: int, cols: series.Columns) -> dict[str, Any]:
@@ -133,37 +196,19 @@ def _finite(x: Any) -> Any:
     return x
 
 
-def _compact_small_chunks(conn: Connection, crowded: list[int]) -> None:
+def _compact_small_chunks(conn: Any, crowded: list[int]) -> None:
     """Re-pack the small chunks of each crowded series into as few chunks as fit.
 
     Writers to one series are serialized by the summary row they just upserted, so no other
     transaction can re-pack the same chunks at the same time."""
-    c = metric_chunks.c
-    small = conn.execute(
-        sa.select(c.series_id, c.chunk_id, c.points, c.data)
-        .where(c.series_id.in_(crowded), c.points < SMALL_CHUNK_POINTS)
-        .order_by(c.series_id, c.chunk_id)
-    ).all()
-    by_series: dict[int, list[series.Columns]] = {}
-    for sid, _, n, data in small:
-        by_series.setdefault(sid, []).append(series.decode(data, n))
-    packed = [
-        _chunk_row(sid, piece)
-        for sid, chunks in by_series.items()
-        for piece in series.split(series.merged(chunks))
-    ]
-    conn.execute(metric_chunks.delete().where(c.chunk_id.in_([row[1] for row in small])))
-    _insert_chunks(conn, packed)
-    still_small: dict[int, int] = dict.fromkeys(by_series, 0)
-    for row in packed:
-        if row["points"] < SMALL_CHUNK_POINTS:
-            still_small[row["series_id"]] += 1
-    conn.execute(
-        latest_metrics.update()
-        .where(latest_metrics.c.series_id == sa.bindparam("sid"))
-        .values(small_chunks=sa.bindparam("small")),
-        [{"sid": sid, "small": n} for sid, n in still_small.items()],
-    )
+    for sid in crowded:
+        small = _SMALL_CHUNKS.fetchall(conn, (sid, SMALL_CHUNK_POINTS))
+        cols = series.merged([series.decode(data, n) for _, n, data in small])
+        packed = [_chunk_row(sid, piece) for piece in series.split(cols)]
+        _DELETE_CHUNK.executemany(conn, [(chunk_id,) for chunk_id, _, _ in small])
+        _INSERT_CHUNK.executemany(conn, [_chunk_params(c) for c in packed])
+        still_small = sum(c["points"] < SMALL_CHUNK_POINTS for c in packed)
+        _SET_SMALL_CHUNKS.execute(conn, (still_small, sid)).close()
 
 
 def series_ids(conn: Connection, run_id: str, keys: Sequence[str]) -> dict[str, int]:
@@ -180,24 +225,17 @@ def series_id(conn: Connection, run_id: str, key: str) -> int | None:
     return series_ids(conn, run_id, [key]).get(key)
 
 
-def _dialect_insert(dialect: str) -> Any:
-    if dialect == "sqlite":
+_summary_upserts: list[Any] = []
+
+
+def _sqlite_summary_upsert() -> Any:
+    """The SQLAlchemy form of the summary upsert, built once (building it cost more than
+    running it)."""
+    if not _summary_upserts:
         from sqlalchemy.dialects.sqlite import insert
-    else:
-        from sqlalchemy.dialects.postgresql import insert
-    return insert
 
-
-_summary_upserts: dict[str, Any] = {}
-
-
-def _summary_upsert(dialect: str) -> Any:
-    """The summary upsert of a dialect, built once: building it (CASE expressions, cache key)
-    cost more than running it, on every batch."""
-    stmt = _summary_upserts.get(dialect)
-    if stmt is None:
-        stmt = _summary_upserts[dialect] = _build_summary_upsert(_dialect_insert(dialect))
-    return stmt
+        _summary_upserts.append(_build_summary_upsert(insert))
+    return _summary_upserts[0]
 
 
 def _build_summary_upsert(insert_mod: Any) -> Any:

@@ -242,9 +242,9 @@ class RunMethods:
         return info
 
     def _writing(self, points: Sequence[PointRow]) -> Any:
-        """The write transaction of a batch: on the driver unless it has metric points,
-        which are written with SQLAlchemy Core statements (``metrics.py``)."""
-        if points:
+        """The write transaction of a batch: on the driver, unless it has metric points and
+        the database needs SQLAlchemy for them (see ``metrics.writes_on_driver``)."""
+        if points and not metric_io.writes_on_driver(self.engine.dialect):
             return transaction(self.engine, write=True)
         return driver_transaction(self.engine)
 

@@ -1,5 +1,5 @@
 """Metric points packed in chunks: ``metrics`` (a row a point) becomes ``metric_chunks``;
-summaries get a small-chunk count and indexes for ordering by a metric's min and max.
+summaries get a small-chunk count, and their (key, value) index covers min and max too.
 
 Revision ID: 0002
 Revises: 0001
@@ -54,8 +54,10 @@ def upgrade() -> None:
     op.create_index("ix_metric_chunks_series", "metric_chunks", ["series_id", "chunk_id"])
     with op.batch_alter_table("latest_metrics") as batch:
         batch.add_column(sa.Column("small_chunks", sa.Integer, nullable=False, server_default="0"))
-    op.create_index("ix_latest_metrics_key_min", "latest_metrics", ["key", "min_value"])
-    op.create_index("ix_latest_metrics_key_max", "latest_metrics", ["key", "max_value"])
+    op.drop_index("ix_latest_metrics_key_value", "latest_metrics")
+    op.create_index(
+        "ix_latest_metrics_key_value", "latest_metrics", ["key", "value", "min_value", "max_value"]
+    )
     _pack_points(op.get_bind())
     op.drop_table("metrics")
 
@@ -128,7 +130,7 @@ def downgrade() -> None:
         if rows:
             conn.execute(_POINTS.insert(), rows)
     op.drop_table("metric_chunks")
-    op.drop_index("ix_latest_metrics_key_max", "latest_metrics")
-    op.drop_index("ix_latest_metrics_key_min", "latest_metrics")
+    op.drop_index("ix_latest_metrics_key_value", "latest_metrics")
+    op.create_index("ix_latest_metrics_key_value", "latest_metrics", ["key", "value"])
     with op.batch_alter_table("latest_metrics") as batch:
         batch.drop_column("small_chunks")
