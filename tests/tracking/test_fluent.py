@@ -218,3 +218,20 @@ def test_fluent_api_on_postgres(pg_uri):
         mltrail.search_runs(filter_string="params.p = 'x'", output_format="list")[0].info.run_id
         == run.info.run_id
     )
+
+
+def test_param_changed_within_one_buffered_batch_is_refused_not_replaced():
+    run = mltrail.start_run()
+    mltrail.log_param("p", 1)
+    mltrail.log_metric("m", 1.0, step=0)
+    mltrail.log_param("p", 2)  # same batch as p=1: must not silently win
+    mltrail.log_metric("m", 2.0, step=1)
+    with pytest.raises(InvalidParameter, match="Changing param values"):
+        mltrail.flush()
+    mltrail.end_run()
+    data = mltrail.get_run(run.info.run_id).data
+    assert data.params == {"p": "1"}
+    assert [m.value for m in mltrail.MlflowClient().get_metric_history(run.info.run_id, "m")] == [
+        1.0,
+        2.0,
+    ]

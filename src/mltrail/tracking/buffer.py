@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from mltrail.entities import Param, RunTag
+from mltrail.exceptions import InvalidParameter
 from mltrail.store.base import PointRow
 
 FLUSH_INTERVAL_SECONDS = 0.2
@@ -75,12 +76,14 @@ class WriteBuffer:
             batch = []
             while self._queue:
                 batch.append(self._queue.popleft())
-            mine = [item for item in batch if item[0] == run_id]
+            segments = _segments([item for item in batch if item[0] == run_id])
             try:
                 self._write([item for item in batch if item[0] != run_id])
             finally:
-                metrics, params, tags = _grouped(mine)
-                result = finish(metrics, params, tags)
+                try:
+                    self._write_segments(run_id, segments[:-1])
+                finally:
+                    result = self._finish(run_id, segments[-1], finish)
         self._raise_pending()
         return result
 
@@ -122,8 +125,50 @@ class WriteBuffer:
         first_error: BaseException | None = None
         for run_id, items in by_run.items():
             try:
-                self._write_batch(run_id, *_grouped(items))
+                self._write_segments(run_id, _segments(items))
             except BaseException as exc:  # noqa: BLE001 - other runs still get their data
+                first_error = first_error or exc
+        if first_error is not None:
+            raise first_error
+
+    def _write_segments(self, run_id: str, segments: list[list[_Item]]) -> None:
+        """Write one run's segments in order; each is written even if an earlier one failed
+        (a refused param must not take the points logged after it down with it)."""
+        first_error: BaseException | None = None
+        for segment in segments:
+            points, params, tags = _grouped(segment)
+            try:
+                try:
+                    self._write_batch(run_id, points, params, tags)
+                except InvalidParameter:
+                    if not params:
+                        raise
+                    # A refused param (a changed value) must not take the rest down with it.
+                    self._write_batch(run_id, points, [], tags)
+                    self._write_params_one_by_one(run_id, params)
+            except BaseException as exc:  # noqa: BLE001 - raised once all are written
+                first_error = first_error or exc
+        if first_error is not None:
+            raise first_error
+
+    def _finish(self, run_id: str, segment: list[_Item], finish: FinishRun) -> Any:
+        points, params, tags = _grouped(segment)
+        try:
+            return finish(points, params, tags)
+        except InvalidParameter:
+            if not params:
+                raise
+            try:
+                self._write_params_one_by_one(run_id, params)
+            finally:
+                finish(points, [], tags)
+
+    def _write_params_one_by_one(self, run_id: str, params: list[Param]) -> None:
+        first_error: InvalidParameter | None = None
+        for param in params:
+            try:
+                self._write_batch(run_id, [], [param], [])
+            except InvalidParameter as exc:
                 first_error = first_error or exc
         if first_error is not None:
             raise first_error
@@ -136,9 +181,27 @@ class WriteBuffer:
             self._wake.set()
 
 
+def _segments(items: list[_Item]) -> list[list[_Item]]:
+    """One run's items cut where a param is logged again with another value, so the store
+    sees the change (and refuses it, as MLflow does) instead of one value silently replacing
+    the other in a batch. Always at least one segment."""
+    segments: list[list[_Item]] = [[]]
+    seen: dict[str, str] = {}
+    for item in items:
+        if len(item) == 2 and isinstance(item[1], Param):
+            key, value = item[1].key, item[1].value
+            if seen.get(key, value) != value:
+                segments.append([])
+                seen = {}
+            seen[key] = value
+        segments[-1].append(item)
+    return segments
+
+
 def _grouped(items: list[_Item]) -> tuple[list[PointRow], list[Param], list[RunTag]]:
     """Split one run's items, in logged order, into points, params and tags (the last value
-    of a repeated param or tag key wins, as it would have written one after the other)."""
+    of a repeated tag key wins, as it would have written one after the other; a param's
+    repeats have the same value, see ``_segments``)."""
     points: list[PointRow] = []
     params: dict[str, Param] = {}
     tags: dict[str, RunTag] = {}

@@ -201,7 +201,10 @@ class RunMethods:
     ) -> None:
         """``log_batch`` without the per-request size limits."""
         points = metric_io.metric_point_rows(v.checked_metrics(metrics))
-        self.write_points(run_id, points, params, tags)
+        param_map, tag_map = _checked_params_tags(params, tags)
+        with self._writing(points) as conn:
+            self._active_run(conn, run_id)
+            self._write_checked(conn, run_id, points, param_map, tag_map)
 
     def write_points(
         self,
@@ -211,7 +214,7 @@ class RunMethods:
         tags: Sequence[RunTag] = (),
     ) -> None:
         """A batch from the client's buffer: points as (key, value, timestamp, step) tuples
-        the client has already checked."""
+        the client has already checked; params and tags are checked again (cheap)."""
         param_map, tag_map = _checked_params_tags(params, tags)
         with self._writing(points) as conn:
             self._active_run(conn, run_id)

@@ -93,6 +93,7 @@ params = Table(
     Column("key", String(KEY_LENGTH), nullable=False),
     Column("value", Text, nullable=False),
     PrimaryKeyConstraint("run_uuid", "key", name="pk_params"),
+    sqlite_with_rowid=False,  # the key is the row: one b-tree to write, not two
 )
 
 tags = Table(
@@ -102,6 +103,7 @@ tags = Table(
     Column("key", String(KEY_LENGTH), nullable=False),
     Column("value", Text),
     PrimaryKeyConstraint("run_uuid", "key", name="pk_tags"),
+    sqlite_with_rowid=False,  # the key is the row: one b-tree to write, not two
 )
 
 # Per-run summary of each metric, and the identity of its series: the latest point (by step,

@@ -1,5 +1,6 @@
 """Metric points packed in chunks: ``metrics`` (a row a point) becomes ``metric_chunks``;
-summaries get a small-chunk count, and their (key, value) index covers min and max too.
+summaries get a small-chunk count, and their (key, value) index covers min and max too;
+on SQLite, params and tags become WITHOUT ROWID tables.
 
 Revision ID: 0002
 Revises: 0001
@@ -60,6 +61,19 @@ def upgrade() -> None:
     )
     _pack_points(op.get_bind())
     op.drop_table("metrics")
+    _params_and_tags_without_rowid(True)
+
+
+def _params_and_tags_without_rowid(without: bool) -> None:
+    """On SQLite, params and tags become WITHOUT ROWID tables: keyed by (run_uuid, key)
+    alone, a run's writes touch one b-tree per table instead of two."""
+    if op.get_bind().dialect.name != "sqlite":
+        return
+    for table in ("params", "tags"):
+        with op.batch_alter_table(
+            table, recreate="always", table_kwargs={"sqlite_with_rowid": not without}
+        ):
+            pass
 
 
 def _pack_points(conn: sa.engine.Connection) -> None:
@@ -95,6 +109,7 @@ def _pack_points(conn: sa.engine.Connection) -> None:
 
 
 def downgrade() -> None:
+    _params_and_tags_without_rowid(False)
     op.create_table(
         "metrics",
         sa.Column("series_id", sa.BigInteger, nullable=False),
