@@ -188,7 +188,9 @@ class _Loaded:
         for run_id, key, value in conn.execute(by_ids.tags, chunk).all():
             tags_of[run_id][key] = "" if value is None else value
 
-    def _read_grouped(self, conn: Connection, grouped: Any, chunk: dict[str, Any]) -> bool:
+    def _read_grouped(
+        self, conn: Connection, grouped: sa.Select[Any], chunk: dict[str, Any]
+    ) -> bool:
         """Params and tags from one row per run (metrics stay rows: SQLite's JSON would round
         their values to 15 digits). True when some run has inputs."""
         any_inputs = False
@@ -202,7 +204,7 @@ class _Loaded:
             any_inputs = any_inputs or bool(has_inputs)
         return any_inputs
 
-    def _read_metrics(self, conn: Connection, stmt: Any, chunk: dict[str, Any]) -> None:
+    def _read_metrics(self, conn: Connection, stmt: sa.Select[Any], chunk: dict[str, Any]) -> None:
         metrics_of = self.metrics
         for run_id, key, value, timestamp, step, is_nan in conn.execute(stmt, chunk).all():
             metrics_of[run_id].append(
