@@ -11,6 +11,7 @@ from mltrail.search.ast import And, Comparison, Identifier, Node, Not, Or, Order
 from mltrail.search.parser import (
     parse_experiment_filter,
     parse_experiment_order_by,
+    parse_logged_model_filter,
     parse_run_filter,
     parse_run_order_by,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "OrderTerm",
     "parse_experiment_filter",
     "parse_experiment_order_by",
+    "parse_logged_model_filter",
     "parse_run_filter",
     "parse_run_order_by",
 ]

@@ -58,21 +58,26 @@ class _Language:
     order_kinds: tuple[Kind, ...] = ("attribute",)
 
 
+# The spellings of the metric, param, tag and attribute prefixes every entity shares.
+_ENTITY_PREFIXES: dict[str, Kind] = {
+    "metric": "metric",
+    "metrics": "metric",
+    "param": "param",
+    "params": "param",
+    "parameter": "param",
+    "parameters": "param",
+    "tag": "tag",
+    "tags": "tag",
+    "attribute": "attribute",
+    "attributes": "attribute",
+    "attr": "attribute",
+}
+
 _RUNS = _Language(
     what="run",
     shown_prefixes="metrics., params., tags., attributes., datasets.",
     prefixes={
-        "metric": "metric",
-        "metrics": "metric",
-        "param": "param",
-        "params": "param",
-        "parameter": "param",
-        "parameters": "param",
-        "tag": "tag",
-        "tags": "tag",
-        "attribute": "attribute",
-        "attributes": "attribute",
-        "attr": "attribute",
+        **_ENTITY_PREFIXES,
         "run": "attribute",
         "dataset": "dataset",
         "datasets": "dataset",
@@ -115,6 +120,32 @@ _EXPERIMENTS = _Language(
     },
 )
 
+# MLflow 3's logged models: attributes, metrics, params and tags (no datasets prefix: a
+# search narrows metrics to datasets with its own field).
+_LOGGED_MODELS = _Language(
+    what="logged model",
+    shown_prefixes="metrics., params., tags., attributes.",
+    prefixes=_ENTITY_PREFIXES,
+    attributes={
+        "name": ("name", "id"),
+        "model_id": ("model_id", "id"),
+        "model_type": ("model_type", "id"),
+        "status": ("status", "id"),
+        "source_run_id": ("source_run_id", "id"),
+        "creation_timestamp": ("creation_timestamp", "number"),
+        "creation_time": ("creation_timestamp", "number"),
+        "last_updated_timestamp": ("last_updated_timestamp", "number"),
+        "last_updated_time": ("last_updated_timestamp", "number"),
+    },
+    refused_attributes={
+        "experiment_id": "choose experiments with the experiment_ids argument instead",
+    },
+    order_kinds=("metric", "attribute"),
+)
+
+# Spelling -> (canonical name, type) of the logged-model attributes, for structured order_by.
+LOGGED_MODEL_ATTRIBUTES = _LOGGED_MODELS.attributes
+
 _DATASET_KEYS = ("name", "digest", "context")
 
 
@@ -129,6 +160,11 @@ def parse_run_filter(text: str | None) -> Node | None:
 def parse_experiment_filter(text: str | None) -> Node | None:
     """The tree of a search-experiments filter; ``None`` for an empty or missing filter."""
     return _parse_filter(text, _EXPERIMENTS)
+
+
+def parse_logged_model_filter(text: str | None) -> Node | None:
+    """The tree of a search-logged-models filter; ``None`` for an empty or missing filter."""
+    return _parse_filter(text, _LOGGED_MODELS)
 
 
 def parse_run_order_by(items: Sequence[str] | None) -> list[OrderTerm]:

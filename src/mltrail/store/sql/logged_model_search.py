@@ -30,8 +30,9 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from mltrail.entities import LoggedModelStatus
 from mltrail.exceptions import InvalidParameter
-from mltrail.search import parser as _run_parser
+from mltrail.search import parse_logged_model_filter
 from mltrail.search.ast import And, Comparison, Identifier, Node, Not
+from mltrail.search.parser import LOGGED_MODEL_ATTRIBUTES
 from mltrail.search.patterns import Double, exact, like, missing_last
 from mltrail.store.sql.schema import (
     logged_model_metrics,
@@ -41,41 +42,6 @@ from mltrail.store.sql.schema import (
 )
 
 lm = logged_models
-
-# The run language's parser, told the logged-model fields. (The parser's language record is
-# private to ``mltrail.search``; the tests of this module pin what it must accept.)
-_LANGUAGE = _run_parser._Language(
-    what="logged model",
-    shown_prefixes="metrics., params., tags., attributes.",
-    prefixes={
-        "metric": "metric",
-        "metrics": "metric",
-        "param": "param",
-        "params": "param",
-        "parameter": "param",
-        "parameters": "param",
-        "tag": "tag",
-        "tags": "tag",
-        "attribute": "attribute",
-        "attributes": "attribute",
-        "attr": "attribute",
-    },
-    attributes={
-        "name": ("name", "id"),
-        "model_id": ("model_id", "id"),
-        "model_type": ("model_type", "id"),
-        "status": ("status", "id"),
-        "source_run_id": ("source_run_id", "id"),
-        "creation_timestamp": ("creation_timestamp", "number"),
-        "creation_time": ("creation_timestamp", "number"),
-        "last_updated_timestamp": ("last_updated_timestamp", "number"),
-        "last_updated_time": ("last_updated_timestamp", "number"),
-    },
-    refused_attributes={
-        "experiment_id": "choose experiments with the experiment_ids argument instead",
-    },
-    order_kinds=("metric", "attribute"),
-)
 
 _COLUMNS: dict[str, Any] = {
     "name": lm.c.name,
@@ -111,7 +77,7 @@ class ModelOrder:
 
 
 def parse_filter(text: str | None) -> Node | None:
-    return _run_parser._parse_filter(text, _LANGUAGE)
+    return parse_logged_model_filter(text)
 
 
 def parse_datasets(items: Sequence[Any] | None) -> list[DatasetRef]:
@@ -185,9 +151,9 @@ def _order_item(i: int, item: dict[str, Any]) -> ModelOrder:
         return ModelOrder(key, True, ascending, dataset)
     if dot and prefix.lower() in ("attribute", "attributes", "attr"):
         field_name = rest
-    canonical = _LANGUAGE.attributes.get(field_name.strip().lower())
+    canonical = LOGGED_MODEL_ATTRIBUTES.get(field_name.strip().lower())
     if canonical is None:
-        names = ", ".join(sorted({c for c, _ in _LANGUAGE.attributes.values()}))
+        names = ", ".join(sorted({c for c, _ in LOGGED_MODEL_ATTRIBUTES.values()}))
         raise InvalidParameter(
             f"Invalid order_by field {field_name!r} for logged models: use one of {names}, "
             "or metrics.<name>."
