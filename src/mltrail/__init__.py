@@ -50,7 +50,7 @@ from mltrail.tracking.fluent_artifacts import (
     log_image,
     log_text,
 )
-from mltrail.tracking.fluent_search import search_runs
+from mltrail.tracking.fluent_search import get_logged_model, search_logged_models, search_runs
 from mltrail.version import __version__
 
 # Submodules loaded on first attribute access (``mltrail.sklearn``, ``mltrail.entities``...).
@@ -96,6 +96,7 @@ __all__ = [
     "get_artifact_uri",
     "get_experiment",
     "get_experiment_by_name",
+    "get_logged_model",
     "get_parent_run",
     "get_run",
     "get_tracking_uri",
@@ -112,6 +113,7 @@ __all__ = [
     "log_params",
     "log_text",
     "search_experiments",
+    "search_logged_models",
     "search_runs",
     "set_experiment",
     "set_experiment_tag",

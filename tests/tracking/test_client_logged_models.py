@@ -71,3 +71,23 @@ def test_bad_input(client: TrailClient) -> None:
     model = client.create_logged_model(exp_id)
     with pytest.raises(InvalidParameter):
         client.finalize_logged_model(model.model_id, "SHIPPED")
+
+
+def test_fluent_search_and_get_logged_models(tmp_path) -> None:
+    import mltrail
+
+    mltrail.set_tracking_uri("sqlite:///" + str(tmp_path / "fluent.db"))
+    exp = mltrail.set_experiment("fluent-models")
+    client = mltrail.MlflowClient()
+    made = [client.create_logged_model(exp.experiment_id, name=f"m{i}") for i in range(3)]
+    client.finalize_logged_model(made[1].model_id, "READY")
+
+    frame = mltrail.search_logged_models(filter_string="status = 'LOGGED_MODEL_READY'")
+    assert list(frame["model_id"]) == [made[1].model_id]
+    assert list(frame["name"]) == ["m1"]
+    every = mltrail.search_logged_models(output_format="list", max_results=2)
+    assert len(every) == 2 and {m.name for m in every} <= {"m0", "m1", "m2"}
+    assert len(mltrail.search_logged_models(output_format="list")) == 3
+    assert mltrail.get_logged_model(made[2].model_id).name == "m2"
+    with pytest.raises(InvalidParameter, match="output_format"):
+        mltrail.search_logged_models(output_format="csv")

@@ -1,11 +1,11 @@
-"""The fluent API's ``search_runs``: every page of matching runs, as a DataFrame or a list."""
+"""The fluent API's searches: runs and logged models, every page, as a DataFrame or a list."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from mltrail.entities import Run, ViewType
+from mltrail.entities import LoggedModel, Run, ViewType
 from mltrail.exceptions import InvalidParameter
 from mltrail.tracking.client import TrailClient
 from mltrail.tracking.fluent import _get_client, _resolve_experiment_id, search_experiments
@@ -69,3 +69,37 @@ def _search_experiment_ids(
     if search_all:
         return [e.experiment_id for e in search_experiments(view_type=ViewType.ALL)]
     return [_resolve_experiment_id()]
+
+
+def get_logged_model(model_id: str) -> LoggedModel:
+    """One of MLflow 3's logged models, by id."""
+    return _get_client().get_logged_model(model_id)
+
+
+def search_logged_models(
+    experiment_ids: Sequence[str] | None = None,
+    filter_string: str | None = None,
+    datasets: Sequence[dict[str, Any]] | None = None,
+    max_results: int | None = None,
+    order_by: Sequence[dict[str, Any] | str] | None = None,
+    output_format: str = "pandas",
+) -> Any:
+    """Logged models matching a filter (every page), as a DataFrame (default) or a list."""
+    if output_format not in ("pandas", "list"):
+        raise InvalidParameter(f"Unknown output_format {output_format!r}; use 'pandas' or 'list'.")
+    client = _get_client()
+    ids = _search_experiment_ids(client, experiment_ids, None, False)
+    models: list[LoggedModel] = []
+    token = None
+    while max_results is None or len(models) < max_results:
+        page_size = 100 if max_results is None else min(100, max_results - len(models))
+        page = client.search_logged_models(ids, filter_string, datasets, page_size, order_by, token)
+        models.extend(page)
+        token = page.token
+        if not token:
+            break
+    if output_format == "list":
+        return models
+    from mltrail.tracking.frames import logged_models_to_dataframe
+
+    return logged_models_to_dataframe(models)

@@ -1,10 +1,10 @@
-"""Runs as a pandas DataFrame, with MLflow's column names."""
+"""Runs and logged models as pandas DataFrames, with MLflow's column names."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from mltrail.entities import Run
+from mltrail.entities import LoggedModel, Run
 
 
 def runs_to_dataframe(runs: list[Run]) -> Any:
@@ -44,3 +44,31 @@ def runs_to_dataframe(runs: list[Run]) -> Any:
     for col in ("start_time", "end_time"):
         frame[col] = pd.to_datetime(frame[col], unit="ms", utc=True)
     return frame
+
+
+def logged_models_to_dataframe(models: list[LoggedModel]) -> Any:
+    import pandas as pd
+
+    rows = [
+        {
+            "model_id": m.model_id,
+            "name": m.name,
+            "experiment_id": m.experiment_id,
+            "status": m.status,
+            "model_type": m.model_type,
+            "source_run_id": m.source_run_id,
+            "artifact_location": m.artifact_location,
+            "creation_timestamp": m.creation_timestamp,
+            "last_updated_timestamp": m.last_updated_timestamp,
+            "tags": dict(m.tags),
+            "params": dict(m.params),
+            "metrics": list(m.metrics),
+        }
+        for m in models
+    ]
+    columns = [
+        "model_id", "name", "experiment_id", "status", "model_type", "source_run_id",
+        "artifact_location", "creation_timestamp", "last_updated_timestamp", "tags", "params",
+        "metrics",
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
