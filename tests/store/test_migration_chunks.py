@@ -14,44 +14,50 @@ from mltrail.store.sql.engine import dispose_engines, get_engine
 INF = float("inf")
 
 
+def _table(name: str, *columns: str) -> sa.TableClause:
+    # Lightweight tables of revision 0001 (schema.py describes the newest one): quoting of
+    # names such as "key" is left to each dialect.
+    return sa.table(name, *(sa.column(c) for c in columns))
+
+
 def _fill_revision_0001(engine: sa.engine.Engine) -> None:
     migrate.upgrade(engine, "0001")
+    experiments = _table("experiments", "experiment_id", "name", "artifact_location",
+                         "lifecycle_stage")  # fmt: skip
+    runs = _table("runs", "run_uuid", "name", "experiment_id", "user_id", "status",
+                  "start_time", "lifecycle_stage", "artifact_uri")  # fmt: skip
+    latest = _table("latest_metrics", "series_id", "run_uuid", "key", "value", "timestamp",
+                    "step", "is_nan", "min_value", "max_value")  # fmt: skip
+    points = _table("metrics", "series_id", "timestamp", "step", "value", "is_nan")
     with engine.begin() as conn:
         conn.execute(
-            sa.text(
-                "INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage)"
-                " VALUES (7, 'old', '/tmp/a', 'active')"
-            )
-        )
+            experiments.insert(),
+            {"experiment_id": 7, "name": "old", "artifact_location": "/tmp/a",
+             "lifecycle_stage": "active"},
+        )  # fmt: skip
         conn.execute(
-            sa.text(
-                "INSERT INTO runs (run_uuid, name, experiment_id, user_id, status, start_time,"
-                " lifecycle_stage, artifact_uri) VALUES"
-                " ('r1', 'old-run', 7, 'me', 'FINISHED', 1, 'active', '/tmp/a/r1')"
-            )
-        )
-        for sid, key in ((1, "loss"), (2, "acc")):
-            conn.execute(
-                sa.text(
-                    "INSERT INTO latest_metrics (series_id, run_uuid, key, value, timestamp,"
-                    " step, is_nan, min_value, max_value)"
-                    " VALUES (:sid, 'r1', :key, 0, 0, 0, :f, 0, 0)"
-                ),
-                {"sid": sid, "key": key, "f": False},
-            )
+            runs.insert(),
+            {"run_uuid": "r1", "name": "old-run", "experiment_id": 7, "user_id": "me",
+             "status": "FINISHED", "start_time": 1, "lifecycle_stage": "active",
+             "artifact_uri": "/tmp/a/r1"},
+        )  # fmt: skip
+        conn.execute(
+            latest.insert(),
+            [
+                {"series_id": sid, "run_uuid": "r1", "key": key, "value": 0, "timestamp": 0,
+                 "step": 0, "is_nan": False, "min_value": 0, "max_value": 0}
+                for sid, key in ((1, "loss"), (2, "acc"))
+            ],
+        )  # fmt: skip
         rows = [
-            {"sid": 1, "ts": 100 + i, "step": i, "value": 1.0 / (i + 1), "nan": False}
+            {"series_id": 1, "timestamp": 100 + i, "step": i, "value": 1.0 / (i + 1),
+             "is_nan": False}
             for i in range(300)
-        ]
-        rows.append({"sid": 1, "ts": 50, "step": 7, "value": 0.0, "nan": True})
-        rows.append({"sid": 2, "ts": 5, "step": 0, "value": INF, "nan": False})
-        conn.execute(
-            sa.text(
-                "INSERT INTO metrics (series_id, timestamp, step, value, is_nan)"
-                " VALUES (:sid, :ts, :step, :value, :nan)"
-            ),
-            rows,
-        )
+        ]  # fmt: skip
+        rows.append({"series_id": 1, "timestamp": 50, "step": 7, "value": 0.0, "is_nan": True})
+        big = 1.7e308 if engine.dialect.name == "mysql" else INF  # MySQL stores no infinity
+        rows.append({"series_id": 2, "timestamp": 5, "step": 0, "value": big, "is_nan": False})
+        conn.execute(points.insert(), rows)
 
 
 def test_upgrade_keeps_every_point(sqlite_uri, tmp_path):
@@ -83,3 +89,16 @@ def test_upgrade_on_postgres_keeps_points(pg_uri, tmp_path):
     dispose_engines()
     store = SqlStore(pg_uri, str(tmp_path / "artifacts"))
     assert [m.step for m in store.get_metric_history("r1", "loss")][1:] == list(range(300))
+
+
+@pytest.mark.mysql
+def test_upgrade_on_mysql_keeps_points(mysql_uri, tmp_path):
+    from mltrail.store.sql.store import SqlStore
+
+    engine = get_engine(mysql_uri)
+    _fill_revision_0001(engine)
+    migrate.upgrade(engine)
+    dispose_engines()
+    store = SqlStore(mysql_uri, str(tmp_path / "artifacts"))
+    assert [m.step for m in store.get_metric_history("r1", "loss")][1:] == list(range(300))
+    assert [m.value for m in store.get_metric_history("r1", "acc")] == [1.7e308]
