@@ -8,33 +8,11 @@ import pytest
 
 from mltrail.entities import ExperimentTag, Metric, Param, RunTag, ViewType
 from mltrail.exceptions import AlreadyExists, InvalidParameter, NotFound
-from mltrail.store.sql.store import SqlStore
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param("postgresql", marks=pytest.mark.postgres),
-        pytest.param("mysql", marks=pytest.mark.mysql),
-        "rest",
-    ]
-)
-def sql_store(request, tmp_path):
-    """The contract runs on every SQL backend the machine has, and through a live server."""
-    if request.param == "rest":
-        from live_servers import ThreadServer, settings_for
-
-        from mltrail.store.rest import RestStore
-
-        server = ThreadServer(settings_for(tmp_path, str(tmp_path / "dest"))).start()
-        request.addfinalizer(server.stop)
-        return RestStore(server.url)
-    uri = {
-        "sqlite": lambda: "sqlite:///" + str(tmp_path / "mltrail.db"),
-        "postgresql": lambda: request.getfixturevalue("pg_uri"),
-        "mysql": lambda: request.getfixturevalue("mysql_uri"),
-    }[request.param]()
-    return SqlStore(uri, str(tmp_path / "artifacts"))
+@pytest.fixture
+def sql_store(store_anywhere):
+    return store_anywhere
 
 
 def _run(store, exp_id="0", **kw):

@@ -27,20 +27,9 @@ TRICKY = [
 VALUES = [0.1, 1 / 3, 2.0**-1074, 1.7976931348623157e308, -2.5e-300, math.inf, -math.inf, math.nan]
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param("postgresql", marks=pytest.mark.postgres),
-        pytest.param("mysql", marks=pytest.mark.mysql),
-    ]
-)
-def store(request, tmp_path) -> SqlStore:
-    uri = {
-        "sqlite": lambda: "sqlite:///" + str(tmp_path / "mltrail.db"),
-        "postgresql": lambda: request.getfixturevalue("pg_uri"),
-        "mysql": lambda: request.getfixturevalue("mysql_uri"),
-    }[request.param]()
-    return SqlStore(uri, str(tmp_path / "artifacts"))
+@pytest.fixture
+def store(store_on_sql) -> SqlStore:
+    return store_on_sql
 
 
 def _same(a: float, b: float) -> bool:

@@ -23,31 +23,9 @@ from mltrail.entities.tracking import Dataset
 from mltrail.exceptions import InvalidParameter, MltrailException, NotFound
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param("postgresql", marks=pytest.mark.postgres),
-        pytest.param("mysql", marks=pytest.mark.mysql),
-        "rest",
-    ]
-)
-def store(request, tmp_path):
-    from mltrail.store.sql.store import SqlStore
-
-    if request.param == "rest":
-        from live_servers import ThreadServer, settings_for
-
-        from mltrail.store.rest import RestStore
-
-        server = ThreadServer(settings_for(tmp_path, str(tmp_path / "dest"))).start()
-        request.addfinalizer(server.stop)
-        return RestStore(server.url)
-    uri = {
-        "sqlite": lambda: "sqlite:///" + str(tmp_path / "mltrail.db"),
-        "postgresql": lambda: request.getfixturevalue("pg_uri"),
-        "mysql": lambda: request.getfixturevalue("mysql_uri"),
-    }[request.param]()
-    return SqlStore(uri, str(tmp_path / "artifacts"))
+@pytest.fixture
+def store(store_anywhere):
+    return store_anywhere
 
 
 @pytest.fixture

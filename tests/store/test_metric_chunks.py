@@ -17,20 +17,9 @@ from mltrail.store.sql.store import SqlStore
 NAN, INF = float("nan"), float("inf")
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param("postgresql", marks=pytest.mark.postgres),
-        pytest.param("mysql", marks=pytest.mark.mysql),
-    ]
-)
-def store(request, tmp_path):
-    uri = {
-        "sqlite": lambda: "sqlite:///" + str(tmp_path / "mltrail.db"),
-        "postgresql": lambda: request.getfixturevalue("pg_uri"),
-        "mysql": lambda: request.getfixturevalue("mysql_uri"),
-    }[request.param]()
-    return SqlStore(uri, str(tmp_path / "artifacts"))
+@pytest.fixture
+def store(store_on_sql) -> SqlStore:
+    return store_on_sql
 
 
 def _run_id(store: SqlStore) -> str:
@@ -163,3 +152,15 @@ def test_window_over_overlapping_chunks_sorts_first():
     late = ([5, 6], [5, 6], [0.5, 0.6])
     early = ([1, 2], [1, 2], [0.1, 0.2])
     assert series.window(_chunks_of(late, early), 1, 2) == ([2, 5], [2, 5], [0.2, 0.5])
+
+
+def test_sqlite_without_returning_reads_the_series_back(tmp_path, monkeypatch):
+    # SQLite 3.24-3.34 has the upsert but not RETURNING: the same writes, one read more.
+    store = SqlStore("sqlite:///" + str(tmp_path / "old.db"), str(tmp_path / "artifacts"))
+    monkeypatch.setattr(store.engine.dialect, "server_version_info", (3, 31, 1))
+    run_id = _run_id(store)
+    for start in (0, 10):
+        store.log_batch(run_id, [Metric(k, float(i), i, i) for i in range(start, start + 10)
+                                 for k in ("a", "b")])  # fmt: skip
+    assert [m.step for m in store.get_metric_history(run_id, "b")] == list(range(20))
+    assert store.get_run(run_id).data.metrics == {"a": 19.0, "b": 19.0}

@@ -13,20 +13,9 @@ from mltrail.exceptions import InvalidParameter, MltrailException, NotFound
 from mltrail.store.sql.store import SqlStore
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param("postgresql", marks=pytest.mark.postgres),
-        pytest.param("mysql", marks=pytest.mark.mysql),
-    ]
-)
-def store(request, tmp_path) -> SqlStore:
-    uri = {
-        "sqlite": lambda: "sqlite:///" + str(tmp_path / "mltrail.db"),
-        "postgresql": lambda: request.getfixturevalue("pg_uri"),
-        "mysql": lambda: request.getfixturevalue("mysql_uri"),
-    }[request.param]()
-    return SqlStore(uri, str(tmp_path / "artifacts"))
+@pytest.fixture
+def store(store_on_sql) -> SqlStore:
+    return store_on_sql
 
 
 def _start(store: SqlStore, exp_id: str = "0", tags: list[RunTag] | None = None) -> str:

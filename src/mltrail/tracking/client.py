@@ -49,9 +49,6 @@ from mltrail.tracking.uri import (
 )
 from mltrail.utils import validation as v
 
-# Keys already found valid (shared with the validation module's cache).
-_known_keys = v._valid_keys
-
 _MAX_REMEMBERED_URIS = 10_000
 
 
@@ -199,7 +196,7 @@ class TrailClient:
             step = 0
         elif type(step) is not int:
             step = v.validate_step(step)
-        if key not in _known_keys:
+        if key not in v.VALID_KEYS:  # the cache of keys already found valid
             v.validate_key(key, "metric key")
         if synchronous:
             self.flush()

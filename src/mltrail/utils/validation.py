@@ -27,12 +27,12 @@ _RUN_ID = re.compile(r"^[a-zA-Z0-9][\w\-]{0,255}$")
 _EXPERIMENT_ID = re.compile(r"^[0-9]{1,19}$")
 
 # Keys that passed once are remembered: a training loop logs the same few keys a million times.
-_valid_keys: set[str] = set()
+VALID_KEYS: set[str] = set()
 
 
 def validate_key(key: object, what: str = "key") -> str:
     """A metric, param or tag key: ``[\\w/.- :]``, at most 250 characters, path-normal."""
-    if key in _valid_keys:
+    if key in VALID_KEYS:
         return key  # type: ignore[return-value]
     if not isinstance(key, str) or not key:
         raise InvalidParameter(f"The {what} must be a non-empty string, got {key!r}.")
@@ -51,8 +51,8 @@ def validate_key(key: object, what: str = "key") -> str:
             f"Invalid {what} {key!r}: it would resolve to '{posixpath.normpath(key)}' when "
             "treated as a path; remove leading slashes, '..', '.' and '//'."
         )
-    if len(_valid_keys) < 100_000:
-        _valid_keys.add(key)
+    if len(VALID_KEYS) < 100_000:
+        VALID_KEYS.add(key)
     return key
 
 
@@ -192,7 +192,7 @@ def checked_metric(m: Metric) -> Metric:
 
 def checked_metrics(metrics: Sequence[Metric]) -> list[Metric]:
     """``checked_metric`` over a batch, with the common case (well-typed, known key) inline."""
-    known = _valid_keys
+    known = VALID_KEYS
     return [
         m
         if type(m.value) is float

@@ -28,7 +28,6 @@ from mltrail.entities import (
     Metric,
     PagedList,
     Param,
-    Run,
     RunOutputs,
     RunTag,
 )
@@ -298,23 +297,6 @@ class LoggedModelMethods:
             if rows:
                 conn.execute(run_model_inputs.insert(), rows)
 
-    def get_run(self, run_id: str) -> Run:
-        run: Run = super().get_run(run_id)  # type: ignore[misc]
-        outs, ins = run_model_outputs, run_model_inputs
-        query = sa.union_all(
-            sa.select(outs.c.model_id, outs.c.step, sa.literal(True).label("produced")).where(
-                outs.c.run_uuid == run_id
-            ),
-            sa.select(ins.c.model_id, sa.literal(0), sa.literal(False)).where(
-                ins.c.run_uuid == run_id
-            ),
-        )
-        with self.engine.connect() as conn:
-            found = sorted(conn.execute(query).all(), key=lambda r: (r[1], r[0]))
-        run.outputs = RunOutputs([LoggedModelOutput(mid, step) for mid, step, out in found if out])
-        run.inputs.model_inputs = [LoggedModelInput(mid) for mid, _, out in found if not out]
-        return run
-
     def log_batch(
         self,
         run_id: str,
@@ -550,3 +532,17 @@ def _load_models(conn: Any, rows: Sequence[Any]) -> list[LoggedModel]:
         )
         for row in rows
     ]
+
+
+def model_links(conn: Any, run_id: str) -> tuple[RunOutputs, list[LoggedModelInput]]:
+    """The models a run produced (its ``outputs``) and used (``inputs.model_inputs``)."""
+    outs, ins = run_model_outputs, run_model_inputs
+    query = sa.union_all(
+        sa.select(outs.c.model_id, outs.c.step, sa.literal(True).label("produced")).where(
+            outs.c.run_uuid == run_id
+        ),
+        sa.select(ins.c.model_id, sa.literal(0), sa.literal(False)).where(ins.c.run_uuid == run_id),
+    )
+    found = sorted(conn.execute(query).all(), key=lambda r: (r[1], r[0]))
+    outputs = RunOutputs([LoggedModelOutput(mid, step) for mid, step, out in found if out])
+    return outputs, [LoggedModelInput(mid) for mid, _, out in found if not out]

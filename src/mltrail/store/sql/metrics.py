@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from mltrail.entities import Metric
 from mltrail.store.base import PointRow
 from mltrail.store.sql import series
-from mltrail.store.sql.common import DriverSql
+from mltrail.store.sql.common import DriverSql, has_upsert
 from mltrail.store.sql.schema import latest_metrics, metric_chunks
 
 if TYPE_CHECKING:
@@ -50,11 +50,15 @@ def columns_by_key(rows: Sequence[PointRow]) -> dict[str, series.Columns]:
 
 
 def writes_on_driver(dialect: Dialect) -> bool:
-    """Whether ``write_metrics`` can run on a bare driver connection: it needs an upsert with
-    RETURNING (PostgreSQL; SQLite from 3.35). Others need a SQLAlchemy ``Connection``."""
+    """Whether ``write_metrics`` can run on a bare driver connection: it needs an upsert
+    (PostgreSQL; SQLite from 3.24). MySQL needs a SQLAlchemy ``Connection``."""
+    return has_upsert(dialect)
+
+
+def _has_returning(dialect: Dialect) -> bool:
     if dialect.name == "postgresql":
         return True
-    return dialect.name == "sqlite" and (dialect.server_version_info or (0,)) >= (3, 35)
+    return (dialect.server_version_info or (0,)) >= (3, 35)  # SQLite
 
 
 def write_metrics(conn: Any, run_id: str, rows: Sequence[PointRow]) -> None:
@@ -70,11 +74,13 @@ def write_metrics(conn: Any, run_id: str, rows: Sequence[PointRow]) -> None:
     summaries = [
         _summary(run_id, key, cols_list, dialect.name) for key, cols_list in pieces.items()
     ]
-    on_driver = writes_on_driver(dialect)
-    if on_driver:
+    if not writes_on_driver(dialect):
+        found = _merge_summaries_portably(conn, run_id, summaries)
+    elif _has_returning(dialect):
         found = [_UPSERT_SUMMARY.fetchall(conn, _summary_params(s))[0] for s in summaries]
-    else:
-        found = _merge_summaries(conn, run_id, summaries)
+    else:  # SQLite before 3.35: upsert, then read the series back
+        _UPSERT_SUMMARY_ONLY.executemany(conn, [_summary_params(s) for s in summaries])
+        found = [_SUMMARY_OF_KEY.fetchall(conn, (run_id, s["key"]))[0] for s in summaries]
     ids = {key: sid for key, sid, _ in found}
     chunks = [_chunk_row(ids[key], cols) for key, cols_list in pieces.items() for cols in cols_list]
     _INSERT_CHUNK.executemany(conn, [_chunk_params(c) for c in chunks])
@@ -98,7 +104,7 @@ _NEWER = (
 )
 _SUMMARY_COLUMNS = ", ".join(f'"{f}"' for f in _SUMMARY_FIELDS)
 _SUMMARY_SLOTS = ", ".join("?" for _ in _SUMMARY_FIELDS)
-_UPSERT_SUMMARY = DriverSql(
+_UPSERT_SUMMARY_TEXT = (
     f"INSERT INTO latest_metrics ({_SUMMARY_COLUMNS}) VALUES ({_SUMMARY_SLOTS}) "
     'ON CONFLICT (run_uuid, "key") DO UPDATE SET '
     + ", ".join(
@@ -113,8 +119,12 @@ _UPSERT_SUMMARY = DriverSql(
     "WHEN excluded.max_value IS NULL THEN latest_metrics.max_value "
     "WHEN excluded.max_value > latest_metrics.max_value THEN excluded.max_value "
     "ELSE latest_metrics.max_value END"
-    ", small_chunks = latest_metrics.small_chunks + excluded.small_chunks "
-    'RETURNING "key", series_id, small_chunks'
+    ", small_chunks = latest_metrics.small_chunks + excluded.small_chunks"
+)
+_UPSERT_SUMMARY = DriverSql(_UPSERT_SUMMARY_TEXT + ' RETURNING "key", series_id, small_chunks')
+_UPSERT_SUMMARY_ONLY = DriverSql(_UPSERT_SUMMARY_TEXT)
+_SUMMARY_OF_KEY = DriverSql(
+    'SELECT "key", series_id, small_chunks FROM latest_metrics WHERE run_uuid = ? AND "key" = ?'
 )
 _CHUNK_FIELDS = ("series_id", "points", "first_step", "last_step", "data")
 _INSERT_CHUNK = DriverSql(
@@ -135,26 +145,6 @@ def _summary_params(summary: dict[str, Any]) -> tuple[Any, ...]:
 
 def _chunk_params(chunk: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(chunk[f] for f in _CHUNK_FIELDS)
-
-
-def _merge_summaries(
-    conn: Connection, run_id: str, summaries: list[dict[str, Any]]
-) -> list[tuple[str, int, int]]:
-    """Upsert the summaries where the database cannot on the driver (MySQL; SQLite before
-    3.35, which lacks RETURNING); return (key, series_id, small chunks) of each."""
-    if conn.dialect.name == "sqlite":
-        conn.execute(_sqlite_summary_upsert(), summaries)
-    else:
-        _merge_summaries_portably(conn, run_id, summaries)
-    c = latest_metrics.c
-    return [
-        tuple(r)  # type: ignore[misc]
-        for r in conn.execute(
-            sa.select(c.key, c.series_id, c.small_chunks).where(
-                c.run_uuid == run_id, c.key.in_([s["key"] for s in summaries])
-            )
-        )
-    ]
 
 
 def _chunk_row(series_id: int, cols: series.Columns) -> dict[str, Any]:
@@ -225,55 +215,11 @@ def series_id(conn: Connection, run_id: str, key: str) -> int | None:
     return series_ids(conn, run_id, [key]).get(key)
 
 
-_summary_upserts: list[Any] = []
-
-
-def _sqlite_summary_upsert() -> Any:
-    """The SQLAlchemy form of the summary upsert, built once (building it cost more than
-    running it)."""
-    if not _summary_upserts:
-        from sqlalchemy.dialects.sqlite import insert
-
-        _summary_upserts.append(_build_summary_upsert(insert))
-    return _summary_upserts[0]
-
-
-def _build_summary_upsert(insert_mod: Any) -> Any:
-    # One atomic statement per batch: concurrent writers to the same run (many clients, many
-    # server workers) can never lose a newer "latest" or a smaller minimum.
-    stmt = insert_mod(latest_metrics)
-    new = stmt.excluded
-    old = latest_metrics.c
-    newer = sa.or_(
-        new.step > old.step, sa.and_(new.step == old.step, new.timestamp >= old.timestamp)
-    )
-
-    def pick(column: str) -> Any:
-        return sa.case((newer, getattr(new, column)), else_=getattr(old, column))
-
-    def extreme(column: str, smaller: bool) -> Any:
-        n, o = getattr(new, column), getattr(old, column)
-        better = n < o if smaller else n > o
-        return sa.case((o.is_(None), n), (n.is_(None), o), (better, n), else_=o)
-
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[old.run_uuid, old.key],
-        set_={
-            "value": pick("value"),
-            "timestamp": pick("timestamp"),
-            "step": pick("step"),
-            "is_nan": pick("is_nan"),
-            "min_value": extreme("min_value", smaller=True),
-            "max_value": extreme("max_value", smaller=False),
-            "small_chunks": old.small_chunks + new.small_chunks,
-        },
-    )
-    return stmt
-
-
 def _merge_summaries_portably(
     conn: Connection, run_id: str, summaries: list[dict[str, Any]]
-) -> None:
+) -> list[tuple[str, int, int]]:
+    """The summary merge where there is no upsert (MySQL): rows locked, then inserted or
+    updated; returns (key, series_id, small chunks) of each."""
     keys = [s["key"] for s in summaries]
     existing = {
         row.key: row._asdict()
@@ -301,6 +247,15 @@ def _merge_summaries_portably(
             .where(latest_metrics.c.run_uuid == run_id, latest_metrics.c.key == summary["key"])
             .values({k: v for k, v in merged.items() if k not in ("run_uuid", "key")})
         )
+    c = latest_metrics.c
+    return [
+        tuple(r)  # type: ignore[misc]
+        for r in conn.execute(
+            sa.select(c.key, c.series_id, c.small_chunks).where(
+                c.run_uuid == run_id, c.key.in_(keys)
+            )
+        )
+    ]
 
 
 def _is_newer(new: dict[str, Any], old: dict[str, Any]) -> bool:

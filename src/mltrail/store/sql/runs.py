@@ -26,6 +26,7 @@ from mltrail.store.base import PointRow
 from mltrail.store.sql import metrics as metric_io
 from mltrail.store.sql.common import RUN_NAME_TAG, DriverSql, has_upsert, new_run_id, now_ms
 from mltrail.store.sql.engine import driver_transaction, transaction
+from mltrail.store.sql.logged_models import model_links
 from mltrail.store.sql.names import generate_run_name
 from mltrail.store.sql.rows import RUN_COLUMNS, load_runs, run_info
 from mltrail.store.sql.schema import (
@@ -140,7 +141,9 @@ class RunMethods:
 
     def get_run(self, run_id: str) -> Run:
         with self.engine.connect() as conn:
-            return load_runs(conn, [self._run_row(conn, run_id)])[0]
+            run = load_runs(conn, [self._run_row(conn, run_id)])[0]
+            run.outputs, run.inputs.model_inputs = model_links(conn, run_id)
+        return run
 
     def update_run_info(
         self,
