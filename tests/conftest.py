@@ -44,7 +44,7 @@ def pg_uri(pg_server: str) -> Iterator[str]:
         conn.execute(f'CREATE DATABASE "{name}"')
     uri = pg_server.rsplit("/", 1)[0] + "/" + name
     yield uri
-    from mltrail.store.registry import reset_stores
+    from mltrail.store.store_cache import reset_stores
     from mltrail.store.sql.engine import dispose_engines
 
     reset_stores()
@@ -71,7 +71,7 @@ def mysql_uri() -> Iterator[str]:
     with admin.cursor() as cur:
         cur.execute(f"CREATE DATABASE `{name}`")
     yield f"mysql://root@127.0.0.1:3306/{name}"
-    from mltrail.store.registry import reset_stores
+    from mltrail.store.store_cache import reset_stores
     from mltrail.store.sql.engine import dispose_engines
 
     reset_stores()

@@ -70,7 +70,14 @@ _LAZY_MODULES = {
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY_MODULES:
-        return importlib.import_module(f"mltrail.{name}")
+        try:
+            return importlib.import_module(f"mltrail.{name}")
+        except ModuleNotFoundError as exc:
+            # Only a missing submodule itself means "no such attribute"; a missing dependency
+            # inside an existing submodule (e.g. torch for mltrail.pytorch) is a real error.
+            if exc.name != f"mltrail.{name}":
+                raise
+            raise AttributeError(f"module 'mltrail' has no attribute {name!r}") from None
     if name in ("MlflowClient", "TrailClient"):
         from mltrail.tracking.client import TrailClient
 

@@ -1,7 +1,7 @@
 """Entities: the plain records every layer passes around (MLflow's names)."""
 
 from mltrail.entities.enums import LifecycleStage, RunStatus, SourceType, ViewType
-from mltrail.entities.models import (
+from mltrail.entities.logged_models import (
     LoggedModel,
     LoggedModelParam,
     LoggedModelParameter,

@@ -38,7 +38,7 @@ from mltrail.store.base import (
     SEARCH_MAX_RESULTS_DEFAULT,
     TrackingStore,
 )
-from mltrail.store.registry import get_tracking_store
+from mltrail.store.store_cache import get_tracking_store
 from mltrail.tracking import artifact_files
 from mltrail.tracking.buffer import WriteBuffer
 from mltrail.tracking.uri import (

@@ -81,7 +81,7 @@ def _reset_for_tests() -> None:
     _last_run_id = None
     _active_experiment_id = None
     tracking_uri.set_tracking_uri(None)
-    from mltrail.store.registry import reset_stores
+    from mltrail.store.store_cache import reset_stores
 
     reset_stores()
 
