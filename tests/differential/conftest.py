@@ -9,9 +9,11 @@ MLflow's observations are computed once per case and shared by the two compariso
 
 from __future__ import annotations
 
-import importlib.util
 import os
+import socket
+import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,18 +28,6 @@ os.environ.setdefault("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
 sys.path.insert(0, str(Path(__file__).parent))
 
 from diff_harness import Impl, run_case  # noqa: E402
-
-
-def _load_live_helpers() -> Any:
-    path = Path(__file__).parent.parent / "server" / "mltrail_live.py"
-    if "mltrail_live" in sys.modules:
-        return sys.modules["mltrail_live"]
-    spec = importlib.util.spec_from_file_location("mltrail_live", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["mltrail_live"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="session")
@@ -67,15 +57,52 @@ def mltrail_impl(diff_root: Path) -> Iterator[Impl]:
 
 @pytest.fixture(scope="session")
 def server_impl(diff_root: Path) -> Iterator[Impl]:
+    """``mltrail server`` in its own process (the real command; and the client's and the
+    server's work then run on two cores instead of sharing one interpreter)."""
     import mlflow
 
-    live = _load_live_helpers()
     folder = diff_root / "server"
     folder.mkdir()
-    settings = live.make_settings(f"sqlite:///{folder / 'mltrail.db'}", folder)
-    with live.serve(settings) as server:
-        yield Impl("server", mlflow, server.url, local_artifacts=False)
-    mlflow.set_tracking_uri(None)
+    port = _free_port()
+    command = [
+        str(Path(sys.executable).parent / "mltrail"), "server",
+        "--backend-store-uri", f"sqlite:///{folder / 'mltrail.db'}",
+        "--artifacts-destination", str(folder / "artifacts"),
+        "--port", str(port),
+    ]  # fmt: skip
+    log = (folder / "server.log").open("wb")
+    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=folder)
+    try:
+        _wait_for_port(port, proc)
+        yield Impl("server", mlflow, f"http://127.0.0.1:{port}", local_artifacts=False)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+        mlflow.set_tracking_uri(None)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"mltrail server exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"mltrail server did not listen on port {port} in {timeout}s")
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ def start_run_nested(ctx: Ctx, _: Any) -> Any:
     return [ctx.run_view(parent.info.run_id), ctx.run_view(child_id)]
 
 
-@case("start_run_tags_and_description")
+@case("start_run_tags_and_description", server=False)  # MLflow's REST client: str tags only
 def start_run_tags_and_description(ctx: Ctx, _: Any) -> Any:
     with ctx.ml.start_run(run_name="named", tags={"a": 1, "b": "x"}, description="notes") as run:
         pass
@@ -81,7 +81,7 @@ def resume_run_missing(ctx: Ctx, _: Any) -> Any:
     return [ctx.call(ctx.ml.start_run, run_id=MISSING_RUN), ctx.ml.active_run() is None]
 
 
-@case("resume_run_deleted", deliberate="clearer-error-codes")
+@case("resume_run_deleted", deliberate="clearer-error-codes", server_deliberate=None)
 def resume_run_deleted(ctx: Ctx, _: Any) -> Any:
     run_id = ctx.new_run()
     ctx.client.delete_run(run_id)

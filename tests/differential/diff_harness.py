@@ -25,6 +25,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import EllipsisType
 from typing import Any
 
 # The built-in exception types user code catches; an mltrail error must be an instance of
@@ -60,6 +61,7 @@ class Case:
     server: bool = True  # also run with the real mlflow client against a mltrail server
     in_process: bool = True  # run with mlflow and mltrail in this process
     deliberate: str | None = None  # anchor of the documented difference in compatibility.md
+    server_deliberate: str | None = None  # the same, for the run through the server
 
 
 CASES: dict[str, Case] = {}
@@ -81,11 +83,18 @@ def case(
     server: bool = True,
     in_process: bool = True,
     deliberate: dict[str, str] | str | None = None,
+    server_deliberate: dict[str, str] | str | None | EllipsisType = ...,
 ) -> Callable[[Callable[[Ctx, Any], Any]], Callable[[Ctx, Any], Any]]:
     """Register ``fn`` once per arg (``("label", value)`` pairs name their case).
 
     ``deliberate``: a compatibility.md anchor for the whole case, or ``{label: anchor}`` for
-    some of its args: those cases must differ from MLflow, and the page must explain why."""
+    some of its args: those cases must differ from MLflow, and the page must explain why.
+    ``server_deliberate``: the same for the run through the server (by default, as
+    ``deliberate``; many differences live in the client, and vanish with MLflow's client)."""
+    on_server = deliberate if server_deliberate is ... else server_deliberate
+
+    def anchor_of(spec: dict[str, str] | str | None, label: str) -> str | None:
+        return spec.get(label) if isinstance(spec, dict) else spec
 
     def register(fn: Callable[[Ctx, Any], Any]) -> Callable[[Ctx, Any], Any]:
         for arg in args if args is not None else [None]:
@@ -93,13 +102,20 @@ def case(
             case_id = name if args is None else f"{name}[{label}]"
             if case_id in CASES:
                 raise ValueError(f"two differential cases are named {case_id}")
-            anchor = deliberate.get(label) if isinstance(deliberate, dict) else deliberate
             value = (
                 arg[1]
                 if isinstance(arg, tuple) and len(arg) == 2 and isinstance(arg[0], str)
                 else arg
             )
-            CASES[case_id] = Case(case_id, fn, value, server, in_process, anchor)
+            CASES[case_id] = Case(
+                case_id,
+                fn,
+                value,
+                server,
+                in_process,
+                anchor_of(deliberate, label),
+                anchor_of(on_server, label),  # type: ignore[arg-type]
+            )
         return fn
 
     return register

@@ -61,6 +61,7 @@ class ArtifactRepository(abc.ABC):
     def _make_dir(self, rel_path: str) -> None:
         """Make an empty folder; stores without folders (S3, the proxy) keep none, as in
         MLflow."""
+        return None
 
     def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
         return sorted(self._list(safe_relative_path(path)), key=lambda f: f.path)

@@ -133,8 +133,17 @@ def _as_int(value: object) -> int | None:
     return None
 
 
+def _refuse_nul(what: str, key: str, text: str) -> None:
+    if "\x00" in text:
+        raise InvalidParameter(
+            f"The value of {what} '{key}' contains a NUL character, which databases such as "
+            "PostgreSQL cannot store; remove it."
+        )
+
+
 def param_value_str(key: str, value: object) -> str:
     text = value if isinstance(value, str) else str(value)
+    _refuse_nul("param", key, text)
     if len(text) > MAX_PARAM_VAL_LENGTH:
         raise InvalidParameter(
             f"The value of param '{key}' is {len(text)} characters long; the maximum is "
@@ -145,6 +154,7 @@ def param_value_str(key: str, value: object) -> str:
 
 def tag_value_str(key: str, value: object) -> str:
     text = value if isinstance(value, str) else str(value)
+    _refuse_nul("tag", key, text)
     if len(text) > MAX_TAG_VAL_LENGTH:
         raise InvalidParameter(
             f"The value of tag '{key}' is {len(text)} characters long; the maximum is "
