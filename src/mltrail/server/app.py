@@ -54,9 +54,11 @@ def _install_layers(app: FastAPI, settings: ServerSettings) -> None:
     """
     from mltrail.server import errors
     from mltrail.server.security import SecurityMiddleware
+    from mltrail.server.version_header import VersionHeaderMiddleware
 
     errors.install(app)
     app.add_middleware(SecurityMiddleware, settings=settings)
+    app.add_middleware(VersionHeaderMiddleware)  # outermost: refusals carry it too
 
 
 def tune_gc_for_serving() -> None:

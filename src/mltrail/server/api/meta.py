@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import PlainTextResponse
 
 from mltrail.server.api.encode import reply
-from mltrail.version import __version__
+from mltrail.version import MLFLOW_API_VERSION, __version__
 
 router = APIRouter(tags=["server"])
 
@@ -19,6 +19,8 @@ SERVER_INFO = {
     "presigned_upload_run_id_supported": False,
     "presigned_upload_model_id_supported": False,
     "features_enabled": {"gateway": False},
+    "mltrail_version": __version__,
+    "mlflow_api_version": MLFLOW_API_VERSION,
 }
 
 
@@ -29,7 +31,9 @@ async def health() -> str:
 
 @router.get("/version", response_class=PlainTextResponse)
 async def version() -> str:
-    return __version__
+    """The MLflow version whose API this server implements (the ``mlflow`` client enables
+    features by it); mltrail's own version is in server-info and every answer's headers."""
+    return MLFLOW_API_VERSION
 
 
 @router.get("/api/3.0/mlflow/server-info")
