@@ -164,6 +164,10 @@ def run(
         env = child_environment(dict(os.environ), run_obj, tracking, mlflow_uri, entry.name)
         if prepared is not None:
             env = prepared.activation_env(env)
+        elif plan.manager == "local" and sys.prefix != sys.base_prefix:
+            # Run from a virtualenv that is not activated: `python` in the command should be
+            # the interpreter running mltrail, not whatever PATH finds first.
+            env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
         argv = _command_argv(plan.manager, spec, source, command, env, run_obj, tracking,
                              docker_args, loopback is not None)
         log_dir = Path(tempfile.mkdtemp(prefix=f"mltrail-run-{rid[:8]}-"))

@@ -161,6 +161,7 @@ class LoopbackServer:
         self._thread = threading.Thread(target=self._serve, name="mltrail-loopback",
                                         daemon=True)
         self._ready = threading.Event()
+        self._stop_requested = False
 
     def start(self) -> LoopbackServer:
         self._thread.start()
@@ -188,7 +189,10 @@ class LoopbackServer:
                                     access_log=False)
             self._server = uvicorn.Server(config)
             self.url = f"http://127.0.0.1:{port}"
-            self._server_thread_started = True
+            if self._stop_requested:  # the run ended before the server was up
+                sock.close()
+                self._ready.set()
+                return
             self._ready_watch(sock)
             self._server.run(sockets=[sock])
         except BaseException as exc:  # noqa: BLE001 - reported by wait_ready
@@ -215,6 +219,7 @@ class LoopbackServer:
         return self.url
 
     def stop(self) -> None:
+        self._stop_requested = True
         if self._server is not None:
             self._server.should_exit = True
         if self._thread.is_alive():
