@@ -13,7 +13,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BeforeValidator, StrictBool
 
-from mltrail.artifacts.paths import safe_relative_path
 from mltrail.entities import (
     LoggedModel,
     LoggedModelOutput,
@@ -43,6 +42,7 @@ from mltrail.server.api.wire import (
     store_of,
 )
 from mltrail.server.idempotency import once
+from mltrail.store.artifact.paths import safe_relative_path
 
 router = APIRouter(tags=["logged models"])
 
