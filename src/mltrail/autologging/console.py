@@ -36,7 +36,12 @@ def disable() -> None:
 def enabled() -> bool:
     if _enabled is not None:
         return _enabled
-    return os.environ.get("MLTRAIL_CAPTURE_CONSOLE", "").strip().lower() in ("1", "true", "yes", "on")
+    return os.environ.get("MLTRAIL_CAPTURE_CONSOLE", "").strip().lower() in (
+        "1",
+        "true",
+        "yes",
+        "on",
+    )
 
 
 class _Tee:
@@ -59,7 +64,7 @@ class _Tee:
 
 
 class _Capture:
-    def __init__(self, run_id: str, client: Any, interval: float = UPLOAD_INTERVAL_SECONDS) -> None:
+    def __init__(self, run_id: str, client: Any, interval: float | None = None) -> None:
         self.run_id = run_id
         self._client = client
         self._folder = tempfile.mkdtemp(prefix="mltrail-console-")
@@ -68,13 +73,15 @@ class _Capture:
         self._write_lock = threading.Lock()
         self._dirty = False
         self._stop = threading.Event()
-        self._interval = interval
-        self._thread = threading.Thread(target=self._upload_loop, name="mltrail-console", daemon=True)
+        self._interval = interval if interval is not None else UPLOAD_INTERVAL_SECONDS
+        self._thread = threading.Thread(
+            target=self._upload_loop, name="mltrail-console", daemon=True
+        )
         self._saved: tuple[TextIO, TextIO] = (sys.stdout, sys.stderr)
 
     def start(self) -> None:
-        sys.stdout = _Tee(sys.stdout, self)  # type: ignore[assignment]
-        sys.stderr = _Tee(sys.stderr, self)  # type: ignore[assignment]
+        sys.stdout = _Tee(sys.stdout, self)
+        sys.stderr = _Tee(sys.stderr, self)
         self._thread.start()
 
     def append(self, text: str) -> None:

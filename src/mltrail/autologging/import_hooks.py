@@ -16,11 +16,14 @@ Callback = Callable[[ModuleType], None]
 
 _lock = threading.RLock()
 _waiting: dict[str, list[Callback]] = {}
+# Modules whose code has run (their import machinery may still be finishing when callbacks
+# fire, and a callback may itself ask for the module it was called for).
+_executed: set[str] = set()
 
 
 def when_imported(module_name: str, callback: Callback) -> None:
     module = sys.modules.get(module_name)
-    if module is not None and not _is_initialising(module):
+    if module is not None and (module_name in _executed or not _is_initialising(module)):
         callback(module)
         return
     with _lock:
@@ -73,6 +76,7 @@ class _LoaderThenHooks(importlib.abc.Loader):
 
     def exec_module(self, module: ModuleType) -> None:
         self._inner.exec_module(module)
+        _executed.add(module.__name__)
         _fire(module)
 
     def __getattr__(self, name: str) -> Any:  # get_resource_reader, is_package...

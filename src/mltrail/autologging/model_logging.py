@@ -62,4 +62,10 @@ def log_with_flavor(
 
 
 def _log(flavor: Any, label: str, model: Any, name: str, kwargs: Mapping[str, Any]) -> Any | None:
-    return safety.guarded(label, flavor.log_model, model, name=name, **{k: v for k, v in kwargs.items() if v is not None})
+    return safety.guarded(
+        label,
+        flavor.log_model,
+        model,
+        name=name,
+        **{k: v for k, v in kwargs.items() if v is not None},
+    )

@@ -11,7 +11,7 @@ import functools
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
 
 from mltrail.autologging import config
@@ -72,10 +72,8 @@ def unpatch_all(flavor: str) -> None:
     with _patch_lock:
         for owner, name, before in reversed(_patches.pop(flavor, [])):
             if before is _MISSING:
-                try:
+                with suppress(AttributeError):
                     delattr(owner, name)
-                except AttributeError:
-                    pass
             else:
                 setattr(owner, name, before)
 

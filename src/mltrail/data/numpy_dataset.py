@@ -12,7 +12,9 @@ from mltrail.exceptions import InvalidParameter
 
 def _tensor_spec(array: Any) -> str:
     shape = [-1, *array.shape[1:]] if array.ndim else []
-    return json.dumps([{"type": "tensor", "tensor-spec": {"dtype": str(array.dtype), "shape": shape}}])
+    return json.dumps(
+        [{"type": "tensor", "tensor-spec": {"dtype": str(array.dtype), "shape": shape}}]
+    )
 
 
 def _as_array(value: Any, role: str) -> Any:
@@ -42,10 +44,14 @@ def from_numpy(
         "features_size": int(feats.size),
         "features_nbytes": int(feats.nbytes),
     }
-    schema: dict[str, Any] = {"mlflow_tensorspec": {"features": _tensor_spec(feats), "targets": None}}
+    schema: dict[str, Any] = {
+        "mlflow_tensorspec": {"features": _tensor_spec(feats), "targets": None}
+    }
     if targs is not None:
         profile.update(
-            targets_shape=list(targs.shape), targets_size=int(targs.size), targets_nbytes=int(targs.nbytes)
+            targets_shape=list(targs.shape),
+            targets_size=int(targs.size),
+            targets_nbytes=int(targs.nbytes),
         )
         schema["mlflow_tensorspec"]["targets"] = _tensor_spec(targs)
     return Dataset(

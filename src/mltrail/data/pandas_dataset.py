@@ -40,7 +40,9 @@ def from_pandas(
     source_type, source_json = resolve_source(source)
     head = df.head(DIGEST_ROWS)
     row_hashes = pd.util.hash_pandas_object(head, index=False).to_numpy()
-    computed = short_digest(row_hashes.tobytes(), str(df.shape).encode(), str(list(df.columns)).encode())
+    computed = short_digest(
+        row_hashes.tobytes(), str(df.shape).encode(), str(list(df.columns)).encode()
+    )
     schema = {
         "mlflow_colspec": [
             {"type": column_type(df[col].dtype), "name": str(col), "required": True}

@@ -36,5 +36,7 @@ def resolve_source(source: Any) -> tuple[str, str]:
     text = str(source)
     scheme = urlparse(text).scheme.lower()
     if scheme in _TYPE_BY_SCHEME:
-        return _TYPE_BY_SCHEME[scheme], json.dumps({"url" if scheme.startswith("http") else "uri": text})
+        return _TYPE_BY_SCHEME[scheme], json.dumps(
+            {"url" if scheme.startswith("http") else "uri": text}
+        )
     return "local", json.dumps({"uri": text})

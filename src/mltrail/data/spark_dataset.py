@@ -37,7 +37,10 @@ def from_spark(
     if not hasattr(df, "schema") or not hasattr(df, "semanticHash"):
         raise InvalidParameter(f"from_spark needs a Spark DataFrame, not {type(df).__name__}.")
     if table_name is not None:
-        source_type, source_json = "spark_table", _json({"table_name": table_name, "version": version})
+        source_type, source_json = (
+            "spark_table",
+            _json({"table_name": table_name, "version": version}),
+        )
     elif sql is not None:
         source_type, source_json = "spark_sql", _json({"query": sql})
     else:
@@ -53,11 +56,7 @@ def from_spark(
         ]
     }
     computed = short_digest(df.schema.json().encode(), str(df.semanticHash()).encode())
-    profile: dict[str, Any] | None
-    try:  # a bounded, approximate count: a second at most, never a full job
-        profile = {"approx_count": int(df.rdd.countApprox(timeout=1000, confidence=0.9))}
-    except Exception:  # noqa: BLE001 - the profile is optional
-        profile = None
+    profile = _plan_statistics(df)
     return Dataset(
         name=name or "dataset",
         digest=digest or computed,
@@ -68,6 +67,20 @@ def from_spark(
         data=df,
         targets=targets,
     )
+
+
+def _plan_statistics(df: Any) -> dict[str, Any] | None:
+    """Spark's own estimate of the data's size (and rows, when known) from the optimized
+    plan: no job runs, nothing is collected."""
+    try:
+        stats = df._jdf.queryExecution().optimizedPlan().stats()
+        profile: dict[str, Any] = {"approx_size_in_bytes": int(str(stats.sizeInBytes()))}
+        rows = stats.rowCount()
+        if rows.isDefined():
+            profile["approx_count"] = int(str(rows.get()))
+        return profile
+    except Exception:  # noqa: BLE001 - the profile is optional; Connect has no JVM plan
+        return None
 
 
 def _json(value: dict[str, Any]) -> str:

@@ -13,7 +13,9 @@ from mltrail.tracking import fluent
 CONTEXT_TAG = "mlflow.data.context"
 
 
-def dataset_input(dataset: Any, context: str | None = None, tags: dict[str, Any] | None = None) -> DatasetInput:
+def dataset_input(
+    dataset: Any, context: str | None = None, tags: dict[str, Any] | None = None
+) -> DatasetInput:
     if not hasattr(dataset, "_to_mlflow_entity"):
         raise InvalidParameter(
             f"log_input needs a dataset made by mltrail.data.from_pandas/from_numpy/from_spark, "
@@ -51,7 +53,9 @@ def log_inputs(
         if values is not None and len(values) != len(datasets):
             raise InvalidParameter(f"log_inputs needs one entry of {name} per dataset.")
     inputs = [
-        dataset_input(ds, (contexts or [None] * len(datasets))[i], (tags_list or [None] * len(datasets))[i])
+        dataset_input(
+            ds, (contexts or [None] * len(datasets))[i], (tags_list or [None] * len(datasets))[i]
+        )
         for i, ds in enumerate(datasets)
     ]
     model_inputs = [LoggedModelInput(str(getattr(m, "model_id", m))) for m in models or []]

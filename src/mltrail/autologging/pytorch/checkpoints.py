@@ -42,7 +42,9 @@ class CheckpointLogger:
         value = runs.to_float(metrics.get(self.monitor))
         if value is None:
             return False
-        better = self.best is None or (value < self.best if self.mode == "min" else value > self.best)
+        better = self.best is None or (
+            value < self.best if self.mode == "min" else value > self.best
+        )
         if better:
             self.best = value
         return better
@@ -56,7 +58,9 @@ class CheckpointLogger:
             stem, folder = "latest_checkpoint", "checkpoints"
         else:
             stem, folder = "checkpoint", f"checkpoints/{folder_name}"
-        record = {k: v for k, v in ((k, runs.to_float(v)) for k, v in metrics.items()) if v is not None}
+        record = {
+            k: v for k, v in ((k, runs.to_float(v)) for k, v in metrics.items()) if v is not None
+        }
         record.update(epoch=trainer.current_epoch, global_step=trainer.global_step)
         writer = runs.client()
         with tempfile.TemporaryDirectory() as tmp:

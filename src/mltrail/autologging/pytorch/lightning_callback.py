@@ -19,7 +19,6 @@ from mltrail.autologging.pytorch import FLAVOR
 from mltrail.autologging.pytorch import lightning_info as info
 
 
-
 class AutologHooks:
     """The package-independent part; ``callback_class`` mixes it into a real Callback."""
 
@@ -39,7 +38,9 @@ class AutologHooks:
     def on_train_start(self, trainer: Any, pl_module: Any) -> None:
         safety.guarded(FLAVOR, self._log_train_start, trainer, pl_module)
 
-    def on_train_batch_start(self, trainer: Any, pl_module: Any, batch: Any, batch_idx: int) -> None:
+    def on_train_batch_start(
+        self, trainer: Any, pl_module: Any, batch: Any, batch_idx: int
+    ) -> None:
         if self.sample_input is None and self.options.get("log_model_signatures"):
             rows = safety.guarded(FLAVOR, info.first_tensor_rows, batch)
             self.sample_input = rows if rows is not None else False  # False: looked, none
@@ -85,9 +86,7 @@ class AutologHooks:
         runs.log_metrics(self.run_id, metrics, step=step)
 
     def _log_epoch(self, trainer: Any, epoch: int) -> None:
-        metrics = {
-            k: v for k, v in trainer.callback_metrics.items() if k not in self.step_keys
-        }
+        metrics = {k: v for k, v in trainer.callback_metrics.items() if k not in self.step_keys}
         runs.log_metrics(self.run_id, metrics, step=epoch)
 
     def _log_test(self, trainer: Any) -> None:
@@ -115,7 +114,9 @@ def callback_class(package: ModuleType) -> type:
     return type("MltrailAutologCallback", (AutologHooks, base), {"__module__": __name__})
 
 
-def attach(trainer: Any, package: ModuleType, run_id: str, options: Mapping[str, Any]) -> AutologHooks:
+def attach(
+    trainer: Any, package: ModuleType, run_id: str, options: Mapping[str, Any]
+) -> AutologHooks:
     """Add a fresh autolog callback (replacing one left by an earlier ``fit``)."""
     trainer.callbacks[:] = [c for c in trainer.callbacks if not isinstance(c, AutologHooks)]
     callback: AutologHooks = callback_class(package)(run_id, options)

@@ -79,7 +79,11 @@ def step_metrics(trainer: Any) -> dict[str, Any]:
 
 def model_summary(pl_module: Any) -> str:
     module_name = type(pl_module).__mro__
-    package = "pytorch_lightning" if any(c.__module__.startswith("pytorch_lightning") for c in module_name) else "lightning.pytorch"
+    package = (
+        "pytorch_lightning"
+        if any(c.__module__.startswith("pytorch_lightning") for c in module_name)
+        else "lightning.pytorch"
+    )
     import importlib
 
     summary_module = importlib.import_module(f"{package}.utilities.model_summary")

@@ -27,7 +27,9 @@ def signature_for(module: Any, sample: Any) -> Any | None:
     return model_logging.infer_signature(sample.numpy(), lambda _x: output.detach().cpu().numpy())
 
 
-def log_lightning_model(run_id: str, trainer: Any, sample: Any, options: Mapping[str, Any]) -> Any | None:
+def log_lightning_model(
+    run_id: str, trainer: Any, sample: Any, options: Mapping[str, Any]
+) -> Any | None:
     module = trainer.lightning_module
     signature = None
     if options.get("log_model_signatures"):

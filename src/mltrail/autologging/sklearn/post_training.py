@@ -106,7 +106,9 @@ def predict_wrapper(original: Callable[..., Any]) -> Callable[..., Any]:
             result = original(self, *args, **kwargs)
         run_id = _model_run(self)
         if run_id is not None:
-            safety.guarded(FLAVOR, _remember_prediction, run_id, result, args, kwargs, sys._getframe(1))
+            safety.guarded(
+                FLAVOR, _remember_prediction, run_id, result, args, kwargs, sys._getframe(1)
+            )
         return result
 
     return predict
@@ -121,7 +123,9 @@ def _remember_prediction(
     data = args[0] if args else kwargs.get("X")
     key = id(result)
     with _lock:
-        _predictions[key] = _Prediction(output, run_id, _dataset_name(run_id, frame, data), _weak(data))
+        _predictions[key] = _Prediction(
+            output, run_id, _dataset_name(run_id, frame, data), _weak(data)
+        )
     weakref.finalize(result, _predictions.pop, key, None)
 
 
@@ -210,7 +214,9 @@ def _log_metric_call(
     _log_metric(prediction.run_id, name, prediction.dataset_name, result, call, data)
 
 
-def _log_metric(run_id: str, metric_name: str, dataset: str, result: Any, call: str, data: Any) -> None:
+def _log_metric(
+    run_id: str, metric_name: str, dataset: str, result: Any, call: str, data: Any
+) -> None:
     value = runs.to_float(result)
     if value is None:  # a report, a curve: not one number
         return
@@ -227,7 +233,12 @@ def _log_metric(run_id: str, metric_name: str, dataset: str, result: Any, call: 
     writer.log_metric(run_id, key, value)
     writer.log_dict(run_id, info, METRIC_INFO_FILE)
     options = config.get_config(FLAVOR) or {}
-    if first_eval and data is not None and options.get("log_datasets") and dataset != "unknown_dataset":
+    if (
+        first_eval
+        and data is not None
+        and options.get("log_datasets")
+        and dataset != "unknown_dataset"
+    ):
         from mltrail.autologging.datasets import dataset_for
         from mltrail.tracking.fluent_inputs import dataset_input
 
@@ -237,7 +248,7 @@ def _log_metric(run_id: str, metric_name: str, dataset: str, result: Any, call: 
 
 
 def _call_args(bound: Mapping[str, Any], frame: FrameType | None) -> str:
-    parts = []
+    parts: list[str] = []
     for key, value in bound.items():
         if key == "kwargs" and isinstance(value, dict):
             parts.extend(f"{k}={_describe(v, frame)}" for k, v in value.items())

@@ -29,7 +29,9 @@ def log_search(run_id: str, search: Any, x: Any, y: Any, options: Mapping[str, A
     if options.get("log_models") and hasattr(search, "best_estimator_"):
         from mltrail.autologging.sklearn import model_logging
 
-        model_logging.log_fitted_model(run_id, search.best_estimator_, x, options, {}, name="best_estimator")
+        model_logging.log_fitted_model(
+            run_id, search.best_estimator_, x, options, {}, name="best_estimator"
+        )
 
 
 def _log_cv_results_csv(run_id: str, results: Mapping[str, Any]) -> None:
@@ -81,7 +83,12 @@ def log_child_runs(
     base = search.estimator
     base_params = base.get_params(deep=True)
     tags = {PARENT_RUN_ID: parent_id, runs.AUTOLOGGING_TAG: FLAVOR, **estimator_tags(base)}
-    for key in ("mlflow.user", "mlflow.source.name", "mlflow.source.type", "mlflow.source.git.commit"):
+    for key in (
+        "mlflow.user",
+        "mlflow.source.name",
+        "mlflow.source.type",
+        "mlflow.source.git.commit",
+    ):
         if key in parent.data.tags:
             tags.setdefault(key, parent.data.tags[key])
     dataset = None

@@ -12,7 +12,12 @@ from typing import Any
 from mltrail.autologging import runs, safety
 from mltrail.autologging.sklearn import FLAVOR
 
-SEARCH_CLASSES = ("GridSearchCV", "RandomizedSearchCV", "HalvingGridSearchCV", "HalvingRandomSearchCV")
+SEARCH_CLASSES = (
+    "GridSearchCV",
+    "RandomizedSearchCV",
+    "HalvingGridSearchCV",
+    "HalvingRandomSearchCV",
+)
 
 
 def is_search(estimator: Any) -> bool:
@@ -21,7 +26,10 @@ def is_search(estimator: Any) -> bool:
 
 def estimator_tags(estimator: Any) -> dict[str, str]:
     cls = type(estimator)
-    return {"estimator_name": cls.__name__, "estimator_class": f"{cls.__module__}.{cls.__qualname__}"}
+    return {
+        "estimator_name": cls.__name__,
+        "estimator_class": f"{cls.__module__}.{cls.__qualname__}",
+    }
 
 
 def before_fit(run_id: str, estimator: Any) -> None:
@@ -39,10 +47,17 @@ def fit_data(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple[Any, Any
 
 
 def after_fit(
-    run_id: str, estimator: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any], options: Mapping[str, Any]
+    run_id: str,
+    estimator: Any,
+    args: tuple[Any, ...],
+    kwargs: Mapping[str, Any],
+    options: Mapping[str, Any],
 ) -> None:
     x, y, weight = fit_data(args, kwargs)
-    metrics = safety.guarded(FLAVOR, training_metrics, estimator, x, y, weight, options.get("pos_label")) or {}
+    metrics = (
+        safety.guarded(FLAVOR, training_metrics, estimator, x, y, weight, options.get("pos_label"))
+        or {}
+    )
     runs.log_metrics(run_id, metrics)
     with tempfile.TemporaryDirectory() as tmp:
         safety.guarded(FLAVOR, _log_estimator_artifacts, run_id, estimator, x, y, Path(tmp))
@@ -66,7 +81,9 @@ def after_fit(
     del dataset
 
 
-def training_metrics(estimator: Any, x: Any, y: Any, weight: Any, pos_label: Any) -> dict[str, float]:
+def training_metrics(
+    estimator: Any, x: Any, y: Any, weight: Any, pos_label: Any
+) -> dict[str, float]:
     """MLflow's ``training_*`` metrics for the estimator's kind (classifier, regressor, other)."""
     from sklearn.base import is_classifier, is_regressor
 
@@ -95,7 +112,9 @@ def _score(estimator: Any, x: Any, y: Any, weight: Any) -> float:
     return float(estimator.score(x, y))
 
 
-def _classifier_metrics(estimator: Any, x: Any, y: Any, weight: Any, pos_label: Any) -> dict[str, float]:
+def _classifier_metrics(
+    estimator: Any, x: Any, y: Any, weight: Any, pos_label: Any
+) -> dict[str, float]:
     from sklearn import metrics as m
 
     predicted = estimator.predict(x)
@@ -104,10 +123,18 @@ def _classifier_metrics(estimator: Any, x: Any, y: Any, weight: Any, pos_label: 
     if pos_label is not None:
         label_args["pos_label"] = pos_label
     out: dict[str, Any] = {
-        "training_accuracy_score": safety.guarded(FLAVOR, m.accuracy_score, y, predicted, sample_weight=weight),
-        "training_precision_score": safety.guarded(FLAVOR, m.precision_score, y, predicted, zero_division=0, **label_args),
-        "training_recall_score": safety.guarded(FLAVOR, m.recall_score, y, predicted, zero_division=0, **label_args),
-        "training_f1_score": safety.guarded(FLAVOR, m.f1_score, y, predicted, zero_division=0, **label_args),
+        "training_accuracy_score": safety.guarded(
+            FLAVOR, m.accuracy_score, y, predicted, sample_weight=weight
+        ),
+        "training_precision_score": safety.guarded(
+            FLAVOR, m.precision_score, y, predicted, zero_division=0, **label_args
+        ),
+        "training_recall_score": safety.guarded(
+            FLAVOR, m.recall_score, y, predicted, zero_division=0, **label_args
+        ),
+        "training_f1_score": safety.guarded(
+            FLAVOR, m.f1_score, y, predicted, zero_division=0, **label_args
+        ),
     }
     if hasattr(estimator, "predict_proba"):
         proba = safety.guarded(FLAVOR, estimator.predict_proba, x)
@@ -125,7 +152,9 @@ def _roc_auc(y: Any, proba: Any, weight: Any) -> float | None:
 
     if proba.shape[1] == 2:
         return float(roc_auc_score(y, proba[:, 1], sample_weight=weight))
-    return float(roc_auc_score(y, proba, average="weighted", multi_class="ovo", sample_weight=weight))
+    return float(
+        roc_auc_score(y, proba, average="weighted", multi_class="ovo", sample_weight=weight)
+    )
 
 
 def _regressor_metrics(estimator: Any, x: Any, y: Any, weight: Any) -> dict[str, float]:
@@ -136,7 +165,9 @@ def _regressor_metrics(estimator: Any, x: Any, y: Any, weight: Any) -> dict[str,
     return {
         "training_mean_squared_error": mse,
         "training_root_mean_squared_error": math.sqrt(mse),
-        "training_mean_absolute_error": float(m.mean_absolute_error(y, predicted, sample_weight=weight)),
+        "training_mean_absolute_error": float(
+            m.mean_absolute_error(y, predicted, sample_weight=weight)
+        ),
         "training_r2_score": float(m.r2_score(y, predicted, sample_weight=weight)),
     }
 
@@ -147,7 +178,14 @@ def _log_estimator_artifacts(run_id: str, estimator: Any, x: Any, y: Any, folder
 
     (folder / "estimator.html").write_text(estimator_html_repr(estimator), encoding="utf-8")
     if is_classifier(estimator) and x is not None and y is not None:
-        safety.guarded(FLAVOR, _plot_confusion_matrix, estimator, x, y, folder / "training_confusion_matrix.png")
+        safety.guarded(
+            FLAVOR,
+            _plot_confusion_matrix,
+            estimator,
+            x,
+            y,
+            folder / "training_confusion_matrix.png",
+        )
     writer = runs.client()
     for path in sorted(folder.iterdir()):
         writer.log_artifact(run_id, str(path))

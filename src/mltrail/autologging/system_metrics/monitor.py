@@ -33,7 +33,9 @@ class SystemMetricsMonitor:
         self.prefix = f"system/{node}/" if node else "system/"
         self._samplers = available_samplers()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"mltrail-system-metrics-{run_id[:8]}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"mltrail-system-metrics-{run_id[:8]}", daemon=True
+        )
         self.step = 0
 
     def start(self) -> None:

@@ -45,7 +45,9 @@ class NvidiaGpus:
 
         pynvml.nvmlInit()
         self._nvml = pynvml
-        self._handles = [pynvml.nvmlDeviceGetHandleByIndex(i) for i in range(pynvml.nvmlDeviceGetCount())]
+        self._handles = [
+            pynvml.nvmlDeviceGetHandleByIndex(i) for i in range(pynvml.nvmlDeviceGetCount())
+        ]
 
     def sample(self) -> dict[str, float]:
         nv = self._nvml
@@ -54,7 +56,9 @@ class NvidiaGpus:
             memory = nv.nvmlDeviceGetMemoryInfo(handle)
             out[f"gpu_{i}_memory_usage_percentage"] = 100.0 * memory.used / memory.total
             out[f"gpu_{i}_memory_usage_megabytes"] = memory.used / _MB
-            out[f"gpu_{i}_utilization_percentage"] = float(nv.nvmlDeviceGetUtilizationRates(handle).gpu)
+            out[f"gpu_{i}_utilization_percentage"] = float(
+                nv.nvmlDeviceGetUtilizationRates(handle).gpu
+            )
             try:
                 power = nv.nvmlDeviceGetPowerUsage(handle) / 1000.0
                 limit = nv.nvmlDeviceGetEnforcedPowerLimit(handle) / 1000.0
@@ -72,5 +76,7 @@ def available_samplers() -> list[Any]:
         if gpus._handles:
             samplers.append(gpus)
     except Exception:  # noqa: BLE001 - no pynvml, no driver, no GPU: all mean "no GPU metrics"
-        logger.info("Skip logging GPU metrics: no NVIDIA GPU found (or nvidia-ml-py is not installed).")
+        logger.info(
+            "Skip logging GPU metrics: no NVIDIA GPU found (or nvidia-ml-py is not installed)."
+        )
     return samplers

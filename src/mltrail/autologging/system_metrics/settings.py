@@ -41,7 +41,9 @@ def set_sampling_interval(seconds: float | None) -> None:
     if seconds is not None and seconds <= 0:
         from mltrail.exceptions import InvalidParameter
 
-        raise InvalidParameter(f"The sampling interval must be a positive number of seconds, not {seconds}.")
+        raise InvalidParameter(
+            f"The sampling interval must be a positive number of seconds, not {seconds}."
+        )
     _interval = seconds
 
 
@@ -62,7 +64,11 @@ def set_samples_before_logging(samples: int | None) -> None:
 
 
 def node_id() -> str | None:
-    return _node_id if _node_id is not None else os.environ.get("MLFLOW_SYSTEM_METRICS_NODE_ID") or None
+    return (
+        _node_id
+        if _node_id is not None
+        else os.environ.get("MLFLOW_SYSTEM_METRICS_NODE_ID") or None
+    )
 
 
 def set_node_id(value: str | None) -> None:
