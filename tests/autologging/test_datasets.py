@@ -50,9 +50,8 @@ def test_bad_input_is_one_clear_error():
         mltrail.data.from_pandas([1, 2, 3])
     with pytest.raises(MltrailException, match="targets column 'nope'"):
         mltrail.data.from_pandas(pd.DataFrame({"a": [1]}), targets="nope")
-    with mltrail.start_run():
-        with pytest.raises(MltrailException, match="made by mltrail.data"):
-            mltrail.log_input({"not": "a dataset"})
+    with mltrail.start_run(), pytest.raises(MltrailException, match="made by mltrail.data"):
+        mltrail.log_input({"not": "a dataset"})
 
 
 def test_log_input_records_context_and_runs_are_found_by_digest():

@@ -69,11 +69,9 @@ def test_fit_logs_params_epoch_metrics_early_stopping_and_checkpoint(package, cl
         "checkpoints/latest_checkpoint.pth",
         "checkpoints/latest_checkpoint_metrics.json",
     }
-    saved = json.loads(
-        open(
-            client.download_artifacts(run.info.run_id, "checkpoints/latest_checkpoint_metrics.json")
-        ).read()
-    )
+    metrics_file = "checkpoints/latest_checkpoint_metrics.json"
+    with open(client.download_artifacts(run.info.run_id, metrics_file)) as fh:
+        saved = json.load(fh)
     best_epoch = min(history, key=lambda m: m.value).step  # kept: the lowest val_loss so far
     assert saved["epoch"] == best_epoch
     assert saved["val_loss"] == pytest.approx(min(m.value for m in history))

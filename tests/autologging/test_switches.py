@@ -68,7 +68,8 @@ def test_autolog_imports_nothing_heavy_and_hooks_libraries_imported_later(tmp_pa
         import sys
         import mltrail
         mltrail.autolog()
-        heavy = [m for m in ("sklearn", "torch", "lightning", "xgboost", "lightgbm") if m in sys.modules]
+        libraries = ("sklearn", "torch", "lightning", "xgboost", "lightgbm")
+        heavy = [m for m in libraries if m in sys.modules]
         assert heavy == [], heavy
         from sklearn.linear_model import LinearRegression
         LinearRegression().fit([[0.0], [1.0], [2.0]], [0.0, 1.0, 2.0])
@@ -99,7 +100,8 @@ uri = os.environ.get("MLFLOW_TRACKING_URI") or str(Path("runs") / "mlflow")
 mlflow.set_tracking_uri(uri)
 mlflow.set_experiment("Ultralytics")
 # Ultralytics strips parentheses from metric names (MLflow refuses them too).
-SANITIZE = lambda x: {k.replace("(", "").replace(")", ""): float(v) for k, v in x.items()}  # noqa: E731
+def SANITIZE(x):
+    return {k.replace("(", "").replace(")", ""): float(v) for k, v in x.items()}
 mlflow.autolog()
 active_run = mlflow.active_run() or mlflow.start_run(run_name="train")
 mlflow.log_params({"epochs": 2, "imgsz": 64, "batch": 4, "model": "yolov8n.pt"})

@@ -53,6 +53,7 @@ def _install(_module: Any) -> None:
 
 def _subclasses(cls: type) -> list[type]:
     found = [cls]
+    sub: type
     for sub in cls.__subclasses__():
         found.extend(_subclasses(sub))
     return found
@@ -74,7 +75,7 @@ def _add_callback(session: boosting.Session, args: tuple[Any, ...], kwargs: dict
 
     run_id = session.run_id
 
-    class MltrailEvalMetrics(xgboost.callback.TrainingCallback):  # type: ignore[misc]
+    class MltrailEvalMetrics(xgboost.callback.TrainingCallback):
         def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
             point = {
                 f"{data}-{metric}": float(
