@@ -7,6 +7,7 @@ import gc
 
 from fastapi import FastAPI
 
+from mltrail.server.locations import ArtifactLocationPolicy
 from mltrail.server.settings import ServerSettings
 from mltrail.store.base import TrackingStore
 from mltrail.version import __version__
@@ -30,6 +31,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.store = tracking_store
+    app.state.locations = ArtifactLocationPolicy(settings.artifact_location_roots())
 
     from mltrail.server import artifacts, ui
     from mltrail.server.api import router as api_router
