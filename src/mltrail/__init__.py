@@ -65,8 +65,10 @@ _LAZY_MODULES = {
     "pyfunc",
     "pytorch",
     "sklearn",
+    "spark",
     "models",
     "tracking",
+    "types",
     "server",
 }
 
