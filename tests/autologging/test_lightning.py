@@ -77,11 +77,24 @@ def test_fit_logs_params_epoch_metrics_early_stopping_and_checkpoint(package, cl
     assert saved["val_loss"] == pytest.approx(min(m.value for m in history))
     assert run.data.tags["mlflow.latest_checkpoint_artifact"] == "checkpoints/latest_checkpoint.pth"
 
+    # The final model, loadable as a working module, with a signature from the first batch.
+    loaded = mltrail.pytorch.load_model(f"runs:/{run.info.run_id}/model")
+    batch = next(iter(train))[0][:3]
+    import torch
+
+    with torch.no_grad():
+        trained = trainer.lightning_module.eval()
+        assert torch.allclose(loaded(batch), trained(batch))
+    signature = mltrail.pyfunc.load_model(f"runs:/{run.info.run_id}/model").metadata.signature
+    assert signature.inputs.to_dict()[0]["tensor-spec"]["shape"] == [-1, 1, 28, 28]
+    assert signature.outputs.to_dict()[0]["tensor-spec"]["shape"] == [-1, 10]
+    assert len(run.outputs.model_outputs) == 1
+
 
 def test_step_metrics_every_n_steps_and_test_metrics(client):
     import lightning.pytorch as pl
 
-    pytorch_autolog.autolog(log_every_n_step=2, checkpoint=False)
+    pytorch_autolog.autolog(log_every_n_step=2, checkpoint=False, log_models=False)
     train, val = mnist_like_loaders(batches=4)
     trainer = quiet_trainer(pl, max_epochs=2)
     trainer.fit(mnist_like_module(pl), train, val)
@@ -91,6 +104,7 @@ def test_step_metrics_every_n_steps_and_test_metrics(client):
     # Names logged per step are left out of the epoch logging.
     assert [m.step for m in client.get_metric_history(run_id, "train_loss_epoch")] == [0, 1]
     assert "checkpoints" not in artifact_paths(run_id)
+    assert "model" not in artifact_paths(run_id)
 
     trainer.test(mnist_like_module(pl), dataloaders=val, verbose=False)
     run = client.get_run(run_id)
@@ -107,7 +121,7 @@ def test_disabled_and_exclusive_fit_logs_nothing():
     quiet_trainer(pl, max_epochs=1).fit(mnist_like_module(pl), train, val)
     assert runs_in("0") == []
 
-    pytorch_autolog.autolog(exclusive=True)
+    pytorch_autolog.autolog(exclusive=True, log_models=False)
     with mltrail.start_run() as run:
         quiet_trainer(pl, max_epochs=1).fit(mnist_like_module(pl), train, val)
     assert mltrail.get_run(run.info.run_id).data.params == {}
@@ -152,7 +166,7 @@ def test_plain_pytorch_tracker_logs_optimizer_params_and_losses(client):
     model = torch.nn.Linear(3, 1)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     x, y = torch.randn(32, 3), torch.randn(32, 1)
-    with TrainingTracker(model, optimizer, log_every_n_step=2, log_models=False) as tracker:
+    with TrainingTracker(model, optimizer, log_every_n_step=2) as tracker:
         for _ in range(6):
             optimizer.zero_grad()
             loss = torch.nn.functional.mse_loss(model(x), y)
@@ -165,3 +179,5 @@ def test_plain_pytorch_tracker_logs_optimizer_params_and_losses(client):
     assert [m.step for m in client.get_metric_history(tracker.run_id, "loss")] == [2, 4, 6]
     assert run.info.status == "FINISHED"
     assert run.data.tags["mlflow.autologging"] == "pytorch"
+    loaded = mltrail.pytorch.load_model(f"runs:/{tracker.run_id}/model")
+    assert torch.allclose(loaded(x), model(x))

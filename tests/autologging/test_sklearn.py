@@ -49,11 +49,18 @@ def test_logistic_regression_logs_params_tags_training_metrics_and_dataset(blobs
     assert json.loads(dataset_input.dataset.profile)["features_shape"] == [90, 4]
     assert {(t.key, t.value) for t in dataset_input.tags} == {("mlflow.data.context", "train")}
 
+    # The fitted model comes back from the run, in MLflow's default autolog format.
+    loaded = mltrail.sklearn.load_model(f"runs:/{run.info.run_id}/model")
+    np.testing.assert_array_equal(loaded.predict(_x_test), model.predict(_x_test))
+    pyfunc_model = mltrail.pyfunc.load_model(f"runs:/{run.info.run_id}/model")
+    assert pyfunc_model.metadata.signature.inputs.to_dict()[0]["tensor-spec"]["shape"] == [-1, 4]
+    assert pyfunc_model.metadata.flavors["sklearn"]["serialization_format"] == "cloudpickle"
+
 
 def test_random_forest_regressor_gets_regression_metrics_inside_a_user_run():
     from sklearn.ensemble import RandomForestRegressor
 
-    sklearn_autolog.autolog(log_datasets=False)
+    sklearn_autolog.autolog(log_datasets=False, log_models=False)
     rng = np.random.default_rng(3)
     x = rng.normal(size=(80, 3))
     y = x @ np.array([1.0, -2.0, 0.5]) + rng.normal(scale=0.1, size=80)
@@ -116,6 +123,11 @@ def test_grid_search_gives_parent_and_best_child_runs(blobs, client):
         )
         assert not any(k.startswith(("split", "param_")) for k in child.data.metrics)
         assert child.info.status == "FINISHED"
+
+    best = mltrail.sklearn.load_model(f"runs:/{parent.info.run_id}/best_estimator")
+    assert best.get_params()["C"] == search.best_params_["C"]
+    whole = mltrail.sklearn.load_model(f"runs:/{parent.info.run_id}/model")
+    assert type(whole).__name__ == "GridSearchCV"
 
 
 def test_max_tuning_runs_none_logs_every_candidate(blobs):
