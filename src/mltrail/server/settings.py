@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
+
 
 @dataclass(frozen=True)
 class ServerSettings:
@@ -18,7 +20,20 @@ class ServerSettings:
     serve_artifacts: bool = True
     allowed_hosts: tuple[str, ...] = ()
     cors_allowed_origins: tuple[str, ...] = ()
-    max_body_bytes: int = 32 * 1024 * 1024  # JSON bodies; artifact uploads stream
+    # Where clients may ask for artifacts to live (experiments/create's artifact_location).
+    # Empty: the artifact root through the proxy and the default artifact root.
+    allowed_artifact_locations: tuple[str, ...] = ()
+    # JSON bodies; artifact uploads stream. Sized to hold the largest valid request, a full
+    # log-batch (1000 metrics, 100 params and 100 tags at their longest) with room to spare.
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # Run leases (server/leases.py): seconds without news before a RUNNING run is KILLED, for
+    # clients that send heartbeats and for those that do not (None: never).
+    # Backpressure (server/backpressure.py): requests served at once per worker, and how long
+    # one more may wait for a slot before it is answered 503 with Retry-After.
+    max_concurrent_requests: int = 256
+    queue_seconds: float = 10.0
+    run_lease_seconds: float | None = 300.0
+    silent_run_lease_seconds: float | None = 24 * 3600.0
     extra: dict[str, str] = field(default_factory=dict)
 
     def to_env(self) -> dict[str, str]:
@@ -29,7 +44,22 @@ class ServerSettings:
             "MLTRAIL_SERVE_ARTIFACTS": "1" if self.serve_artifacts else "0",
             "MLTRAIL_ALLOWED_HOSTS": ",".join(self.allowed_hosts),
             "MLTRAIL_CORS_ALLOWED_ORIGINS": ",".join(self.cors_allowed_origins),
+            "MLTRAIL_ALLOWED_ARTIFACT_LOCATIONS": ",".join(self.allowed_artifact_locations),
+            "MLTRAIL_MAX_BODY_BYTES": str(self.max_body_bytes),
+            "MLTRAIL_MAX_CONCURRENT_REQUESTS": str(self.max_concurrent_requests),
+            "MLTRAIL_RUN_LEASE": _seconds_text(self.run_lease_seconds),
+            "MLTRAIL_RUN_LEASE_WITHOUT_HEARTBEATS": _seconds_text(self.silent_run_lease_seconds),
         }
+
+    def artifact_location_roots(self) -> tuple[str, ...]:
+        """The allowlist in force: the operator's, else the server's own roots."""
+        from mltrail.server.locations import ArtifactLocationPolicy
+
+        if self.allowed_artifact_locations:
+            return self.allowed_artifact_locations
+        return tuple(
+            ArtifactLocationPolicy.default_roots(self.default_artifact_root, self.serve_artifacts)
+        )
 
     @classmethod
     def from_env(cls) -> ServerSettings:
@@ -51,4 +81,36 @@ class ServerSettings:
             serve_artifacts=os.environ.get("MLTRAIL_SERVE_ARTIFACTS", "1") != "0",
             allowed_hosts=items("MLTRAIL_ALLOWED_HOSTS"),
             cors_allowed_origins=items("MLTRAIL_CORS_ALLOWED_ORIGINS"),
+            allowed_artifact_locations=items("MLTRAIL_ALLOWED_ARTIFACT_LOCATIONS"),
+            max_body_bytes=_positive_int(
+                os.environ.get("MLTRAIL_MAX_BODY_BYTES"), DEFAULT_MAX_BODY_BYTES
+            ),
+            max_concurrent_requests=_positive_int(
+                os.environ.get("MLTRAIL_MAX_CONCURRENT_REQUESTS"), 256
+            ),
+            run_lease_seconds=_seconds(os.environ.get("MLTRAIL_RUN_LEASE"), 300.0),
+            silent_run_lease_seconds=_seconds(
+                os.environ.get("MLTRAIL_RUN_LEASE_WITHOUT_HEARTBEATS"), 24 * 3600.0
+            ),
         )
+
+
+def _positive_int(raw: str | None, default: int) -> int:
+    if raw is None or not raw.strip():
+        return default
+    value = int(raw)
+    if value <= 0:
+        raise ValueError(f"expected a positive number of bytes, got {raw!r}")
+    return value
+
+
+def _seconds_text(value: float | None) -> str:
+    return "none" if value is None else repr(float(value))
+
+
+def _seconds(raw: str | None, default: float | None) -> float | None:
+    from mltrail.server.leases import parse_seconds
+
+    if raw is None:
+        return default
+    return parse_seconds(raw, "lease")

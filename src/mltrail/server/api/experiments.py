@@ -21,6 +21,7 @@ from mltrail.server.api.wire import (
     read_query,
     store_of,
 )
+from mltrail.server.idempotency import once
 
 router = APIRouter(tags=["experiments"])
 
@@ -70,11 +71,16 @@ class ExperimentDeleteTagIn(WireModel):
 
 @router.post("/experiments/create", openapi_extra=body_doc(ExperimentCreateIn))
 async def create_experiment(request: Request) -> Response:
+    return await once(request, "experiments/create", lambda: _create_experiment(request))
+
+
+async def _create_experiment(request: Request) -> Response:
     body = await read_body(request, ExperimentCreateIn)
     tags = [ExperimentTag(t.key, t.value or "") for t in body.tags]
-    new_id = await call(
-        store_of(request).create_experiment, body.name, body.artifact_location or None, tags
-    )
+    location = None
+    if body.artifact_location:  # the server decides where artifacts live: see locations.py
+        location = request.app.state.locations.check(body.artifact_location)
+    new_id = await call(store_of(request).create_experiment, body.name, location, tags)
     return reply({"experiment_id": new_id})
 
 

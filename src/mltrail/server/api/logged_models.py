@@ -13,7 +13,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BeforeValidator, StrictBool
 
-from mltrail.artifacts.paths import safe_relative_path
 from mltrail.entities import (
     LoggedModel,
     LoggedModelOutput,
@@ -42,6 +41,8 @@ from mltrail.server.api.wire import (
     read_query,
     store_of,
 )
+from mltrail.server.idempotency import once
+from mltrail.store.artifact.paths import safe_relative_path
 
 router = APIRouter(tags=["logged models"])
 
@@ -224,6 +225,10 @@ async def search_logged_models(request: Request) -> Response:
 
 @router.post("/logged-models", openapi_extra=body_doc(CreateIn))
 async def create_logged_model(request: Request) -> Response:
+    return await once(request, "logged-models/create", lambda: _create(request))
+
+
+async def _create(request: Request) -> Response:
     body = await read_body(request, CreateIn)
     model = await call(
         store_of(request).create_logged_model,
