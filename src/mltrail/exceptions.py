@@ -105,6 +105,10 @@ class LocalFileNotFound(InvalidParameter, FileNotFoundError):
     """A local file or folder given to log does not exist."""
 
 
+class ArtifactIsAFolder(InvalidParameter, IsADirectoryError):
+    """A file was asked for (``load_text``...) and the path names a folder."""
+
+
 class NotFound(MltrailException):
     """The experiment, run, model or file asked for does not exist."""
 
@@ -154,6 +158,7 @@ MlflowException = MltrailException
 
 __all__ = [
     "AlreadyExists",
+    "ArtifactIsAFolder",
     "InvalidParameter",
     "InvalidParameterType",
     "InvalidParameterValue",
