@@ -87,6 +87,7 @@ def test_rest_store_calls_every_tracking_route_by_the_table() -> None:
         "SEARCH_EXPERIMENTS_GET",
         "GET_METRIC_HISTORY_BULK",
         "LIST_ARTIFACTS",
+        "RUN_HEARTBEAT",  # sent by store/rest_heartbeats.py, from its own thread
         "LIST_LOGGED_MODEL_ARTIFACTS",
         "GET_LOGGED_MODEL_ARTIFACT",
     }

@@ -44,6 +44,8 @@ DELETE_TAG = Route("POST", "/runs/delete-tag", request="DeleteTagIn")
 LOG_BATCH = Route("POST", "/runs/log-batch", request="LogBatchIn")
 LOG_INPUTS = Route("POST", "/runs/log-inputs", request="LogInputsIn")
 LOG_OUTPUTS = Route("POST", "/runs/outputs", request="LogOutputsIn")
+# mltrail's extension: a client's "this run's process is alive" (renews the run's lease).
+RUN_HEARTBEAT = Route("POST", "/runs/heartbeat", request="RunRef")
 SEARCH_RUNS = Route("POST", "/runs/search", request="RunSearchIn", response=("runs", *PAGE))
 
 # -- metrics ------------------------------------------------------------------------------------
@@ -82,7 +84,7 @@ GET_LOGGED_MODEL_ARTIFACT = Route("GET", MODEL + "/artifacts/files", request="Fi
 # The busiest first: the server mounts them in this order, and a router tries routes in order.
 ROUTES: tuple[Route, ...] = (
     LOG_BATCH, SEARCH_RUNS, CREATE_RUN, UPDATE_RUN, GET_RUN, LOG_METRIC, LOG_PARAM, SET_TAG,
-    DELETE_TAG, DELETE_RUN, RESTORE_RUN, LOG_INPUTS,
+    DELETE_TAG, DELETE_RUN, RESTORE_RUN, LOG_INPUTS, RUN_HEARTBEAT,
     GET_METRIC_HISTORY, GET_METRIC_HISTORY_BULK_INTERVAL, GET_METRIC_HISTORY_BULK,
     CREATE_EXPERIMENT, GET_EXPERIMENT, GET_EXPERIMENT_BY_NAME, SEARCH_EXPERIMENTS,
     SEARCH_EXPERIMENTS_GET, DELETE_EXPERIMENT, RESTORE_EXPERIMENT, UPDATE_EXPERIMENT,

@@ -8,6 +8,7 @@ same store talks to an mltrail server or to an MLflow one.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -39,6 +40,7 @@ from mltrail.store.base import (
     TrackingStore,
     model_not_found,
 )
+from mltrail.store.rest_heartbeats import heartbeats_for
 from mltrail.store.rest_http import (
     HttpClient,
     raise_for_error,
@@ -71,9 +73,16 @@ class RestStore(TrackingStore):
         self.uri = split_userinfo(self._base)[0]  # safe to show in messages
         self._http = client or shared_client()
         trust_origin(self.uri)
+        self._heartbeats = heartbeats_for(self._http, self._base)
 
     # -- transport ---------------------------------------------------------------------------
-    def _call(self, route: Route, body: dict[str, Any] | None = None, **path: str) -> Any:
+    def _call(
+        self,
+        route: Route,
+        body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        **path: str,
+    ) -> Any:
         method, url_path = route.method, route.url(**path)
         url = self._base + url_path
         endpoint = url_path[len(route.prefix) + 1 :]  # "runs/get": short, for messages
@@ -81,7 +90,7 @@ class RestStore(TrackingStore):
             response = self._http.request(method, url, params=query_params(body or {}))
         else:
             payload = json.dumps(drop_none(body or {}), allow_nan=False)
-            response = self._http.request(method, url, json_body=payload)
+            response = self._http.request(method, url, json_body=payload, headers=headers)
         raise_for_error(response, f"{method} {endpoint}")
         if not response.content or response.content.strip() == b"200 OK":
             return {}
@@ -101,7 +110,8 @@ class RestStore(TrackingStore):
         tags: Sequence[ExperimentTag] = (),
     ) -> str:
         body = {"name": name, "artifact_location": artifact_location, "tags": pairs(tags)}
-        return str(self._call(routes.CREATE_EXPERIMENT, body)["experiment_id"])
+        answer = self._call(routes.CREATE_EXPERIMENT, body, _idempotent())
+        return str(answer["experiment_id"])
 
     def get_experiment(self, experiment_id: str) -> Experiment:
         answer = self._call(routes.GET_EXPERIMENT, {"experiment_id": experiment_id})
@@ -167,7 +177,9 @@ class RestStore(TrackingStore):
             "tags": pairs(tags),
             "run_name": run_name,
         }
-        return run_from_json(self._call(routes.CREATE_RUN, body)["run"])
+        run = run_from_json(self._call(routes.CREATE_RUN, body, _idempotent())["run"])
+        self._heartbeats.start(run.info.run_id)
+        return run
 
     def get_run(self, run_id: str) -> Run:
         answer = self._call(routes.GET_RUN, {"run_id": run_id, "run_uuid": run_id})
@@ -187,10 +199,16 @@ class RestStore(TrackingStore):
             "end_time": end_time,
             "run_name": run_name,
         }
-        return run_info_from_json(self._call(routes.UPDATE_RUN, body)["run_info"])
+        info = run_info_from_json(self._call(routes.UPDATE_RUN, body)["run_info"])
+        if info.status == "RUNNING":
+            self._heartbeats.start(run_id)  # resumed
+        else:
+            self._heartbeats.stop(run_id)
+        return info
 
     def delete_run(self, run_id: str) -> None:
         self._call(routes.DELETE_RUN, {"run_id": run_id})
+        self._heartbeats.stop(run_id)
 
     def restore_run(self, run_id: str) -> None:
         self._call(routes.RESTORE_RUN, {"run_id": run_id})
@@ -318,7 +336,8 @@ class RestStore(TrackingStore):
             "params": pairs(params[:MAX_BATCH_PARAMS]),
             "tags": pairs(tags),
         }
-        model = logged_model_from_json(self._call(routes.CREATE_LOGGED_MODEL, body)["model"])
+        answer = self._call(routes.CREATE_LOGGED_MODEL, body, _idempotent())
+        model = logged_model_from_json(answer["model"])
         if len(params) > MAX_BATCH_PARAMS:
             self.log_logged_model_params(model.model_id, params[MAX_BATCH_PARAMS:])
             model = self.get_logged_model(model.model_id)
@@ -335,7 +354,8 @@ class RestStore(TrackingStore):
         return logged_model_from_json(answer["model"])
 
     def delete_logged_model(self, model_id: str) -> None:
-        self._call(routes.DELETE_LOGGED_MODEL, {"model_id": model_id}, model_id=_model_id(model_id))
+        body = {"model_id": model_id}
+        self._call(routes.DELETE_LOGGED_MODEL, body, model_id=_model_id(model_id))
 
     def search_logged_models(
         self,
@@ -363,7 +383,8 @@ class RestStore(TrackingStore):
         self._call(routes.SET_LOGGED_MODEL_TAGS, body, model_id=_model_id(model_id))
 
     def delete_logged_model_tag(self, model_id: str, key: str) -> None:
-        self._call(routes.DELETE_LOGGED_MODEL_TAG, None, model_id=_model_id(model_id), tag_key=key)
+        route = routes.DELETE_LOGGED_MODEL_TAG
+        self._call(route, None, model_id=_model_id(model_id), tag_key=key)
 
     def log_logged_model_params(
         self, model_id: str, params: Sequence[LoggedModelParameter]
@@ -380,6 +401,11 @@ class RestStore(TrackingStore):
             "models": [{"model_id": m.model_id, "step": m.step} for m in models],
         }
         self._call(routes.LOG_OUTPUTS, body)
+
+
+def _idempotent() -> dict[str, str]:
+    """A fresh key for one create call: its retries (same key) create nothing twice."""
+    return {"Idempotency-Key": uuid.uuid4().hex}
 
 
 def _model_id(model_id: str) -> str:
