@@ -37,8 +37,18 @@ class ScoringServer:
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        args = [sys.executable, "-m", "mltrail", "models", "serve", "-m", model_uri,
-                "-p", str(self.port), *extra]
+        args = [
+            sys.executable,
+            "-m",
+            "mltrail",
+            "models",
+            "serve",
+            "-m",
+            model_uri,
+            "-p",
+            str(self.port),
+            *extra,
+        ]
         self.proc = subprocess.Popen(
             args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )

@@ -21,7 +21,11 @@ ROWS = [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]
 def cli(*args, cwd=None, stdin=None):
     return subprocess.run(
         [sys.executable, "-m", "mltrail", "models", *args],
-        capture_output=True, text=True, cwd=cwd, input=stdin, timeout=300,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        input=stdin,
+        timeout=300,
     )
 
 
@@ -34,14 +38,24 @@ def model_dir(tmp_path_factory, iris_model):
 
 def test_predict_json_csv_and_stdin(tmp_path, model_dir, iris_model):
     want = iris_model.predict(pd.DataFrame(ROWS, columns=COLUMNS)).tolist()
-    (tmp_path / "in.json").write_text(json.dumps({"dataframe_split": {"columns": COLUMNS,
-                                                                      "data": ROWS}}))
+    (tmp_path / "in.json").write_text(
+        json.dumps({"dataframe_split": {"columns": COLUMNS, "data": ROWS}})
+    )
     done = cli("predict", "-m", str(model_dir), "-i", str(tmp_path / "in.json"))
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"predictions": want}
     pd.DataFrame(ROWS, columns=COLUMNS).to_csv(tmp_path / "in.csv", index=False)
-    done = cli("predict", "-m", str(model_dir), "-i", str(tmp_path / "in.csv"), "-t", "csv",
-               "-o", str(tmp_path / "out.json"))
+    done = cli(
+        "predict",
+        "-m",
+        str(model_dir),
+        "-i",
+        str(tmp_path / "in.csv"),
+        "-t",
+        "csv",
+        "-o",
+        str(tmp_path / "out.json"),
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "out.json").read_text()) == {"predictions": want}
     done = cli("predict", "-m", str(model_dir), stdin=json.dumps({"inputs": ROWS}))
@@ -60,9 +74,7 @@ def test_predict_errors_are_one_sentence(tmp_path, model_dir):
 
 def test_predict_in_process(tmp_path, model_dir, iris_model):
     out = tmp_path / "p.json"
-    mltrail.models.predict(
-        str(model_dir), input_data={"inputs": ROWS}, output_path=str(out)
-    )
+    mltrail.models.predict(str(model_dir), input_data={"inputs": ROWS}, output_path=str(out))
     want = iris_model.predict(pd.DataFrame(ROWS, columns=COLUMNS)).tolist()
     assert json.loads(out.read_text()) == {"predictions": want}
 
@@ -77,7 +89,9 @@ def test_generate_dockerfile(tmp_path, model_dir):
     assert "COPY model_dir/iris /opt/ml/model" in dockerfile
     assert '"--port", "8080"' in dockerfile and "EXPOSE 8080" in dockerfile
     assert "openjdk" not in dockerfile
-    assert (out / "model_dir" / "iris" / "MLmodel").read_text() == (model_dir / "MLmodel").read_text()
+    assert (out / "model_dir" / "iris" / "MLmodel").read_text() == (
+        model_dir / "MLmodel"
+    ).read_text()
     # This mltrail goes into the image (a source tree here, or a wheel when installed).
     installed = os.listdir(out / "mltrail")
     assert "pyproject.toml" in installed or any(n.endswith(".whl") for n in installed)

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import served_models
-from conftest import ScoringServer
 
 import mltrail
+from conftest import ScoringServer
 from mltrail.models import infer_signature
 
 COLUMNS = ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"]
@@ -83,8 +83,11 @@ def test_ints_for_double_columns_and_csv(sk_server, iris_model):
     answer = post_json(sk_server, {"dataframe_split": {"columns": COLUMNS, "data": [[5, 3, 1, 0]]}})
     assert answer.status_code == 200
     csv = pd.DataFrame(ROWS, columns=COLUMNS).to_csv(index=False)
-    answer = httpx.post(sk_server.url + "/invocations", content=csv,
-                        headers={"Content-Type": "text/csv; charset=utf-8"})
+    answer = httpx.post(
+        sk_server.url + "/invocations",
+        content=csv,
+        headers={"Content-Type": "text/csv; charset=utf-8"},
+    )
     assert answer.json() == {"predictions": expected(iris_model)}
 
 
@@ -109,37 +112,53 @@ def test_bad_bodies_are_4xx_json_and_the_server_keeps_serving(sk_server, iris_mo
     _error(post_json(sk_server, b"[1, 2]"), 400, "BAD_REQUEST", "JSON dictionary")
     _error(post_json(sk_server, {"foo": [1]}), 400, "BAD_REQUEST", "exactly one of")
     _error(
-        post_json(sk_server, {"inputs": ROWS, "instances": ROWS}), 400, "BAD_REQUEST",
+        post_json(sk_server, {"inputs": ROWS, "instances": ROWS}),
+        400,
+        "BAD_REQUEST",
         "['instances', 'inputs']",
     )
     _error(post_json(sk_server, {"inputs": ROWS, "extra": 1}), 400, "BAD_REQUEST", "extra")
     _error(
-        post_json(sk_server, {"dataframe_split": {"data": ROWS, "bogus": 1}}), 400,
-        "BAD_REQUEST", "'data' field",
+        post_json(sk_server, {"dataframe_split": {"data": ROWS, "bogus": 1}}),
+        400,
+        "BAD_REQUEST",
+        "'data' field",
     )
     _error(
-        post_json(sk_server, {"dataframe_records": {"a": 1}}), 400, "BAD_REQUEST",
+        post_json(sk_server, {"dataframe_records": {"a": 1}}),
+        400,
+        "BAD_REQUEST",
         "list of records",
     )
     deep = "[" * 5000 + "]" * 5000
     _error(post_json(sk_server, '{"inputs": ' + deep + "}"), 400, "BAD_REQUEST", "nested")
     body = _error(
         post_json(sk_server, {"dataframe_split": {"columns": COLUMNS[:2], "data": [[1.0, 2.0]]}}),
-        400, "INVALID_PARAMETER_VALUE", "missing inputs", "petal",
+        400,
+        "INVALID_PARAMETER_VALUE",
+        "missing inputs",
+        "petal",
     )
     assert body["error_class"] == "SCHEMA_ENFORCEMENT_FAILED"
     _error(
         post_json(sk_server, {"dataframe_split": {"columns": COLUMNS, "data": [["x", 1, 1, 1]]}}),
-        400, "BAD_REQUEST", "sepal length (cm)",
+        400,
+        "BAD_REQUEST",
+        "sepal length (cm)",
     )
-    bad_csv = httpx.post(sk_server.url + "/invocations", content=b"",
-                         headers={"Content-Type": "text/csv"})
+    bad_csv = httpx.post(
+        sk_server.url + "/invocations", content=b"", headers={"Content-Type": "text/csv"}
+    )
     _error(bad_csv, 400, "BAD_REQUEST", "CSV")
-    wrong = httpx.post(sk_server.url + "/invocations", content=b"x",
-                       headers={"Content-Type": "text/plain"})
+    wrong = httpx.post(
+        sk_server.url + "/invocations", content=b"x", headers={"Content-Type": "text/plain"}
+    )
     assert wrong.status_code == 415 and "content types" in wrong.text
-    old = httpx.post(sk_server.url + "/invocations", content=b"{}",
-                     headers={"Content-Type": "application/json; format=pandas-split"})
+    old = httpx.post(
+        sk_server.url + "/invocations",
+        content=b"{}",
+        headers={"Content-Type": "application/json; format=pandas-split"},
+    )
     assert old.status_code == 415
     # Still serving after all that.
     answer = post_json(sk_server, {"inputs": ROWS})
@@ -163,8 +182,12 @@ def test_params_and_timeout(param_server):
     assert answer.json() == {"predictions": [3.0, 6.0]}
     bad = post_json(param_server, {**body, "params": {"scale": "big"}})
     _error(bad, 400, "INVALID_PARAMETER_VALUE", "Invalid parameters")
-    _error(post_json(param_server, {**body, "params": [1]}), 400, "INVALID_PARAMETER_VALUE",
-           "dictionary")
+    _error(
+        post_json(param_server, {**body, "params": [1]}),
+        400,
+        "INVALID_PARAMETER_VALUE",
+        "dictionary",
+    )
     slow = post_json(param_server, {**body, "params": {"sleep": 5}})
     _error(slow, 504, "DEADLINE_EXCEEDED", "exceeded")
     assert post_json(param_server, body).status_code == 200
@@ -175,14 +198,38 @@ def test_serve_refuses_a_missing_model_and_a_busy_port(tmp_path, sk_server):
     import sys
 
     missing = subprocess.run(
-        [sys.executable, "-m", "mltrail", "models", "serve", "-m", str(tmp_path / "nope"),
-         "-p", "0"], capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "mltrail",
+            "models",
+            "serve",
+            "-m",
+            str(tmp_path / "nope"),
+            "-p",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert missing.returncode == 1
     assert "No such model" in missing.stderr and "Traceback" not in missing.stderr
     busy = subprocess.run(
-        [sys.executable, "-m", "mltrail", "models", "serve", "-m", str(tmp_path),
-         "-p", str(sk_server.port)], capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "mltrail",
+            "models",
+            "serve",
+            "-m",
+            str(tmp_path),
+            "-p",
+            str(sk_server.port),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert busy.returncode == 1 and "already in use" in busy.stderr
 
@@ -196,8 +243,9 @@ def test_served_from_a_run_uri(tmp_path, iris_model):
             mltrail.sklearn.log_model(iris_model, "model")
     finally:
         mltrail.set_tracking_uri(None)
-    server = ScoringServer(f"runs:/{run.info.run_id}/model", "--tracking-uri", db,
-                           "--workers", "2", cwd=str(tmp_path))
+    server = ScoringServer(
+        f"runs:/{run.info.run_id}/model", "--tracking-uri", db, "--workers", "2", cwd=str(tmp_path)
+    )
     try:
         server.wait()
         answer = post_json(server, {"inputs": ROWS})

@@ -50,26 +50,64 @@ def models() -> None:
 
 @models.command(context_settings=_NO_SHORT_HELP)
 @model_uri_option
-@click.option("--port", "-p", type=click.IntRange(0, 65535), default=5000, show_default=True,
-              envvar=["MLTRAIL_PORT", "MLFLOW_PORT"], help="Port to listen on.")
-@click.option("--host", "-h", default="127.0.0.1", show_default=True,
-              envvar=["MLTRAIL_HOST", "MLFLOW_HOST"],
-              help="Interface to listen on (0.0.0.0 for every interface).")
-@click.option("--workers", "-w", type=click.IntRange(min=1), default=1, show_default=True,
-              envvar="MLFLOW_MODELS_WORKERS", help="Worker processes, each with its own model.")
-@click.option("--timeout", "-t", type=click.FloatRange(min=0.001), default=60.0,
-              show_default=True, envvar="MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT",
-              help="Seconds a request may take; then HTTP 504.")
+@click.option(
+    "--port",
+    "-p",
+    type=click.IntRange(0, 65535),
+    default=5000,
+    show_default=True,
+    envvar=["MLTRAIL_PORT", "MLFLOW_PORT"],
+    help="Port to listen on.",
+)
+@click.option(
+    "--host",
+    "-h",
+    default="127.0.0.1",
+    show_default=True,
+    envvar=["MLTRAIL_HOST", "MLFLOW_HOST"],
+    help="Interface to listen on (0.0.0.0 for every interface).",
+)
+@click.option(
+    "--workers",
+    "-w",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    envvar="MLFLOW_MODELS_WORKERS",
+    help="Worker processes, each with its own model.",
+)
+@click.option(
+    "--timeout",
+    "-t",
+    type=click.FloatRange(min=0.001),
+    default=60.0,
+    show_default=True,
+    envvar="MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT",
+    help="Seconds a request may take; then HTTP 504.",
+)
 @env_manager_option
 @click.option("--no-conda", is_flag=True, help="Same as --env-manager local (MLflow 1.x flag).")
-@click.option("--allowed-hosts", envvar="MLTRAIL_SCORING_ALLOWED_HOSTS", metavar="LIST",
-              help="Comma-separated Host names the server answers to (loopback and private "
-              "addresses always; * for any).")
-@click.option("--cors-allowed-origins", envvar="MLTRAIL_SCORING_CORS_ALLOWED_ORIGINS",
-              metavar="LIST", help="Comma-separated browser origins allowed to POST.")
-@click.option("--max-body-size", envvar="MLTRAIL_SCORING_MAX_BODY_SIZE", metavar="SIZE",
-              default="4MiB", show_default=True,
-              help="Largest request body (e.g. 4MiB, 64MiB); over it, HTTP 413.")
+@click.option(
+    "--allowed-hosts",
+    envvar="MLTRAIL_SCORING_ALLOWED_HOSTS",
+    metavar="LIST",
+    help="Comma-separated Host names the server answers to (loopback and private "
+    "addresses always; * for any).",
+)
+@click.option(
+    "--cors-allowed-origins",
+    envvar="MLTRAIL_SCORING_CORS_ALLOWED_ORIGINS",
+    metavar="LIST",
+    help="Comma-separated browser origins allowed to POST.",
+)
+@click.option(
+    "--max-body-size",
+    envvar="MLTRAIL_SCORING_MAX_BODY_SIZE",
+    metavar="SIZE",
+    default="4MiB",
+    show_default=True,
+    help="Largest request body (e.g. 4MiB, 64MiB); over it, HTTP 413.",
+)
 @tracking_uri_option
 def serve(
     model_uri: str,
@@ -109,8 +147,14 @@ def serve(
 @model_uri_option
 @click.option("--input-path", "-i", metavar="PATH", help="Input file (default: stdin).")
 @click.option("--output-path", "-o", metavar="PATH", help="Output file (default: stdout).")
-@click.option("--content-type", "-t", type=click.Choice(["json", "csv"]), default="json",
-              show_default=True, help="json: an /invocations body; csv: a table with a header.")
+@click.option(
+    "--content-type",
+    "-t",
+    type=click.Choice(["json", "csv"]),
+    default="json",
+    show_default=True,
+    help="json: an /invocations body; csv: a table with a header.",
+)
 @env_manager_option
 @tracking_uri_option
 def predict(
@@ -137,16 +181,31 @@ def predict(
 def _docker_options(func: Any) -> Any:
     for option in reversed(
         [
-            click.option("--model-uri", "-m", metavar="URI",
-                         help="The model to bake in (without it, the image serves a model "
-                         "mounted at /opt/ml/model)."),
-            click.option("--env-manager", type=click.Choice(["local"]), default="local",
-                         show_default=True,
-                         help="local: the model's requirements installed into the image."),
-            click.option("--install-java", type=bool, default=None,
-                         help="Install a Java runtime (default: only for Spark models)."),
-            click.option("--base-image", metavar="IMAGE",
-                         help="Base image (default: python:<the model's Python>-slim)."),
+            click.option(
+                "--model-uri",
+                "-m",
+                metavar="URI",
+                help="The model to bake in (without it, the image serves a model "
+                "mounted at /opt/ml/model).",
+            ),
+            click.option(
+                "--env-manager",
+                type=click.Choice(["local"]),
+                default="local",
+                show_default=True,
+                help="local: the model's requirements installed into the image.",
+            ),
+            click.option(
+                "--install-java",
+                type=bool,
+                default=None,
+                help="Install a Java runtime (default: only for Spark models).",
+            ),
+            click.option(
+                "--base-image",
+                metavar="IMAGE",
+                help="Base image (default: python:<the model's Python>-slim).",
+            ),
             tracking_uri_option,
         ]
     ):
@@ -156,8 +215,14 @@ def _docker_options(func: Any) -> Any:
 
 @models.command("generate-dockerfile")
 @_docker_options
-@click.option("--output-directory", "-d", default="mltrail-dockerfile", show_default=True,
-              metavar="DIR", help="Folder to write the Dockerfile and its context into.")
+@click.option(
+    "--output-directory",
+    "-d",
+    default="mltrail-dockerfile",
+    show_default=True,
+    metavar="DIR",
+    help="Folder to write the Dockerfile and its context into.",
+)
 def generate_dockerfile(
     model_uri: str | None,
     env_manager: str,
@@ -176,8 +241,14 @@ def generate_dockerfile(
 
 @models.command("build-docker")
 @_docker_options
-@click.option("--name", "-n", default="mltrail-pyfunc", show_default=True, metavar="NAME",
-              help="Image name (tag).")
+@click.option(
+    "--name",
+    "-n",
+    default="mltrail-pyfunc",
+    show_default=True,
+    metavar="NAME",
+    help="Image name (tag).",
+)
 def build_docker(
     model_uri: str | None,
     env_manager: str,

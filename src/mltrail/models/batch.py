@@ -51,8 +51,9 @@ def predict(
     if media is None:
         raise InvalidParameter(f"content_type must be 'json' or 'csv', got {content_type!r}.")
     if env_manager == "uv":
-        _predict_in_uv_env(download_model(model_uri), input_data, input_path, content_type,
-                           output_path)
+        _predict_in_uv_env(
+            download_model(model_uri), input_data, input_path, content_type, output_path
+        )
         return
     if env_manager != "local":
         raise InvalidParameter(f"Unknown env_manager {env_manager!r}; use 'local' or 'uv'.")
@@ -93,9 +94,21 @@ def _predict_in_uv_env(
             input_path = os.path.join(tmp, "input")
             with open(input_path, "wb") as f:
                 f.write(_read_input(input_data, None))
-        args = [python, "-m", "mltrail", "models", "predict", "--model-uri", model_path,
-                "--input-path", input_path, "--content-type", content_type,
-                "--env-manager", "local"]
+        args = [
+            python,
+            "-m",
+            "mltrail",
+            "models",
+            "predict",
+            "--model-uri",
+            model_path,
+            "--input-path",
+            input_path,
+            "--content-type",
+            content_type,
+            "--env-manager",
+            "local",
+        ]
         if output_path:
             args += ["--output-path", output_path]
         done = subprocess.run(args, check=False)

@@ -26,8 +26,9 @@ def _copy_mltrail(context: Path) -> str:
     root = _source_tree()
     if root is not None:
         target.mkdir()
-        shutil.copytree(root / "src", target / "src",
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        shutil.copytree(
+            root / "src", target / "src", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+        )
         for name in ("pyproject.toml", "README.md", "LICENSE"):
             if (root / name).is_file():
                 shutil.copy2(root / name, target / name)
@@ -82,9 +83,9 @@ def _dockerfile(base: str, mltrail_arg: str, model_name: str | None, java: bool)
         # Requests reach the container under names this image cannot know (service names);
         # narrow this with -e MLTRAIL_SCORING_ALLOWED_HOSTS=... when serving browsers.
         "ENV MLTRAIL_SCORING_ALLOWED_HOSTS=*",
-        "ENTRYPOINT [\"mltrail\", \"models\", \"serve\", \"--model-uri\", "
-        f"\"{MODEL_MOUNT}\", \"--host\", \"0.0.0.0\", \"--port\", \"{PORT}\", "
-        "\"--env-manager\", \"local\"]",
+        'ENTRYPOINT ["mltrail", "models", "serve", "--model-uri", '
+        f'"{MODEL_MOUNT}", "--host", "0.0.0.0", "--port", "{PORT}", '
+        '"--env-manager", "local"]',
     ]
     return "\n".join(lines) + "\n"
 
@@ -128,8 +129,9 @@ def _docker_client() -> str:
             error_code="RESOURCE_DOES_NOT_EXIST",
         )
     try:
-        done = subprocess.run([docker, "info"], capture_output=True, text=True, timeout=20,
-                              check=False)
+        done = subprocess.run(
+            [docker, "info"], capture_output=True, text=True, timeout=20, check=False
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise MltrailException(f"Cannot build the image: docker info failed ({exc}).") from None
     if done.returncode != 0:

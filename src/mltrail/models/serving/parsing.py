@@ -115,8 +115,7 @@ def parse_json(body: bytes, schema: Schema | None) -> tuple[Any, dict[str, Any] 
     if len(found) != 1:
         raise ScoringError(
             "The input must be a JSON dictionary with exactly one of the input fields "
-            f"{set(FORMAT_KEYS)}. Received dictionary with input fields: {found}."
-            + _PROTOCOL_NOTE
+            f"{set(FORMAT_KEYS)}. Received dictionary with input fields: {found}." + _PROTOCOL_NOTE
         )
     unknown = sorted(set(data) - {found[0], "params"})
     if unknown:
@@ -156,7 +155,9 @@ def _dataframe_split(value: Any, schema: Schema | None) -> Any:
             data=value["data"], columns=value.get("columns"), index=value.get("index")
         )
     except (ValueError, TypeError) as exc:
-        raise ScoringError(f"Invalid input. Cannot build a table from dataframe_split: {exc}") from None
+        raise ScoringError(
+            f"Invalid input. Cannot build a table from dataframe_split: {exc}"
+        ) from None
     return _cast_frame(frame, schema)
 
 
@@ -214,17 +215,18 @@ def _required(schema: Schema | None, name: str) -> bool:
 def _tensor_like(value: Any, schema: Schema | None, key: str) -> Any:
     import pandas as pd
 
-    if key == "instances" and isinstance(value, list) and value and all(
-        isinstance(r, dict) for r in value
+    if (
+        key == "instances"
+        and isinstance(value, list)
+        and value
+        and all(isinstance(r, dict) for r in value)
     ):
         columns: dict[str, list[Any]] = {}
         for row in value:
             for name, item in row.items():
                 columns.setdefault(name, []).append(item)
         if len({len(v) for v in columns.values()}) > 1:
-            raise ScoringError(
-                "The length of values for each input/column name are not the same"
-            )
+            raise ScoringError("The length of values for each input/column name are not the same")
         value = columns
     if schema is not None and schema.is_tensor_spec():
         return _tensors(value, schema)
@@ -277,9 +279,7 @@ def _tensors(value: Any, schema: Schema) -> Any:
                 f"name -> nested list; got a {type(value).__name__}."
             )
         by_name = {s.name: s for s in specs}
-        return {
-            k: _array(v, by_name[k].type if k in by_name else None) for k, v in value.items()
-        }
+        return {k: _array(v, by_name[k].type if k in by_name else None) for k, v in value.items()}
     return _array(value, specs[0].type)
 
 

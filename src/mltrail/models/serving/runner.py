@@ -129,7 +129,8 @@ def _announce(model_uri: str, options: ServeOptions) -> None:
     ]
     if options.host in ("0.0.0.0", "::"):
         lines.append("  note: listening on every interface without authentication.")
-    print("\n".join(lines), file=sys.stderr, flush=True)
+    sys.stderr.write("\n".join(lines) + "\n")
+    sys.stderr.flush()
 
 
 def _exec_in_uv_env(model_path: str, options: ServeOptions) -> None:
