@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import served_models
+from scoring_servers import ScoringServer
 
 import mltrail
-from conftest import ScoringServer
 from mltrail.models import infer_signature
 
 COLUMNS = ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"]
