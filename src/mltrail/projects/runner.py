@@ -98,6 +98,15 @@ def run(
             "The kubernetes backend needs a backend config (--backend-config FILE.json) with "
             "'kube-job-template-path'."
         )
+    if build_image:
+        raise ProjectSpecError(
+            "build_image is not supported: mltrail runs a docker_env project in the image as "
+            "named, with the project folder mounted; build and push an image yourself."
+        )
+    if docker_auth:
+        raise ProjectSpecError(
+            "docker_auth is not supported: log in with `docker login` before running."
+        )
     if use_conda is False and env_manager is None:
         env_manager = "local"
     confirm_trust(uri, trust)
@@ -120,7 +129,8 @@ def run(
     for warning in spec.warnings:
         _say(f"warning: {warning}", quiet)
     entry = spec.entry_point(entry_point)
-    resolved = resolve_parameters(entry, dict(parameters or {}), spec.root)
+    resolved = resolve_parameters(entry, dict(parameters or {}), spec.root,
+                                  storage_dir=storage_dir)
     command = build_command(entry, resolved)
     plan = envsetup.choose_manager(spec, env_manager)
     exp_id = resolve_experiment(client, experiment_name, experiment_id)
