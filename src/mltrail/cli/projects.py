@@ -32,7 +32,9 @@ from mltrail.cli.options import tracking_uri_option
               type=click.Choice(["local", "kubernetes"]), help="Where to run.")
 @click.option("--backend-config", "-c", metavar="FILE|JSON",
               help="Backend settings: a JSON file or an inline JSON object.")
-@click.option("--storage-dir", metavar="DIR", hidden=True)
+@click.option("--storage-dir", metavar="DIR",
+              help="Where path parameters given as remote URIs (s3://, runs:/, https://) "
+              "are downloaded. Default: a new temporary folder.")
 @click.option("--trust", is_flag=True,
               help="Run a project fetched from the network (https://, ssh://, git@...) "
               "without asking.")
