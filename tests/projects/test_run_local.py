@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from project_helpers import all_runs, artifact_text, only_run, write_project
 
 from mltrail.tracking.client import TrailClient
@@ -236,8 +237,9 @@ def test_python_api_cancel_marks_killed(store: str, env_cache: Path, tmp_path: P
     assert only_run(client).info.status == "KILLED"
 
 
-def test_ctrl_c_marks_killed(store: str, env_cache: Path, tmp_path: Path,
-                             client: TrailClient) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_kill_marks_killed(store: str, env_cache: Path, tmp_path: Path,
+                                     client: TrailClient, signum: int) -> None:
     root = make_project(tmp_path)
     from conftest import child_env
 
@@ -249,7 +251,7 @@ def test_ctrl_c_marks_killed(store: str, env_cache: Path, tmp_path: Path,
     line = ""
     while "sleeping" not in line and time.monotonic() < deadline:
         line = proc.stdout.readline()
-    os.kill(proc.pid, signal.SIGINT)
+    os.kill(proc.pid, signum)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "KILLED" in err

@@ -198,3 +198,26 @@ def test_remote_path_values_are_downloaded(tmp_path: Path, monkeypatch: pytest.M
                            storage_dir=str(tmp_path / "storage"))
     with pytest.raises(ProjectSpecError, match="Cannot download gs://b/k"):
         resolve_parameters(entry, {"data": "gs://b/k"}, root)
+
+
+def test_network_sources_run_only_when_trusted() -> None:
+    from mltrail.projects.errors import UntrustedSource
+    from mltrail.projects.sources import confirm_trust, is_network_uri
+
+    asked: list[str] = []
+
+    def answer(value: bool):  # type: ignore[no-untyped-def]
+        def ask(uri: str) -> bool:
+            asked.append(uri)
+            return value
+        return ask
+
+    uri = "https://git.invalid/org/repo.git"
+    confirm_trust(uri, trust=False, ask=answer(True))
+    with pytest.raises(UntrustedSource, match="not confirmed"):
+        confirm_trust(uri, trust=False, ask=answer(False))
+    confirm_trust(uri, trust=True, ask=answer(False))  # the flag: nobody is asked
+    confirm_trust("file:///srv/repo", trust=False, ask=answer(False))
+    assert asked == [uri, uri]
+    assert all(map(is_network_uri, ["git@github.com:o/r.git", "ssh://h/r", "git://h/r"]))
+    assert not any(map(is_network_uri, ["./proj", "file:///r", "/abs/path"]))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+from typing import Any
 
 import click
 
@@ -79,6 +81,9 @@ def run_command(
     for item in docker_args:
         name, _, value = item.partition("=")
         docker[name] = value if value else None
+    # A `kill` (CI cancelling a job) ends the run KILLED like Ctrl-C, instead of leaving it
+    # RUNNING with its command orphaned.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         submitted = run(
             uri,
@@ -106,3 +111,7 @@ def run_command(
         sys.exit(130)
     if not quiet:
         click.echo(f"Run {submitted.run_id} finished.", err=True)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
