@@ -62,8 +62,10 @@ _LAZY_MODULES = {
     "pyfunc",
     "pytorch",
     "sklearn",
+    "spark",
     "models",
     "tracking",
+    "types",
     "server",
 }
 

@@ -17,18 +17,18 @@ import shutil
 import time
 from typing import Any
 
-from mltrail.artifacts.base import ArtifactRepository
-from mltrail.artifacts.local import LocalArtifactRepository
-from mltrail.artifacts.paths import safe_relative_path
-from mltrail.artifacts.s3 import S3ArtifactRepository, upload_extra_args
-from mltrail.artifacts.s3_multipart import (
+from mltrail.exceptions import InvalidParameter, MltrailException, NotFound
+from mltrail.server.artifact_io import LocalSink
+from mltrail.store.artifact.base import ArtifactRepository
+from mltrail.store.artifact.local import LocalArtifactRepository
+from mltrail.store.artifact.paths import safe_relative_path
+from mltrail.store.artifact.s3 import S3ArtifactRepository, upload_extra_args
+from mltrail.store.artifact.s3_multipart import (
     abort_upload,
     complete_upload,
     create_presigned_upload,
     presigned_download,
 )
-from mltrail.exceptions import InvalidParameter, MltrailException, NotFound
-from mltrail.server.artifact_io import LocalSink
 
 STAGING = ".upload-mpu"  # hidden from listings, like every ".upload-" name
 MAX_PARTS = 10000

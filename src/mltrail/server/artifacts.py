@@ -17,12 +17,12 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from mltrail.artifacts import get_artifact_repository
-from mltrail.artifacts.base import ArtifactRepository
-from mltrail.artifacts.paths import join, safe_relative_path
 from mltrail.exceptions import InvalidParameter, MltrailException
 from mltrail.server import artifact_io, artifact_mpu
 from mltrail.server.security import BodyTooLarge
+from mltrail.store.artifact import get_artifact_repository
+from mltrail.store.artifact.base import ArtifactRepository
+from mltrail.store.artifact.paths import join, safe_relative_path
 
 API = "/api/2.0/mlflow-artifacts"
 PREFIXES = (API, "/ajax-api/2.0/mlflow-artifacts")

@@ -11,13 +11,13 @@ from urllib.parse import urlparse
 
 from fastapi import APIRouter, Request, Response
 
-from mltrail.artifacts import ArtifactRepository, get_artifact_repository
-from mltrail.artifacts.paths import safe_relative_path
 from mltrail.exceptions import MltrailException
 from mltrail.server.api.encode import reply
 from mltrail.server.api.wire import RunRef, Text, call, query_doc, read_query, store_of
 from mltrail.server.locations import ArtifactLocationPolicy
 from mltrail.server.settings import ServerSettings
+from mltrail.store.artifact import ArtifactRepository, get_artifact_repository
+from mltrail.store.artifact.paths import safe_relative_path
 
 router = APIRouter(tags=["artifacts"])
 
