@@ -234,7 +234,7 @@ def test_python_api_cancel_marks_killed(store: str, env_cache: Path, tmp_path: P
                           text=True, env=child_env(store, env_cache, tmp_path), timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[-3:] == ["RUNNING", "KILLED", "False"]
-    assert only_run(client).info.status == "KILLED"
+    assert only_run(client).info.status == "KILLED", done.stderr
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
@@ -255,4 +255,4 @@ def test_ctrl_c_or_kill_marks_killed(store: str, env_cache: Path, tmp_path: Path
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "KILLED" in err
-    assert only_run(client).info.status == "KILLED"
+    assert only_run(client).info.status == "KILLED", err

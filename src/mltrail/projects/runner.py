@@ -13,8 +13,10 @@ Order matters for what a mistake leaves behind:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -181,6 +183,8 @@ def run(
         argv = _command_argv(plan.manager, spec, source, command, env, run_obj, tracking,
                              docker_args, loopback is not None)
         log_dir = Path(tempfile.mkdtemp(prefix=f"mltrail-run-{rid[:8]}-"))
+        extra_logs = {"environment.log": str(prepared.log_path)} if prepared else {}
+        _say(f"=== Running command in {spec.root}: {command} ===", quiet)
         proc = subprocess.Popen(
             argv,
             cwd=str(spec.root),
@@ -197,15 +201,27 @@ def run(
         if isinstance(exc, MltrailException):
             raise ExecutionException(f"Run {rid} failed: {exc.message}") from None
         raise
-    _say(f"=== Running command in {spec.root}: {command} ===", quiet)
-    extra_logs = {"environment.log": str(prepared.log_path)} if prepared is not None else {}
-    submitted = LocalSubmittedRun(
-        rid, proc, client, str(log_dir / "output.log"), extra_logs,
-        on_end=loopback.stop if loopback is not None else (lambda: None),
-    )
-    if not synchronous:
-        return submitted
-    succeeded = submitted.wait()
+    # From here on a Ctrl-C (or SIGTERM) at any point stops the command and ends the run KILLED.
+    submitted: LocalSubmittedRun | None = None
+    try:
+        submitted = LocalSubmittedRun(
+            rid, proc, client, str(log_dir / "output.log"), extra_logs,
+            on_end=loopback.stop if loopback is not None else (lambda: None),
+        )
+        if not synchronous:
+            return submitted
+        succeeded = submitted.wait()
+    except BaseException as exc:
+        if submitted is not None:
+            submitted.cancel()
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait()
+            _fail_before_start(client, rid, exc)
+            if loopback is not None:
+                loopback.stop()
+        raise
     if not succeeded:
         raise ExecutionException(
             f"Run {rid} failed: the command exited with code {submitted.exit_code}; its "
