@@ -156,7 +156,7 @@ class LocalSubmittedRun(SubmittedRun):
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.command_proc.pid, signal.SIGKILL)
-        self._finished.wait(30)
+        self._finished.wait()  # the status is recorded before cancel() returns
 
 
 class FinishedRun(SubmittedRun):
