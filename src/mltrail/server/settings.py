@@ -26,6 +26,14 @@ class ServerSettings:
     # JSON bodies; artifact uploads stream. Sized to hold the largest valid request, a full
     # log-batch (1000 metrics, 100 params and 100 tags at their longest) with room to spare.
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # Run leases (server/leases.py): seconds without news before a RUNNING run is KILLED, for
+    # clients that send heartbeats and for those that do not (None: never).
+    # Backpressure (server/backpressure.py): requests served at once per worker, and how long
+    # one more may wait for a slot before it is answered 503 with Retry-After.
+    max_concurrent_requests: int = 256
+    queue_seconds: float = 10.0
+    run_lease_seconds: float | None = 300.0
+    silent_run_lease_seconds: float | None = 24 * 3600.0
     extra: dict[str, str] = field(default_factory=dict)
 
     def to_env(self) -> dict[str, str]:
@@ -38,6 +46,9 @@ class ServerSettings:
             "MLTRAIL_CORS_ALLOWED_ORIGINS": ",".join(self.cors_allowed_origins),
             "MLTRAIL_ALLOWED_ARTIFACT_LOCATIONS": ",".join(self.allowed_artifact_locations),
             "MLTRAIL_MAX_BODY_BYTES": str(self.max_body_bytes),
+            "MLTRAIL_MAX_CONCURRENT_REQUESTS": str(self.max_concurrent_requests),
+            "MLTRAIL_RUN_LEASE": _seconds_text(self.run_lease_seconds),
+            "MLTRAIL_RUN_LEASE_WITHOUT_HEARTBEATS": _seconds_text(self.silent_run_lease_seconds),
         }
 
     def artifact_location_roots(self) -> tuple[str, ...]:
@@ -74,6 +85,13 @@ class ServerSettings:
             max_body_bytes=_positive_int(
                 os.environ.get("MLTRAIL_MAX_BODY_BYTES"), DEFAULT_MAX_BODY_BYTES
             ),
+            max_concurrent_requests=_positive_int(
+                os.environ.get("MLTRAIL_MAX_CONCURRENT_REQUESTS"), 256
+            ),
+            run_lease_seconds=_seconds(os.environ.get("MLTRAIL_RUN_LEASE"), 300.0),
+            silent_run_lease_seconds=_seconds(
+                os.environ.get("MLTRAIL_RUN_LEASE_WITHOUT_HEARTBEATS"), 24 * 3600.0
+            ),
         )
 
 
@@ -84,3 +102,15 @@ def _positive_int(raw: str | None, default: int) -> int:
     if value <= 0:
         raise ValueError(f"expected a positive number of bytes, got {raw!r}")
     return value
+
+
+def _seconds_text(value: float | None) -> str:
+    return "none" if value is None else repr(float(value))
+
+
+def _seconds(raw: str | None, default: float | None) -> float | None:
+    from mltrail.server.leases import parse_seconds
+
+    if raw is None:
+        return default
+    return parse_seconds(raw, "lease")

@@ -8,6 +8,7 @@ same store talks to an mltrail server or to an MLflow one.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
@@ -38,6 +39,7 @@ from mltrail.store.base import (
     TrackingStore,
     model_not_found,
 )
+from mltrail.store.rest_heartbeats import heartbeats_for
 from mltrail.store.rest_http import (
     HttpClient,
     raise_for_error,
@@ -71,15 +73,22 @@ class RestStore(TrackingStore):
         self.uri = split_userinfo(self._base)[0]  # safe to show in messages
         self._http = client or shared_client()
         trust_origin(self.uri)
+        self._heartbeats = heartbeats_for(self._http, self._base)
 
     # -- transport ---------------------------------------------------------------------------
-    def _call(self, method: str, endpoint: str, body: dict[str, Any] | None = None) -> Any:
+    def _call(
+        self,
+        method: str,
+        endpoint: str,
+        body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
         url = self._base + API_PREFIX + endpoint
         if method == "GET":
             response = self._http.request(method, url, params=query_params(body or {}))
         else:
             payload = json.dumps(drop_none(body or {}), allow_nan=False)
-            response = self._http.request(method, url, json_body=payload)
+            response = self._http.request(method, url, json_body=payload, headers=headers)
         raise_for_error(response, f"{method} {endpoint}")
         if not response.content or response.content.strip() == b"200 OK":
             return {}
@@ -99,7 +108,8 @@ class RestStore(TrackingStore):
         tags: Sequence[ExperimentTag] = (),
     ) -> str:
         body = {"name": name, "artifact_location": artifact_location, "tags": pairs(tags)}
-        return str(self._call("POST", "experiments/create", body)["experiment_id"])
+        answer = self._call("POST", "experiments/create", body, _idempotent())
+        return str(answer["experiment_id"])
 
     def get_experiment(self, experiment_id: str) -> Experiment:
         answer = self._call("GET", "experiments/get", {"experiment_id": experiment_id})
@@ -165,7 +175,9 @@ class RestStore(TrackingStore):
             "tags": pairs(tags),
             "run_name": run_name,
         }
-        return run_from_json(self._call("POST", "runs/create", body)["run"])
+        run = run_from_json(self._call("POST", "runs/create", body, _idempotent())["run"])
+        self._heartbeats.start(run.info.run_id)
+        return run
 
     def get_run(self, run_id: str) -> Run:
         answer = self._call("GET", "runs/get", {"run_id": run_id, "run_uuid": run_id})
@@ -185,10 +197,16 @@ class RestStore(TrackingStore):
             "end_time": end_time,
             "run_name": run_name,
         }
-        return run_info_from_json(self._call("POST", "runs/update", body)["run_info"])
+        info = run_info_from_json(self._call("POST", "runs/update", body)["run_info"])
+        if info.status == "RUNNING":
+            self._heartbeats.start(run_id)  # resumed
+        else:
+            self._heartbeats.stop(run_id)
+        return info
 
     def delete_run(self, run_id: str) -> None:
         self._call("POST", "runs/delete", {"run_id": run_id})
+        self._heartbeats.stop(run_id)
 
     def restore_run(self, run_id: str) -> None:
         self._call("POST", "runs/restore", {"run_id": run_id})
@@ -316,7 +334,8 @@ class RestStore(TrackingStore):
             "params": pairs(params[:MAX_BATCH_PARAMS]),
             "tags": pairs(tags),
         }
-        model = logged_model_from_json(self._call("POST", "logged-models", body)["model"])
+        answer = self._call("POST", "logged-models", body, _idempotent())
+        model = logged_model_from_json(answer["model"])
         if len(params) > MAX_BATCH_PARAMS:
             self.log_logged_model_params(model.model_id, params[MAX_BATCH_PARAMS:])
             model = self.get_logged_model(model.model_id)
@@ -376,6 +395,11 @@ class RestStore(TrackingStore):
             "models": [{"model_id": m.model_id, "step": m.step} for m in models],
         }
         self._call("POST", "runs/outputs", body)
+
+
+def _idempotent() -> dict[str, str]:
+    """A fresh key for one create call: its retries (same key) create nothing twice."""
+    return {"Idempotency-Key": uuid.uuid4().hex}
 
 
 def _model_path(model_id: str) -> str:

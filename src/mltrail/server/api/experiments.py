@@ -21,6 +21,7 @@ from mltrail.server.api.wire import (
     read_query,
     store_of,
 )
+from mltrail.server.idempotency import once
 
 router = APIRouter(tags=["experiments"])
 
@@ -70,6 +71,10 @@ class ExperimentDeleteTagIn(WireModel):
 
 @router.post("/experiments/create", openapi_extra=body_doc(ExperimentCreateIn))
 async def create_experiment(request: Request) -> Response:
+    return await once(request, "experiments/create", lambda: _create_experiment(request))
+
+
+async def _create_experiment(request: Request) -> Response:
     body = await read_body(request, ExperimentCreateIn)
     tags = [ExperimentTag(t.key, t.value or "") for t in body.tags]
     location = None

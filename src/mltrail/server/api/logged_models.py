@@ -41,6 +41,7 @@ from mltrail.server.api.wire import (
     read_query,
     store_of,
 )
+from mltrail.server.idempotency import once
 from mltrail.store.artifact.paths import safe_relative_path
 
 router = APIRouter(tags=["logged models"])
@@ -224,6 +225,10 @@ async def search_logged_models(request: Request) -> Response:
 
 @router.post("/logged-models", openapi_extra=body_doc(CreateIn))
 async def create_logged_model(request: Request) -> Response:
+    return await once(request, "logged-models/create", lambda: _create(request))
+
+
+async def _create(request: Request) -> Response:
     body = await read_body(request, CreateIn)
     model = await call(
         store_of(request).create_logged_model,

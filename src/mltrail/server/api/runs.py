@@ -14,6 +14,7 @@ from mltrail.entities import (
     Param,
     RunTag,
 )
+from mltrail.exceptions import MltrailException
 from mltrail.server.api.encode import paged, reply, run_info_json, run_json
 from mltrail.server.api.wire import (
     VIEW_TYPES,
@@ -34,6 +35,8 @@ from mltrail.server.api.wire import (
     store_of,
     validate,
 )
+from mltrail.server.idempotency import once
+from mltrail.server.leases import note_write
 from mltrail.server.locations import check_dataset_source
 from mltrail.utils.validation import validate_batch_size
 
@@ -148,6 +151,10 @@ class RunSearchIn(WireModel):
 
 @router.post("/runs/create", openapi_extra=body_doc(RunCreateIn))
 async def create_run(request: Request) -> Response:
+    return await once(request, "runs/create", lambda: _create_run(request))
+
+
+async def _create_run(request: Request) -> Response:
     body = await read_body(request, RunCreateIn)
     run = await call(
         store_of(request).create_run,
@@ -157,12 +164,15 @@ async def create_run(request: Request) -> Response:
         tags=[RunTag(t.key, t.value or "") for t in body.tags],
         run_name=body.run_name or None,
     )
+    note_write(request.app.state, run.info.run_id)
     return reply({"run": run_json(run)})
 
 
 @router.post("/runs/update", openapi_extra=body_doc(RunUpdateIn))
 async def update_run(request: Request) -> Response:
     body = await read_body(request, RunUpdateIn)
+    if body.status in (None, "RUNNING"):
+        note_write(request.app.state, body.the_run_id())
     info = await call(
         store_of(request).update_run_info,
         body.the_run_id(),
@@ -198,6 +208,7 @@ async def get_run(request: Request) -> Response:
 async def log_metric(request: Request) -> Response:
     body = await read_body(request, LogMetricIn)
     await call(store_of(request).log_batch, body.the_run_id(), metrics=[body.to_metric()])
+    note_write(request.app.state, body.the_run_id())
     return reply()
 
 
@@ -206,6 +217,7 @@ async def log_parameter(request: Request) -> Response:
     body = await read_body(request, LogParamIn)
     param = Param(body.key, body.value or "")
     await call(store_of(request).log_batch, body.the_run_id(), params=[param])
+    note_write(request.app.state, body.the_run_id())
     return reply()
 
 
@@ -214,6 +226,7 @@ async def set_tag(request: Request) -> Response:
     body = await read_body(request, SetTagIn)
     tag = RunTag(body.key, body.value or "")
     await call(store_of(request).log_batch, body.the_run_id(), tags=[tag])
+    note_write(request.app.state, body.the_run_id())
     return reply()
 
 
@@ -242,6 +255,7 @@ async def log_batch(request: Request) -> Response:
         params=[Param(p.key, p.value or "") for p in body.params],
         tags=[RunTag(t.key, t.value or "") for t in body.tags],
     )
+    note_write(request.app.state, body.the_run_id())
     return reply()
 
 
@@ -284,3 +298,28 @@ async def search_runs(request: Request) -> Response:
         page_token=body.page_token or None,
     )
     return reply(paged("runs", [run_json(r) for r in page], page.token))
+
+
+@router.post("/runs/heartbeat", openapi_extra=body_doc(RunRef))
+async def heartbeat(request: Request) -> Response:
+    """mltrail's extension: the client says a run's process is alive. Renews the run's lease
+    (a run the lease had marked KILLED is RUNNING again); answers the lease in seconds, so
+    the client knows how often to call, and the run's status, so it knows when to stop."""
+    body = await read_body(request, RunRef)
+    run_id = body.the_run_id()
+    leases = request.app.state.leases
+    if leases is None:
+        raise MltrailException(
+            "This server keeps no run leases (started with --run-lease none).",
+            error_code="NOT_IMPLEMENTED",
+        )
+    await call(store_of(request).get_run, run_id)  # 404 for an unknown run
+    expires = await call(leases.heartbeat, run_id)
+    run = await call(store_of(request).get_run, run_id)
+    return reply(
+        {
+            "lease_seconds": leases.policy.lease_seconds,
+            "expires_ms": expires,
+            "status": run.info.status,
+        }
+    )
