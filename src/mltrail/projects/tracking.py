@@ -195,6 +195,9 @@ class LoopbackServer:
                 default_artifact_root=self.artifact_root,
                 artifacts_destination=self.artifact_root,
                 serve_artifacts=True,
+                # `mltrail run` owns its run's status (it watches the process); a lease here
+                # would also reap other writers' runs in the user's store.
+                run_lease_seconds=None,
             )
             config = uvicorn.Config(create_app(settings), log_level="warning", lifespan="off",
                                     access_log=False)
