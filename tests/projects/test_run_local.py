@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from project_helpers import all_runs, artifact_text, only_run, write_project
+from project_helpers import all_runs, artifact_text, child_env, only_run, write_project
 
 from mltrail.tracking.client import TrailClient
 
@@ -228,8 +228,6 @@ def test_python_api_cancel_marks_killed(store: str, env_cache: Path, tmp_path: P
         "time.sleep(1.0); print(s.get_status()); s.cancel(); print(s.get_status())\n"
         "print(s.wait())\n"
     )
-    from conftest import child_env
-
     done = subprocess.run([sys.executable, "-c", code, str(root)], capture_output=True,
                           text=True, env=child_env(store, env_cache, tmp_path), timeout=120)
     assert done.returncode == 0, done.stderr
@@ -241,8 +239,6 @@ def test_python_api_cancel_marks_killed(store: str, env_cache: Path, tmp_path: P
 def test_ctrl_c_or_kill_marks_killed(store: str, env_cache: Path, tmp_path: Path,
                                      client: TrailClient, signum: int) -> None:
     root = make_project(tmp_path)
-    from conftest import child_env
-
     proc = subprocess.Popen([sys.executable, "-m", "mltrail", "run", str(root), "-e", "sleep"],
                             env=child_env(store, env_cache, tmp_path), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
