@@ -217,9 +217,7 @@ class RunLeases:
         with transaction(self.engine, write=True) as conn:
             orphans = conn.execute(
                 sa.select(runs.c.run_uuid, runs.c.start_time, last_point)
-                .select_from(
-                    runs.outerjoin(run_leases, run_leases.c.run_uuid == runs.c.run_uuid)
-                )
+                .select_from(runs.outerjoin(run_leases, run_leases.c.run_uuid == runs.c.run_uuid))
                 .where(
                     runs.c.status == "RUNNING",
                     runs.c.lifecycle_stage == "active",
