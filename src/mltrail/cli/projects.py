@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+from typing import Any
 
 import click
 
@@ -11,70 +13,33 @@ from mltrail.cli.options import tracking_uri_option
 
 @click.command("run")
 @click.argument("uri", default=".", metavar="URI")
-@click.option(
-    "--entry-point",
-    "-e",
-    default="main",
-    show_default=True,
-    metavar="NAME",
-    help="Entry point of the MLproject, or a .py/.sh file of the project.",
-)
-@click.option(
-    "--version",
-    "-v",
-    "version",
-    metavar="VERSION",
-    help="Git branch, tag or commit to run (git projects only).",
-)
-@click.option(
-    "--param-list",
-    "-P",
-    "params",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="A parameter; repeat for more. Undeclared ones are passed as --NAME VALUE.",
-)
-@click.option(
-    "--docker-args",
-    "-A",
-    "docker_args",
-    multiple=True,
-    metavar="NAME[=VALUE]",
-    help="An argument for `docker run` (docker_env projects): -A gpus=all.",
-)
-@click.option(
-    "--experiment-name", metavar="NAME", help="Experiment to run in (created if missing)."
-)
+@click.option("--entry-point", "-e", default="main", show_default=True, metavar="NAME",
+              help="Entry point of the MLproject, or a .py/.sh file of the project.")
+@click.option("--version", "-v", "version", metavar="VERSION",
+              help="Git branch, tag or commit to run (git projects only).")
+@click.option("--param-list", "-P", "params", multiple=True, metavar="NAME=VALUE",
+              help="A parameter; repeat for more. Undeclared ones are passed as --NAME VALUE.")
+@click.option("--docker-args", "-A", "docker_args", multiple=True, metavar="NAME[=VALUE]",
+              help="An argument for `docker run` (docker_env projects): -A gpus=all.")
+@click.option("--experiment-name", metavar="NAME",
+              help="Experiment to run in (created if missing).")
 @click.option("--experiment-id", metavar="ID", help="Experiment to run in (must exist).")
 @click.option("--run-name", metavar="NAME", help="Name of the new run.")
 @click.option("--run-id", metavar="ID", help="Run to continue instead of creating one.")
-@click.option(
-    "--env-manager",
-    type=click.Choice(["local", "uv", "virtualenv", "conda"]),
-    help="How to build the environment. Default: uv for python_env, conda for "
-    "conda_env, docker for docker_env, local for none.",
-)
+@click.option("--env-manager", type=click.Choice(["local", "uv", "virtualenv", "conda"]),
+              help="How to build the environment. Default: uv for python_env, conda for "
+              "conda_env, docker for docker_env, local for none.")
 @click.option("--no-conda", is_flag=True, help="Old spelling of --env-manager local.")
-@click.option(
-    "--backend",
-    "-b",
-    default="local",
-    show_default=True,
-    type=click.Choice(["local", "kubernetes"]),
-    help="Where to run.",
-)
-@click.option(
-    "--backend-config",
-    "-c",
-    metavar="FILE|JSON",
-    help="Backend settings: a JSON file or an inline JSON object.",
-)
-@click.option("--storage-dir", metavar="DIR", hidden=True)
-@click.option(
-    "--trust",
-    is_flag=True,
-    help="Run a project fetched from the network (https://, ssh://, git@...) without asking.",
-)
+@click.option("--backend", "-b", default="local", show_default=True,
+              type=click.Choice(["local", "kubernetes"]), help="Where to run.")
+@click.option("--backend-config", "-c", metavar="FILE|JSON",
+              help="Backend settings: a JSON file or an inline JSON object.")
+@click.option("--storage-dir", metavar="DIR",
+              help="Where path parameters given as remote URIs (s3://, runs:/, https://) "
+              "are downloaded. Default: a new temporary folder.")
+@click.option("--trust", is_flag=True,
+              help="Run a project fetched from the network (https://, ssh://, git@...) "
+              "without asking.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the command's own output.")
 @tracking_uri_option
 def run_command(
@@ -116,6 +81,9 @@ def run_command(
     for item in docker_args:
         name, _, value = item.partition("=")
         docker[name] = value if value else None
+    # A `kill` (CI cancelling a job) ends the run KILLED like Ctrl-C, instead of leaving it
+    # RUNNING with its command orphaned.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         submitted = run(
             uri,
@@ -143,3 +111,7 @@ def run_command(
         sys.exit(130)
     if not quiet:
         click.echo(f"Run {submitted.run_id} finished.", err=True)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
