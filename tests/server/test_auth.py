@@ -425,3 +425,33 @@ def test_fifty_clients_with_auth_on_lose_nothing(server: LiveServer) -> None:
                 params={"run_id": run_id, "metric_key": "m", "max_results": 5000},
             ).json()["metrics"]
             assert len(history) == 1000
+
+
+def test_a_permission_in_the_shared_route_table_is_honoured(
+    server: LiveServer, admin_exp: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A route added by another part of mltrail with a ``Permission`` in ``mltrail.protocol``
+    (and no rule in the auth table) is checked by that permission, not refused."""
+    from fastapi.responses import JSONResponse
+    from starlette.testclient import TestClient
+
+    import mltrail.protocol as protocol
+    from mltrail.protocol.route import Permission, Route
+
+    exp_id, _ = admin_exp
+    route = Route(
+        "POST", "/experiments/{experiment_id}/touch",
+        permission=Permission("experiment", "EDIT", "experiment_id"),
+    )  # fmt: skip
+    monkeypatch.setattr(protocol, "ROUTES", (*protocol.ROUTES, route))
+
+    async def touch(experiment_id: str) -> JSONResponse:
+        return JSONResponse({"touched": experiment_id})
+
+    app = create_app(server.settings, tracking_store=server.store)
+    app.add_api_route("/api/2.0/mlflow/experiments/{experiment_id}/touch", touch, methods=["POST"])
+    with TestClient(app, base_url="http://localhost") as test_client:
+        path = f"/api/2.0/mlflow/experiments/{exp_id}/touch"
+        assert test_client.post(path, auth=ADMIN, json={}).json() == {"touched": exp_id}
+        refused = test_client.post(path, auth=ALICE, json={})  # default READ < EDIT
+        assert refused.status_code == 403 and "EDIT" in refused.json()["message"]

@@ -135,6 +135,23 @@ def _server_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "time since the run's last write; none to never mark them KILLED.",
         ),
         click.option(
+            "--expose-prometheus",
+            envvar="MLTRAIL_EXPOSE_PROMETHEUS",
+            metavar="[DIR]",
+            is_flag=False,
+            flag_value="on",
+            default=None,
+            help="Serve Prometheus metrics at /metrics (requests and latency by route, points "
+            "ingested, errors, database pool, leases). MLflow's DIR argument is accepted and "
+            "not needed.",
+        ),
+        click.option(
+            "--artifacts-only",
+            envvar="MLTRAIL_ARTIFACTS_ONLY",
+            is_flag=True,
+            help="Serve only the artifact proxy (/api/2.0/mlflow-artifacts/...) and probes.",
+        ),
+        click.option(
             "--auth/--no-auth",
             envvar="MLTRAIL_AUTH",
             default=None,
@@ -191,6 +208,8 @@ def build_settings(
     max_concurrent_requests: int = 256,
     auth: bool | None = None,
     auth_default_permission: str = "READ",
+    expose_prometheus: str | None = None,
+    artifacts_only: bool = False,
 ) -> Any:
     from mltrail.server.settings import ServerSettings
     from mltrail.tracking.uri import normalize_tracking_uri
@@ -203,6 +222,11 @@ def build_settings(
             "the server stores runs in a database; give sqlite:///..., postgresql://... or a "
             "folder, not another server's address.",
             param_hint="--backend-store-uri",
+        )
+    if artifacts_only and not serve_artifacts:
+        raise click.BadParameter(
+            "an artifacts-only server serves artifacts; drop --no-serve-artifacts.",
+            param_hint="--artifacts-only",
         )
     destination = _local(artifacts_destination)
     if default_artifact_root:
@@ -224,6 +248,8 @@ def build_settings(
         ),
         max_concurrent_requests=max_concurrent_requests,
         auth=bool(auth),
+        expose_prometheus=expose_prometheus not in (None, "", "0", "false"),
+        artifacts_only=artifacts_only,
         auth_default_permission=auth_default_permission.upper(),
     )
 

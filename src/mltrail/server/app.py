@@ -46,9 +46,15 @@ def create_app(
     from mltrail.server import artifacts, ui
     from mltrail.server.api import router as api_router
 
-    app.include_router(api_router)
-    app.include_router(artifacts.router)
-    app.include_router(ui.router)
+    if settings.artifacts_only:  # a server that only proxies artifacts (and answers probes)
+        from mltrail.server.api import meta
+
+        app.include_router(meta.router)
+        app.include_router(artifacts.router)
+    else:
+        app.include_router(api_router)
+        app.include_router(artifacts.router)
+        app.include_router(ui.router)
     app.state.auth = open_auth_store(settings, tracking_store)
     if app.state.auth is not None:
         from mltrail.server.auth import api as auth_api
@@ -146,6 +152,7 @@ def _install_layers(app: FastAPI, settings: ServerSettings) -> None:
         Backpressure,
         max_concurrent=settings.max_concurrent_requests,
         queue_seconds=settings.queue_seconds,
+        app_state=app.state,
     )
     if app.state.auth is not None:
         from mltrail.server.auth.middleware import install
@@ -153,6 +160,11 @@ def _install_layers(app: FastAPI, settings: ServerSettings) -> None:
         app.state.forget_credentials = install(
             app, app.state.auth, settings.auth_default_permission
         )
+    if settings.expose_prometheus:
+        from mltrail.server.metrics import Metrics, MetricsMiddleware
+
+        app.state.metrics = Metrics()
+        app.add_middleware(MetricsMiddleware, metrics=app.state.metrics, app_state=app.state)
     app.add_middleware(SecurityMiddleware, settings=settings)  # added last: runs first
 
 

@@ -86,6 +86,7 @@ class RunLeases:
         self._touched: dict[str, int] = {}
         self._lock = threading.Lock()
         self._next_adoption = 0.0  # at the first tick, then every ADOPT_EVERY_SECONDS
+        self.killed_total = 0
 
     # -- noting news ----------------------------------------------------------------------------
     def touch(self, run_id: str) -> None:
@@ -193,6 +194,7 @@ class RunLeases:
                 )
                 if changed:
                     killed.append(run_id)
+        self.killed_total += len(killed)
         for run_id in killed:
             log.warning("run %s: no heartbeat or write within its lease; marked KILLED", run_id)
         return killed

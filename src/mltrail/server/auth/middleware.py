@@ -28,7 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mltrail.exceptions import MltrailException, NotFound
-from mltrail.server.auth.rules import Rule, find_rule
+from mltrail.server.auth.rules import Rule, find_rule, rule_from_route_table
 from mltrail.server.auth.store import RANK, AuthStore, User
 from mltrail.server.errors import error_response
 
@@ -89,6 +89,7 @@ class AuthMiddleware:
             return
         method, path = scope["method"], scope["path"]
         found = find_rule(method, path) or (find_rule("GET", path) if method == "HEAD" else None)
+        found = found or rule_from_route_table(method, path)
         user: User | None = None
         try:
             if found is None:
@@ -232,6 +233,18 @@ class AuthMiddleware:
                     403, "PERMISSION_DENIED", "Only administrators may do this for another user."
                 )
             return
+        if rule.field:  # an id named by the shared route table: under the resolver's name
+            usual = {
+                "experiment": "experiment_id",
+                "run": "run_id",
+                "model": "model_id",
+                "registered_model": "name",
+                "artifact": "path",
+            }.get(rule.on or "")
+            given = params.get(rule.field) or values.get(rule.field)
+            if usual and given is not None:
+                values = {**values, usual: given}
+                params = {**params, usual: str(given)}
         kind, resources = self._resources(rule.on or "", values, params)
         for kind_, resource in resources:
             if not self._allowed(user, need, resource, kind_):

@@ -31,6 +31,7 @@ class Rule:
     on: str | None = None  # how to find the resource: see ``middleware.Resolver``
     body: bool = False  # the resource id is in the JSON body
     creates: str | None = None  # "experiment" / "registered_model": the creator gets MANAGE
+    field: str | None = None  # the id's name, when not the resolver's usual one
 
 
 R, E, M = "READ", "EDIT", "MANAGE"
@@ -226,6 +227,51 @@ def find_rule(method: str, path: str) -> tuple[Rule, dict[str, str]] | None:
             found = compiled.pattern.match(path)
             if found:
                 return compiled.rule, found.groupdict()
+    return None
+
+
+_RESOLVERS = {
+    "experiment": "experiment",
+    "run": "run",
+    "logged_model": "model",
+    "registered_model": "registered_model",
+    "artifact": "artifact",
+}
+
+
+def rule_from_route_table(method: str, path: str) -> tuple[Rule, dict[str, str]] | None:
+    """A route the table above does not know, but whose entry in the shared route table
+    (``mltrail.protocol``) carries a ``Permission``: that permission, as a rule. A route with
+    neither stays refused."""
+    from mltrail.protocol import find_route
+
+    route = find_route(method, path)
+    if route is None or route.permission is None:
+        return None
+    permission = route.permission
+    if permission.resource == "public":
+        return Rule("public"), {}
+    if permission.resource == "server":
+        return Rule("admin" if permission.level == "MANAGE" else "user"), {}
+    on = _RESOLVERS.get(permission.resource)
+    if on is None:
+        return None
+    level = "READ" if permission.level == "USE" else permission.level
+    plain = "/api/" + path[len("/ajax-api/") :] if path.startswith("/ajax-api/") else path
+    found = _pattern(route.full_path).match(plain)
+    params = found.groupdict() if found else {}
+    body = method in ("POST", "PATCH", "PUT", "DELETE")
+    return Rule(level, on, body=body, field=permission.id_field), params
+
+
+def template_for(method: str, path: str) -> str | None:
+    """The route template a request matches (a bounded label, e.g. for metrics)."""
+    exact = _EXACT.get((method, path))
+    if exact is not None:
+        return exact.template
+    for compiled in _PATTERNED:
+        if compiled.method == method and compiled.pattern.match(path):
+            return compiled.template
     return None
 
 
