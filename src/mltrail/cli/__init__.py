@@ -18,6 +18,7 @@ import click
 from mltrail.cli.artifacts import artifacts
 from mltrail.cli.db import db
 from mltrail.cli.experiments import experiments
+from mltrail.cli.gc import gc_command
 from mltrail.cli.runs import runs
 from mltrail.version import __version__
 
@@ -108,5 +109,6 @@ main.add_command(experiments)
 main.add_command(runs)
 main.add_command(artifacts)
 main.add_command(db)
+main.add_command(gc_command)
 
 __all__ = ["main"]

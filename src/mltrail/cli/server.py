@@ -388,6 +388,12 @@ def _command_line(pid: str) -> str:
 def _command(title: str, doc: str) -> click.Command:
     @_server_options
     def command(host: str, port: int, workers: int, **options: Any) -> None:
+        context = click.get_current_context()
+        silent_source = context.get_parameter_source("run_lease_without_heartbeats")
+        if title == "ui" and silent_source == click.core.ParameterSource.DEFAULT:
+            # On a laptop, scripts often write to ./mltrail.db directly, unseen by the server:
+            # only runs that send heartbeats get a lease.
+            options["run_lease_without_heartbeats"] = "none"
         if title == "ui" and not options.get("default_artifact_root"):
             # One person, one machine: experiments made in the UI keep their artifacts where
             # a local script (tracking to the same ./mltrail.db) writes them too.

@@ -35,6 +35,7 @@ log = logging.getLogger("mltrail.server")
 
 DEFAULT_LEASE_SECONDS = 300.0
 DEFAULT_SILENT_LEASE_SECONDS: float | None = 24 * 3600.0
+ADOPT_EVERY_SECONDS = 60.0  # a scan of the RUNNING runs, so not at every check
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class RunLeases:
         self.enabled = ensure_server_tables(self.engine)
         self._touched: dict[str, int] = {}
         self._lock = threading.Lock()
+        self._next_adoption = 0.0  # at the first tick, then every ADOPT_EVERY_SECONDS
 
     # -- noting news ----------------------------------------------------------------------------
     def touch(self, run_id: str) -> None:
@@ -195,8 +197,53 @@ class RunLeases:
             log.warning("run %s: no heartbeat or write within its lease; marked KILLED", run_id)
         return killed
 
+    def adopt(self) -> int:
+        """Give a lease to RUNNING runs that have none: runs from before leases existed, or
+        whose first write was noted by a worker that died before flushing it. Their last sign
+        of life is the later of their start and their latest metric point; with no lease for
+        silent clients, nothing is adopted."""
+        silent = self.policy.silent_lease_seconds
+        if not self.enabled or silent is None:
+            return 0
+        from mltrail.store.sql.engine import transaction
+        from mltrail.store.sql.schema import latest_metrics, runs
+
+        silent_ms = int(silent * 1000)
+        last_point = (
+            sa.select(sa.func.max(latest_metrics.c.timestamp))
+            .where(latest_metrics.c.run_uuid == runs.c.run_uuid)
+            .scalar_subquery()
+        )
+        with transaction(self.engine, write=True) as conn:
+            orphans = conn.execute(
+                sa.select(runs.c.run_uuid, runs.c.start_time, last_point)
+                .select_from(
+                    runs.outerjoin(run_leases, run_leases.c.run_uuid == runs.c.run_uuid)
+                )
+                .where(
+                    runs.c.status == "RUNNING",
+                    runs.c.lifecycle_stage == "active",
+                    run_leases.c.run_uuid.is_(None),
+                )
+            ).all()
+            for run_id, started, latest in orphans:
+                seen = max(started or 0, latest or 0)
+                values = {
+                    "run_uuid": run_id,
+                    "expires_ms": seen + silent_ms,
+                    "lease_ms": silent_ms,
+                    "heartbeats": False,
+                    "expired": False,
+                }
+                _upsert(conn, values, {"lease_ms": run_leases.c.lease_ms})  # keep a newer row
+        return len(orphans)
+
     def tick(self) -> list[str]:
         self.flush()
+        now = time.monotonic()
+        if now >= self._next_adoption:
+            self._next_adoption = now + ADOPT_EVERY_SECONDS
+            self.adopt()
         return self.reap()
 
     @contextlib.asynccontextmanager
