@@ -17,6 +17,8 @@ import threading
 import time
 from typing import Any
 
+from mltrail.protocol.tracking_routes import RUN_HEARTBEAT
+
 log = logging.getLogger("mltrail.tracking")
 
 FIRST_INTERVAL = 30.0  # until the server says how long its lease is
@@ -98,7 +100,7 @@ _beaters_lock = threading.Lock()
 
 def heartbeats_for(http: Any, base_url: str) -> Heartbeats:
     """The process's heartbeat thread for the server at ``base_url``."""
-    url = base_url.rstrip("/") + "/api/2.0/mlflow/runs/heartbeat"
+    url = base_url.rstrip("/") + RUN_HEARTBEAT.full_path
     with _beaters_lock:
         beater = _beaters.get(url)
         if beater is None:
