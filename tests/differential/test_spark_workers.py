@@ -47,11 +47,7 @@ def test_points_from_spark_workers_are_stored(
         .getOrCreate()
     )
     try:
-        found = (
-            spark.sparkContext.parallelize(range(40), 4)
-            .mapPartitions(log_partition)
-            .collect()
-        )
+        found = spark.sparkContext.parallelize(range(40), 4).mapPartitions(log_partition).collect()
         # Read at once: nothing may be waiting in a worker's buffer.
         history = client.get_metric_history(run_id, "from_spark")
     finally:
