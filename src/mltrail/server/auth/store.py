@@ -107,7 +107,10 @@ class AuthStore:
     def authenticate(self, username: str, password: str) -> User | None:
         with self._tx() as conn:
             row = conn.execute(sa.select(users).where(users.c.username == username)).first()
-        if row is None or not passwords.verify_password(row.password_hash, password):
+        if row is None:
+            passwords.verify_password(passwords.dummy_hash(), password)  # same time either way
+            return None
+        if not passwords.verify_password(row.password_hash, password):
             return None
         return User(row.id, row.username, bool(row.is_admin))
 
