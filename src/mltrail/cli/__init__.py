@@ -27,6 +27,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "run": ("mltrail.cli.projects", "run_command", "Run an MLproject folder or git repository."),
     "server": ("mltrail.cli.server", "server_command", "Run the tracking server for a team."),
     "ui": ("mltrail.cli.server", "ui_command", "Open the web UI on the local store."),
+    "models": ("mltrail.cli.models", "models", "Serve, score and package models."),
 }
 
 
