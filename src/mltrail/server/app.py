@@ -58,8 +58,10 @@ def create_app(
     app.state.auth = open_auth_store(settings, tracking_store)
     if app.state.auth is not None:
         from mltrail.server.auth import api as auth_api
+        from mltrail.server.auth import login
 
         app.include_router(auth_api.router)
+        app.include_router(login.router)
     _install_layers(app, settings)
     return app
 
