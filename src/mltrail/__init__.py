@@ -61,6 +61,7 @@ _LAZY_MODULES = {
     "data",
     "entities",
     "exceptions",
+    "lightgbm",
     "projects",
     "pyfunc",
     "pytorch",
@@ -69,6 +70,7 @@ _LAZY_MODULES = {
     "models",
     "tracking",
     "types",
+    "xgboost",
     "server",
 }
 
