@@ -158,6 +158,25 @@ class AuthStore:
             ).first()
         return None if row is None else User(row.id, row.username, bool(row.is_admin))
 
+    def user_for_session(self, token: str, max_age_ms: int) -> User | None:
+        """The user of a web-UI session token, if it is one and younger than ``max_age_ms``."""
+        digest = passwords.token_digest(token)
+        with self._tx() as conn:
+            row = conn.execute(
+                sa.select(users.c.id, users.c.username, users.c.is_admin)
+                .select_from(users.join(tokens, tokens.c.user_id == users.c.id))
+                .where(
+                    tokens.c.digest == digest,
+                    tokens.c.name == "ui-session",
+                    tokens.c.created_ms > _now_ms() - max_age_ms,
+                )
+            ).first()
+        return None if row is None else User(row.id, row.username, bool(row.is_admin))
+
+    def revoke_token(self, token: str) -> None:
+        with self._tx(write=True) as conn:
+            conn.execute(tokens.delete().where(tokens.c.digest == passwords.token_digest(token)))
+
     def revoke_tokens(self, username: str) -> int:
         user = self.get_user(username)
         with self._tx(write=True) as conn:
