@@ -50,6 +50,11 @@ from mltrail.tracking.fluent_artifacts import (
     log_image,
     log_text,
 )
+from mltrail.tracking.fluent_registry import (
+    register_model,
+    search_model_versions,
+    search_registered_models,
+)
 from mltrail.tracking.fluent_search import get_logged_model, search_logged_models, search_runs
 from mltrail.version import __version__
 
@@ -119,8 +124,11 @@ __all__ = [
     "log_param",
     "log_params",
     "log_text",
+    "register_model",
     "search_experiments",
     "search_logged_models",
+    "search_model_versions",
+    "search_registered_models",
     "search_runs",
     "set_experiment",
     "set_experiment_tag",

@@ -9,17 +9,29 @@ from fastapi import FastAPI
 
 from mltrail.server.settings import ServerSettings
 from mltrail.store.base import TrackingStore
+from mltrail.store.registry_base import ModelRegistryStore
 from mltrail.version import __version__
 
 
 def create_app(
-    settings: ServerSettings | None = None, *, tracking_store: TrackingStore | None = None
+    settings: ServerSettings | None = None,
+    *,
+    tracking_store: TrackingStore | None = None,
+    registry_store: ModelRegistryStore | None = None,
 ) -> FastAPI:
     settings = settings or ServerSettings.from_env()
     if tracking_store is None:
         from mltrail.store.sql.store import SqlStore
 
         tracking_store = SqlStore(settings.backend_store_uri, settings.default_artifact_root)
+    if registry_store is None:
+        from mltrail.store.sql.registry import SqlRegistryStore
+
+        # The registry lives in the tracking database: a version's source is checked against
+        # its run and logged model there.
+        registry_store = SqlRegistryStore(
+            settings.backend_store_uri, settings.default_artifact_root
+        )
     app = FastAPI(
         title="mltrail",
         version=__version__,
@@ -30,6 +42,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.store = tracking_store
+    app.state.registry_store = registry_store
 
     from mltrail.server import artifacts, ui
     from mltrail.server.api import router as api_router

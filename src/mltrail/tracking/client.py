@@ -41,6 +41,7 @@ from mltrail.store.base import (
 from mltrail.store.store_cache import get_tracking_store
 from mltrail.tracking import artifact_files
 from mltrail.tracking.buffer import WriteBuffer
+from mltrail.tracking.registry_client import RegistryClientMethods
 from mltrail.tracking.uri import (
     announce_once,
     default_artifact_root,
@@ -66,7 +67,7 @@ def _buffer_for(store: TrackingStore) -> WriteBuffer:
     return buffer
 
 
-class TrailClient:
+class TrailClient(RegistryClientMethods):
     def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None) -> None:
         self.tracking_uri = (
             normalize_tracking_uri(tracking_uri) if tracking_uri else get_tracking_uri()

@@ -6,7 +6,15 @@ copy (what MLflow's web UI calls) is left out of the OpenAPI document to keep it
 
 from fastapi import APIRouter
 
-from mltrail.server.api import artifacts, experiments, logged_models, meta, metrics, runs
+from mltrail.server.api import (
+    artifacts,
+    experiments,
+    logged_models,
+    meta,
+    metrics,
+    registry,
+    runs,
+)
 
 API_PREFIX = "/api/2.0/mlflow"
 AJAX_PREFIX = "/ajax-api/2.0/mlflow"
@@ -19,6 +27,7 @@ _RESOURCES = (
     experiments.router,
     artifacts.router,
     logged_models.router,
+    registry.router,
 )
 router = APIRouter()
 router.include_router(meta.router)
