@@ -44,8 +44,8 @@ def pg_uri(pg_server: str) -> Iterator[str]:
         conn.execute(f'CREATE DATABASE "{name}"')
     uri = pg_server.rsplit("/", 1)[0] + "/" + name
     yield uri
-    from mltrail.store.store_cache import reset_stores
     from mltrail.store.sql.engine import dispose_engines
+    from mltrail.store.store_cache import reset_stores
 
     reset_stores()
     dispose_engines()
@@ -71,8 +71,8 @@ def mysql_uri() -> Iterator[str]:
     with admin.cursor() as cur:
         cur.execute(f"CREATE DATABASE `{name}`")
     yield f"mysql://root@127.0.0.1:3306/{name}"
-    from mltrail.store.store_cache import reset_stores
     from mltrail.store.sql.engine import dispose_engines
+    from mltrail.store.store_cache import reset_stores
 
     reset_stores()
     dispose_engines()

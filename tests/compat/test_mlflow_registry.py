@@ -6,6 +6,7 @@ error codes the client reacts to."""
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import mlflow
@@ -112,7 +113,7 @@ def test_model_version_endpoints(mlflow_client: MlflowClient, tmp_path) -> None:
     uri = mlflow_client.get_model_version_download_uri(name, "1")
     assert uri.endswith(f"{run_id}/artifacts/model")
     local = mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(tmp_path / "dl"))
-    assert open(f"{local}/weights.txt").read() == "w"
+    assert Path(local, "weights.txt").read_text() == "w"
 
     found = mlflow_client.search_model_versions(f"name = '{name}' AND run_id = '{run_id}'")
     assert sorted(v.version for v in found) == ["1", "2"]

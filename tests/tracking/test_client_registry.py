@@ -4,6 +4,8 @@ against a live server; model URIs (``models:/name/1``, ``@alias``, ``/latest``, 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import mltrail
@@ -53,7 +55,7 @@ def test_register_model_and_resolve_uris(uri, tmp_path) -> None:
     from mltrail.artifacts import get_artifact_repository
 
     local = get_artifact_repository(location, uri).download_artifacts("", str(tmp_path / "d"))
-    assert open(f"{local}/weights.txt").read() == "w1"
+    assert Path(local, "weights.txt").read_text() == "w1"
 
     copied = client.copy_model_version("models:/clf@champion", "clf-prod")
     assert (copied.name, copied.version, copied.run_id) == ("clf-prod", 1, run_id)
