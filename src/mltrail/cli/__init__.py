@@ -18,6 +18,7 @@ import click
 from mltrail.cli.artifacts import artifacts
 from mltrail.cli.db import db
 from mltrail.cli.experiments import experiments
+from mltrail.cli.registry import registry
 from mltrail.cli.runs import runs
 from mltrail.version import __version__
 
@@ -107,5 +108,6 @@ main.add_command(experiments)
 main.add_command(runs)
 main.add_command(artifacts)
 main.add_command(db)
+main.add_command(registry)
 
 __all__ = ["main"]
