@@ -10,7 +10,7 @@ Each query asks for one page (1001 rows, as the store does for max_results=1000)
 orders that do not start with ``start_time``: the one statement that reads every run (what it
 does for experiments of at most ``FEW_RUNS`` runs, or up to the end of the page) against the
 plan it uses for larger ones (the metric passes), for a full page and a page of 10. Where the
-two cross is where ``mltrail.search.sql.statement.FEW_RUNS`` belongs.
+two cross is where ``mltrail.store.sql.search.statement.FEW_RUNS`` belongs.
 """
 
 from __future__ import annotations
@@ -29,14 +29,14 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, insert, select, text
 
 from mltrail.search import parse_run_filter, parse_run_order_by
-from mltrail.search.sql import (
+from mltrail.store.sql import schema
+from mltrail.store.sql.search import (
     apply_run_search,
     run_filter_clause,
     run_order_clauses,
     search_run_rows,
     statement,
 )
-from mltrail.store.sql import schema
 
 QUERIES: list[tuple[str | None, list[str]]] = [
     ("metrics.acc > 0.9", ["metrics.acc DESC"]),

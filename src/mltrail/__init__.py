@@ -51,9 +51,11 @@ from mltrail.tracking.fluent_artifacts import (
     log_text,
 )
 from mltrail.tracking.fluent_registry import (
+    get_registry_uri,
     register_model,
     search_model_versions,
     search_registered_models,
+    set_registry_uri,
 )
 from mltrail.tracking.fluent_search import get_logged_model, search_logged_models, search_runs
 from mltrail.version import __version__
@@ -67,8 +69,10 @@ _LAZY_MODULES = {
     "pyfunc",
     "pytorch",
     "sklearn",
+    "spark",
     "models",
     "tracking",
+    "types",
     "server",
 }
 
@@ -110,6 +114,7 @@ __all__ = [
     "get_experiment_by_name",
     "get_logged_model",
     "get_parent_run",
+    "get_registry_uri",
     "get_run",
     "get_tracking_uri",
     "is_tracking_uri_set",
@@ -133,6 +138,7 @@ __all__ = [
     "set_experiment",
     "set_experiment_tag",
     "set_experiment_tags",
+    "set_registry_uri",
     "set_tag",
     "set_tags",
     "set_tracking_uri",

@@ -47,7 +47,7 @@ def s3_bucket(moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "MLTRAIL_S3_ENDPOINT_URL"):
         monkeypatch.delenv(var, raising=False)
-    from mltrail.artifacts.s3 import s3_client
+    from mltrail.store.artifact.s3 import s3_client
 
     name = f"bucket-{uuid.uuid4().hex[:12]}"
     s3_client().create_bucket(Bucket=name)

@@ -91,7 +91,7 @@ def test_real_mlflow_client_through_the_proxy(proxy, tmp_path: Path) -> None:
 def test_real_mlflow_client_with_an_s3_destination(s3_proxy, tmp_path: Path) -> None:
     """The Kubeflow picture: mlflow logs to our server, whose artifacts live in S3; the big
     file goes to S3 in parts through presigned URLs the server hands out."""
-    from mltrail.artifacts.s3 import s3_client
+    from mltrail.store.artifact.s3 import s3_client
 
     part = 5 * 1024 * 1024  # S3's smallest part size
     big = os.urandom(part + 1234)

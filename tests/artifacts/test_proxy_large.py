@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from live_servers import ProcessServer, settings_for
 
-from mltrail.artifacts.http import HttpArtifactRepository
+from mltrail.store.artifact.http import HttpArtifactRepository
 
 SIZE_MB = 300
 

@@ -10,8 +10,8 @@ import pytest
 import requests
 
 from mltrail.artifacts import get_artifact_repository
-from mltrail.artifacts.http import HttpArtifactRepository, resolve_proxied_uri
 from mltrail.exceptions import InvalidParameter, NotFound
+from mltrail.store.artifact.http import HttpArtifactRepository, resolve_proxied_uri
 from mltrail.tracking.uri import set_tracking_uri
 
 
@@ -145,22 +145,30 @@ def test_presigned_download_is_not_offered_for_a_folder(proxy) -> None:
 
 
 def test_resolve_proxied_uri(monkeypatch: pytest.MonkeyPatch) -> None:
-    set_tracking_uri("https://track.example:8443/prefix")
+    server = "https://track.example:8443/prefix"
+    assert resolve_proxied_uri("mlflow-artifacts:/1/abc/artifacts", server) == (
+        "https://track.example:8443/prefix/api/2.0/mlflow-artifacts/artifacts/1/abc/artifacts"
+    )
+    assert resolve_proxied_uri("mlflow-artifacts://other:9000/x/y", server) == (
+        "https://other:9000/prefix/api/2.0/mlflow-artifacts/artifacts/x/y"
+    )
+    assert resolve_proxied_uri("mlflow-artifacts:/", server) == (
+        "https://track.example:8443/prefix/api/2.0/mlflow-artifacts/artifacts"
+    )
+    with pytest.raises(InvalidParameter, match="tracking URI"):
+        resolve_proxied_uri("mlflow-artifacts:/1", "sqlite:///x.db")
+    # The user-facing repository picker fills in the current tracking URI.
+    set_tracking_uri(server)
     try:
-        assert resolve_proxied_uri("mlflow-artifacts:/1/abc/artifacts") == (
+        repo = get_artifact_repository("mlflow-artifacts:/1/abc/artifacts")
+        assert repo.artifact_uri == (
             "https://track.example:8443/prefix/api/2.0/mlflow-artifacts/artifacts/1/abc/artifacts"
-        )
-        assert resolve_proxied_uri("mlflow-artifacts://other:9000/x/y") == (
-            "https://other:9000/prefix/api/2.0/mlflow-artifacts/artifacts/x/y"
-        )
-        assert resolve_proxied_uri("mlflow-artifacts:/") == (
-            "https://track.example:8443/prefix/api/2.0/mlflow-artifacts/artifacts"
         )
     finally:
         set_tracking_uri(None)
     monkeypatch.setenv("MLTRAIL_TRACKING_URI", "sqlite:///x.db")
     with pytest.raises(InvalidParameter, match="tracking URI"):
-        resolve_proxied_uri("mlflow-artifacts:/1")
+        get_artifact_repository("mlflow-artifacts:/1")
 
 
 def test_unreachable_proxy_is_one_clear_sentence(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:

@@ -9,8 +9,8 @@ import requests
 from test_proxy_paths import BASE, raw
 
 from mltrail.artifacts import get_artifact_repository
-from mltrail.artifacts.s3 import s3_client
-from mltrail.artifacts.s3_multipart import PART_BYTES
+from mltrail.store.artifact.s3 import s3_client
+from mltrail.store.artifact.s3_multipart import PART_BYTES
 
 
 def keys(bucket: str) -> list[str]:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from mltrail.artifacts import get_artifact_repository
-from mltrail.artifacts.s3 import S3ArtifactRepository, parse_s3_uri, s3_client
-from mltrail.artifacts.s3_multipart import PART_BYTES
 from mltrail.exceptions import InvalidParameter, NotFound
+from mltrail.store.artifact.s3 import S3ArtifactRepository, parse_s3_uri, s3_client
+from mltrail.store.artifact.s3_multipart import PART_BYTES
 
 
 def keys(bucket: str) -> list[str]:

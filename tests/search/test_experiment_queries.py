@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import Engine, select
 
 from mltrail.search import parse_experiment_filter, parse_experiment_order_by
-from mltrail.search.sql import experiment_filter_clause, experiment_order_clauses
 from mltrail.store.sql.schema import experiments
+from mltrail.store.sql.search import experiment_filter_clause, experiment_order_clauses
 
 
 def find(db: Engine, filter_string: str | None, order_by: list[str] | None = None) -> list[int]:

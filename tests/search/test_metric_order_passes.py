@@ -16,7 +16,9 @@ import pytest
 from sqlalchemy import Engine, insert, select
 
 from mltrail.search import parse_run_filter, parse_run_order_by
-from mltrail.search.sql import (
+from mltrail.store.sql import schema
+from mltrail.store.sql.schema import runs
+from mltrail.store.sql.search import (
     apply_run_search,
     passes,
     run_filter_clause,
@@ -24,8 +26,6 @@ from mltrail.search.sql import (
     search_run_rows,
     statement,
 )
-from mltrail.store.sql import schema
-from mltrail.store.sql.schema import runs
 
 NAN, INF = math.nan, math.inf
 EXP = 7

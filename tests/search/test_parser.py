@@ -19,8 +19,8 @@ from mltrail.search import (
     parse_run_filter,
     parse_run_order_by,
 )
-from mltrail.search.sql import apply_run_search, run_filter_clause
 from mltrail.store.sql.schema import runs
+from mltrail.store.sql.search import apply_run_search, run_filter_clause
 
 
 def metric(key: str, aggregate: str | None = None) -> Identifier:

@@ -9,8 +9,8 @@ from sqlalchemy import Engine, select
 from mltrail.entities.enums import ViewType
 from mltrail.search import parse_run_filter, parse_run_order_by
 from mltrail.search.paging import decode_page_token, encode_page_token
-from mltrail.search.sql import apply_run_search, run_filter_clause, run_order_clauses
 from mltrail.store.sql.schema import runs
+from mltrail.store.sql.search import apply_run_search, run_filter_clause, run_order_clauses
 
 
 def search(
@@ -221,7 +221,7 @@ def store_search(
     db: Engine, experiment_ids: list[str], view_type: int, filter_string: str | None,
     order_by: list[str] | None, max_results: int, page_token: str | None,
 ) -> tuple[list[str], str | None]:  # fmt: skip
-    """The recipe of the ``mltrail.search.sql`` docstring, as the SQL store runs it."""
+    """The recipe of the ``mltrail.store.sql.search`` docstring, as the SQL store runs it."""
     node = parse_run_filter(filter_string)
     terms = parse_run_order_by(order_by)
     offset = decode_page_token(page_token)

@@ -36,15 +36,34 @@ def test_run_without_artifacts_lists_nothing(api: httpx.Client, run_id: str) -> 
     assert "files" not in answer and answer["root_uri"]
 
 
-def test_local_artifact_location_is_listed_directly(api: httpx.Client, tmp_path: Path) -> None:
-    exp_id = api.post(
-        "/experiments/create",
-        json={"name": f"local-{uuid.uuid4().hex[:8]}", "artifact_location": str(tmp_path)},
-    ).json()["experiment_id"]
-    run = api.post("/runs/create", json={"experiment_id": exp_id}).json()["run"]["info"]
-    make_files(tmp_path / run["run_id"] / "artifacts")
-    listed = api.get("/artifacts/list", params={"run_id": run["run_id"]}).json()
-    assert [f["path"] for f in listed["files"]] == ["model.txt", "sub"]
+def test_allowlisted_local_location_is_listed_directly(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    settings = make_settings(
+        f"sqlite:///{tmp_path / 'db.sqlite'}",
+        tmp_path,
+        allowed_artifact_locations=("mlflow-artifacts:/", str(shared)),
+    )
+    with serve(settings) as server, httpx.Client(base_url=server.api) as api:
+        exp_id = api.post(
+            "/experiments/create",
+            json={"name": "local", "artifact_location": str(shared / "team")},
+        ).json()["experiment_id"]
+        run = api.post("/runs/create", json={"experiment_id": exp_id}).json()["run"]["info"]
+        make_files(shared / "team" / run["run_id"] / "artifacts")
+        listed = api.get("/artifacts/list", params={"run_id": run["run_id"]}).json()
+        assert [f["path"] for f in listed["files"]] == ["model.txt", "sub"]
+
+
+def test_stored_location_outside_the_allowlist_is_not_read(tmp_path: Path) -> None:
+    """A row written before the allowlist (or by another tool) is checked where it is used."""
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    outside = tmp_path / "outside"
+    make_files(outside / "x")
+    with serve(make_settings(db, tmp_path)) as server:
+        exp_id = server.store.create_experiment("legacy", str(outside))
+        run = server.store.create_run(exp_id, "u", 0, [], None)
+        answer = httpx.get(server.api + "/artifacts/list", params={"run_id": run.info.run_id})
+        assert_error(answer, 400, "INVALID_PARAMETER_VALUE", "keeps artifacts only under")
 
 
 def test_path_traversal_is_refused(api: httpx.Client, run_id: str) -> None:

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import click
 import httpx
 import pytest
 from click.testing import CliRunner
@@ -125,3 +126,22 @@ def test_ui_starts_and_says_where_things_are(tmp_path: Path) -> None:
     assert str(tmp_path / "mltrail-artifacts") in output
     assert f"http://127.0.0.1:{port}" in output
     assert (tmp_path / "mltrail.db").exists()
+
+
+def test_artifact_location_allowlist_and_body_size_options(tmp_path: Path) -> None:
+    settings = settings_for(
+        allowed_artifact_locations="s3://ml/teams, shared , mlflow-artifacts:/",
+        max_body_size="512KiB",
+    )
+    assert settings.allowed_artifact_locations == (
+        "s3://ml/teams",
+        str(tmp_path / "shared"),
+        "mlflow-artifacts:/",
+    )
+    assert settings.max_body_bytes == 512 * 1024
+    assert settings_for().max_body_bytes == 4 * 1024 * 1024
+    assert settings_for().artifact_location_roots() == ("mlflow-artifacts:/",)
+    with pytest.raises(click.BadParameter, match="write it like"):
+        settings_for(max_body_size="huge")
+    with pytest.raises(click.BadParameter, match="user names"):
+        settings_for(allowed_artifact_locations="s3://user@bucket/x")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from live_servers import ThreadServer, free_port, settings_for
 
-from mltrail.artifacts.http import HttpArtifactRepository
+from mltrail.artifacts import get_artifact_repository
 from mltrail.exceptions import InvalidParameter, MltrailException, NotFound, StoreUnavailable
 from mltrail.store import rest_http
 from mltrail.store.rest import RestStore
@@ -233,7 +233,7 @@ def test_artifact_credentials_only_go_to_the_tracking_server(scripted, monkeypat
     set_tracking_uri(tracking.url)
     try:
         for server in (tracking, foreign):
-            repo = HttpArtifactRepository(f"{server.url}/api/2.0/mlflow-artifacts/artifacts/r")
+            repo = get_artifact_repository(f"{server.url}/api/2.0/mlflow-artifacts/artifacts/r")
             repo.log_artifact(str(f))
     finally:
         set_tracking_uri(None)

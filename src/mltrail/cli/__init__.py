@@ -24,6 +24,7 @@ from mltrail.version import __version__
 
 # Commands written elsewhere, loaded only when invoked: name -> (module, attribute, short help).
 LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "run": ("mltrail.cli.projects", "run_command", "Run an MLproject folder or git repository."),
     "server": ("mltrail.cli.server", "server_command", "Run the tracking server for a team."),
     "ui": ("mltrail.cli.server", "ui_command", "Open the web UI on the local store."),
 }

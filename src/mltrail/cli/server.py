@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import socket
 from collections.abc import Callable
 from typing import Any
@@ -98,6 +99,23 @@ def _server_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Comma-separated browser origins allowed to call the API from other sites "
             "(e.g. https://app.example.com, * for any). Default: local origins only.",
         ),
+        click.option(
+            "--allowed-artifact-locations",
+            envvar="MLTRAIL_ALLOWED_ARTIFACT_LOCATIONS",
+            metavar="LIST",
+            help="Comma-separated storage roots under which clients may place an experiment's "
+            "artifacts (s3://bucket/prefix, /shared/folder, mlflow-artifacts:/). Default: the "
+            "artifact root through the proxy and the default artifact root.",
+        ),
+        click.option(
+            "--max-body-size",
+            envvar="MLTRAIL_MAX_BODY_SIZE",
+            metavar="SIZE",
+            default="4MiB",
+            show_default=True,
+            help="Largest JSON request body (e.g. 4MiB, 512KiB, bytes); over it, HTTP 413. "
+            "Artifact uploads stream and are not limited.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -122,6 +140,8 @@ def build_settings(
     serve_artifacts: bool,
     allowed_hosts: str | None,
     cors_allowed_origins: str | None,
+    allowed_artifact_locations: str | None = None,
+    max_body_size: str = "4MiB",
 ) -> Any:
     from mltrail.server.settings import ServerSettings
     from mltrail.tracking.uri import normalize_tracking_uri
@@ -147,7 +167,46 @@ def build_settings(
         serve_artifacts=serve_artifacts,
         allowed_hosts=_split(allowed_hosts),
         cors_allowed_origins=_split(cors_allowed_origins),
+        allowed_artifact_locations=_allowed_locations(allowed_artifact_locations),
+        max_body_bytes=parse_size(max_body_size),
     )
+
+
+def _allowed_locations(value: str | None) -> tuple[str, ...]:
+    from mltrail.exceptions import InvalidParameter
+    from mltrail.server.locations import parse_location
+
+    has_scheme = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]+:")
+    roots = tuple(item if has_scheme.match(item) else _local(item) for item in _split(value))
+    for root in roots:
+        try:
+            parse_location(root, "allowed artifact location")
+        except InvalidParameter as exc:
+            raise click.BadParameter(
+                exc.message, param_hint="--allowed-artifact-locations"
+            ) from None
+    return roots
+
+
+_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2}
+_UNITS |= {"mib": 1024**2, "g": 1000**3, "gb": 1000**3, "gib": 1024**3}
+
+
+def parse_size(text: str) -> int:
+    """``"4MiB"`` -> 4194304; ``"512k"``, ``"1000"`` too. A positive size, or click's error."""
+    number = text.strip().lower()
+    digits = number.rstrip("abcdefghijklmnopqrstuvwxyz ")
+    unit = number[len(digits) :].strip()
+    try:
+        size = int(float(digits) * _UNITS[unit])
+    except (KeyError, ValueError):
+        size = 0
+    if size <= 0:
+        raise click.BadParameter(
+            f"{text!r} is not a size; write it like 4MiB, 512KiB or 1000000.",
+            param_hint="--max-body-size",
+        )
+    return size
 
 
 def run_server(settings: Any, host: str, port: int, workers: int, title: str) -> None:

@@ -1,5 +1,6 @@
 """The search language of runs and experiments: parse filters and order-by items to a tree
-(``search.ast``), then compile the tree to SQLAlchemy Core (``search.sql``).
+(``search.ast``), which the SQL store compiles to SQLAlchemy Core
+(``mltrail.store.sql.search``).
 
     node = parse_run_filter("metrics.acc > 0.9 AND params.solver = 'adam'")
     terms = parse_run_order_by(["metrics.acc DESC"])

@@ -42,6 +42,12 @@ _ATTR_TEXT_OPS: tuple[Op, ...] = ("=", "!=", "LIKE", "ILIKE")
 _LIST_OPS: tuple[Op, ...] = ("IN", "NOT IN")
 _AGGREGATES = ("min", "max", "last")
 _MAX_DEPTH = 64  # nesting of parentheses / NOT; deeper input is surely not a human's filter
+# Bounds checked before any SQL is built: past them a database refuses the statement (SQLite's
+# expression depth) or SQLAlchemy recurses too deep, and the caller would see a 5xx.
+MAX_FILTER_LENGTH = 50_000  # an IN list of 1000 run ids is about 35,000 characters
+MAX_FILTER_COMPARISONS = 200
+MAX_ORDER_BY_TERMS = 20
+MAX_ORDER_BY_LENGTH = 1_000
 
 
 @dataclass(frozen=True)
@@ -244,6 +250,13 @@ def _parse_filter(text: str | None, lang: _Language) -> Node | None:
         )
     if not text.strip():
         return None
+    if len(text) > MAX_FILTER_LENGTH:
+        raise SearchSyntaxError(
+            f"The filter is {len(text):,} characters long; at most {MAX_FILTER_LENGTH:,} are "
+            "accepted. Narrow the search, or split it into several searches.",
+            position=MAX_FILTER_LENGTH,
+            text=None,
+        )
     parser = _Parser(text, lang)
     node = parser.or_expr(depth=0)
     tok = parser.peek()
@@ -260,6 +273,10 @@ def _parse_order_by(items: Sequence[str] | None, lang: _Language) -> list[OrderT
         return []
     if isinstance(items, str):
         items = [items]  # a lone string is a common slip; treat it as one item
+    if len(items) > MAX_ORDER_BY_TERMS:
+        raise InvalidParameter(
+            f"order_by has {len(items)} items; at most {MAX_ORDER_BY_TERMS} are accepted."
+        )
     terms: list[OrderTerm] = []
     seen: dict[Identifier, str] = {}
     for item in items:
@@ -269,6 +286,11 @@ def _parse_order_by(items: Sequence[str] | None, lang: _Language) -> list[OrderT
                 f"{'metrics.acc DESC' if lang is _RUNS else 'creation_time DESC'}.",
                 position=0,
                 text=item if isinstance(item, str) else None,
+            )
+        if len(item) > MAX_ORDER_BY_LENGTH:
+            raise InvalidParameter(
+                f"An order_by item is {len(item):,} characters long; at most "
+                f"{MAX_ORDER_BY_LENGTH:,} are accepted."
             )
         term = _Parser(item, lang, order_by=True).order_item()
         if term.key in seen:
@@ -294,6 +316,7 @@ class _Parser:
         except SearchSyntaxError as exc:
             raise SearchSyntaxError(self.sentence(exc.message), exc.position, text) from None
         self.i = 0
+        self.comparisons = 0
 
     # token helpers
     def peek(self, ahead: int = 0) -> Token:
@@ -364,6 +387,13 @@ class _Parser:
     # one comparison
     def comparison(self) -> Node:
         start = self.peek().pos
+        self.comparisons += 1
+        if self.comparisons > MAX_FILTER_COMPARISONS:
+            self.fail(
+                f"more than {MAX_FILTER_COMPARISONS} comparisons (at position {start}); narrow "
+                "the search or use IN (...) lists",
+                self.peek(),
+            )
         left, number_typed, ops = self.operand()
         op_tok = self.peek()
         op, negate = self.comparator(start)

@@ -7,6 +7,7 @@ import gc
 
 from fastapi import FastAPI
 
+from mltrail.server.locations import ArtifactLocationPolicy
 from mltrail.server.settings import ServerSettings
 from mltrail.store.base import TrackingStore
 from mltrail.store.registry_base import ModelRegistryStore
@@ -43,6 +44,7 @@ def create_app(
     app.state.settings = settings
     app.state.store = tracking_store
     app.state.registry_store = registry_store
+    app.state.locations = ArtifactLocationPolicy(settings.artifact_location_roots())
 
     from mltrail.server import artifacts, ui
     from mltrail.server.api import router as api_router

@@ -19,11 +19,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 from starlette.responses import FileResponse, Response, StreamingResponse
 
-from mltrail.artifacts import get_artifact_repository
-from mltrail.artifacts.base import ArtifactRepository
-from mltrail.artifacts.local import LocalArtifactRepository
-from mltrail.artifacts.s3 import S3ArtifactRepository
 from mltrail.exceptions import InvalidParameter, NotFound
+from mltrail.store.artifact import get_artifact_repository
+from mltrail.store.artifact.base import ArtifactRepository
+from mltrail.store.artifact.local import LocalArtifactRepository
+from mltrail.store.artifact.s3 import S3ArtifactRepository
 
 HAND_OFF_BYTES = 1024 * 1024  # bytes gathered before a write is handed to a worker thread
 

@@ -17,18 +17,18 @@ import shutil
 import time
 from typing import Any
 
-from mltrail.artifacts.base import ArtifactRepository
-from mltrail.artifacts.local import LocalArtifactRepository
-from mltrail.artifacts.paths import safe_relative_path
-from mltrail.artifacts.s3 import S3ArtifactRepository, upload_extra_args
-from mltrail.artifacts.s3_multipart import (
+from mltrail.exceptions import InvalidParameter, MltrailException, NotFound
+from mltrail.server.artifact_io import LocalSink
+from mltrail.store.artifact.base import ArtifactRepository
+from mltrail.store.artifact.local import LocalArtifactRepository
+from mltrail.store.artifact.paths import safe_relative_path
+from mltrail.store.artifact.s3 import S3ArtifactRepository, upload_extra_args
+from mltrail.store.artifact.s3_multipart import (
     abort_upload,
     complete_upload,
     create_presigned_upload,
     presigned_download,
 )
-from mltrail.exceptions import InvalidParameter, MltrailException, NotFound
-from mltrail.server.artifact_io import LocalSink
 
 STAGING = ".upload-mpu"  # hidden from listings, like every ".upload-" name
 MAX_PARTS = 10000
@@ -39,9 +39,13 @@ UNSUPPORTED_DOWNLOAD = "Multipart download is not supported for the current arti
 
 
 def file_name(client_path: object) -> str:
-    """The body's ``path`` is the client's local file path: only its last segment counts."""
+    """The body's ``path`` names the client's file: only its last segment counts."""
     if not isinstance(client_path, str) or not client_path:
         raise InvalidParameter("Missing value for required parameter 'path'.")
+    # Clients before MLflow 3.18 sent their whole local path; it is checked like any artifact
+    # path (every decoding of '..', NUL), though only the last segment is used.
+    local = re.sub(r"^[A-Za-z]:[\\/]", "/", client_path)  # a Windows client's "C:\\..."
+    safe_relative_path(local.replace("\\", "/").lstrip("/"))
     name = client_path.replace("\\", "/").rsplit("/", 1)[-1]
     if not name or safe_relative_path(name) != name:
         raise InvalidParameter(f"Invalid file name {name!r}.")

@@ -17,15 +17,15 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from mltrail.artifacts import get_artifact_repository
-from mltrail.artifacts.base import ArtifactRepository
-from mltrail.artifacts.paths import join, safe_relative_path
 from mltrail.exceptions import InvalidParameter, MltrailException
 from mltrail.server import artifact_io, artifact_mpu
+from mltrail.server.security import BodyTooLarge
+from mltrail.store.artifact import get_artifact_repository
+from mltrail.store.artifact.base import ArtifactRepository
+from mltrail.store.artifact.paths import join, safe_relative_path
 
 API = "/api/2.0/mlflow-artifacts"
 PREFIXES = (API, "/ajax-api/2.0/mlflow-artifacts")
-MAX_JSON_BYTES = 8 * 1024 * 1024
 
 
 class ArtifactsDisabled(Exception):
@@ -76,11 +76,12 @@ def checked_path(path: str | None) -> str:
 
 
 async def _json(request: Request) -> dict[str, Any]:
+    limit = request.app.state.settings.max_body_bytes
     raw = bytearray()
     async for chunk in request.stream():
         raw += chunk
-        if len(raw) > MAX_JSON_BYTES:
-            raise InvalidParameter("The request body is too large.")
+        if len(raw) > limit:
+            raise BodyTooLarge(limit)
     try:
         body = json.loads(raw or b"{}")
     except ValueError:

@@ -9,7 +9,9 @@
   unless that origin is a local one or listed in ``--cors-allowed-origins`` (which also get
   CORS headers). Requests without ``Origin`` (scripts, the mlflow client) pass.
 * A cap on JSON request bodies (artifact uploads are exempt: they stream to storage).
-* ``X-Content-Type-Options: nosniff`` and ``X-Frame-Options: SAMEORIGIN`` on every answer.
+* ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: SAMEORIGIN`` and
+  ``Referrer-Policy: same-origin`` on every answer (the UI adds its CSP, user files their
+  attachment disposition and sandbox CSP).
 """
 
 from __future__ import annotations
@@ -38,7 +40,11 @@ PRIVATE_NETWORKS = tuple(
 )
 # Globs shaped like addresses ("10.*", "fd00:*"): they may only match address literals.
 _IP_GLOB = re.compile(r"^[0-9*]+(\.[0-9*]+)*$|^[0-9a-f*]*:[0-9a-f*:]*$")
-_SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"SAMEORIGIN")]
+_SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"SAMEORIGIN"),
+    (b"referrer-policy", b"same-origin"),  # run ids in URLs stay on this site
+]
 
 
 def split_host(host: str) -> tuple[str, str]:
@@ -226,9 +232,20 @@ class BodyTooLarge(MltrailException):
 
     http_status = 413
 
+    def get_http_status_code(self) -> int:
+        return 413
+
     def __init__(self, limit: int) -> None:
         super().__init__(
-            f"The request body is larger than this server accepts ({limit // (1024 * 1024)} "
-            "MiB); send the data in smaller requests.",
+            f"The request body is larger than this server accepts ({_size(limit)}); send the "
+            "data in smaller requests, or raise the server's --max-body-size.",
             error_code="INVALID_PARAMETER_VALUE",
         )
+
+
+def _size(count: int) -> str:
+    if count >= 1024 * 1024 and count % (1024 * 1024) == 0:
+        return f"{count // (1024 * 1024)} MiB"
+    if count >= 1024:
+        return f"{count / 1024:.0f} KiB"
+    return f"{count} bytes"

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
+
 
 @dataclass(frozen=True)
 class ServerSettings:
@@ -18,7 +20,12 @@ class ServerSettings:
     serve_artifacts: bool = True
     allowed_hosts: tuple[str, ...] = ()
     cors_allowed_origins: tuple[str, ...] = ()
-    max_body_bytes: int = 32 * 1024 * 1024  # JSON bodies; artifact uploads stream
+    # Where clients may ask for artifacts to live (experiments/create's artifact_location).
+    # Empty: the artifact root through the proxy and the default artifact root.
+    allowed_artifact_locations: tuple[str, ...] = ()
+    # JSON bodies; artifact uploads stream. Sized to hold the largest valid request, a full
+    # log-batch (1000 metrics, 100 params and 100 tags at their longest) with room to spare.
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     extra: dict[str, str] = field(default_factory=dict)
 
     def to_env(self) -> dict[str, str]:
@@ -29,7 +36,19 @@ class ServerSettings:
             "MLTRAIL_SERVE_ARTIFACTS": "1" if self.serve_artifacts else "0",
             "MLTRAIL_ALLOWED_HOSTS": ",".join(self.allowed_hosts),
             "MLTRAIL_CORS_ALLOWED_ORIGINS": ",".join(self.cors_allowed_origins),
+            "MLTRAIL_ALLOWED_ARTIFACT_LOCATIONS": ",".join(self.allowed_artifact_locations),
+            "MLTRAIL_MAX_BODY_BYTES": str(self.max_body_bytes),
         }
+
+    def artifact_location_roots(self) -> tuple[str, ...]:
+        """The allowlist in force: the operator's, else the server's own roots."""
+        from mltrail.server.locations import ArtifactLocationPolicy
+
+        if self.allowed_artifact_locations:
+            return self.allowed_artifact_locations
+        return tuple(
+            ArtifactLocationPolicy.default_roots(self.default_artifact_root, self.serve_artifacts)
+        )
 
     @classmethod
     def from_env(cls) -> ServerSettings:
@@ -51,4 +70,17 @@ class ServerSettings:
             serve_artifacts=os.environ.get("MLTRAIL_SERVE_ARTIFACTS", "1") != "0",
             allowed_hosts=items("MLTRAIL_ALLOWED_HOSTS"),
             cors_allowed_origins=items("MLTRAIL_CORS_ALLOWED_ORIGINS"),
+            allowed_artifact_locations=items("MLTRAIL_ALLOWED_ARTIFACT_LOCATIONS"),
+            max_body_bytes=_positive_int(
+                os.environ.get("MLTRAIL_MAX_BODY_BYTES"), DEFAULT_MAX_BODY_BYTES
+            ),
         )
+
+
+def _positive_int(raw: str | None, default: int) -> int:
+    if raw is None or not raw.strip():
+        return default
+    value = int(raw)
+    if value <= 0:
+        raise ValueError(f"expected a positive number of bytes, got {raw!r}")
+    return value

@@ -288,11 +288,11 @@ def shared_client() -> HttpClient:
     return client
 
 
-def may_send_credentials(url: str) -> bool:
-    from mltrail.tracking.uri import get_tracking_uri
-
+def may_send_credentials(url: str, tracking_uri: str | None = None) -> bool:
+    """Credentials go to a trusted origin (a ``RestStore``'s server) or to the tracking
+    server the caller names, never elsewhere."""
     target = origin(url)
     if target in _trusted_origins:
         return True
-    tracking = get_tracking_uri()
+    tracking = tracking_uri or ""
     return tracking.startswith(("http://", "https://")) and origin(tracking) == target

@@ -31,8 +31,8 @@ def _make_store(uri: str, artifact_root: str | None) -> TrackingStore:
         from mltrail.store.rest import RestStore
 
         return RestStore(uri)
+    from mltrail.store.locations import default_artifact_root
     from mltrail.store.sql.store import SqlStore
-    from mltrail.tracking.uri import default_artifact_root
 
     return SqlStore(uri, artifact_root or default_artifact_root(uri))
 

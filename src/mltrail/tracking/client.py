@@ -294,7 +294,7 @@ class TrailClient(RegistryClientMethods):
         return uri
 
     def _artifact_repo(self, run_id: str) -> Any:
-        from mltrail.artifacts import get_artifact_repository
+        from mltrail.store.artifact import get_artifact_repository
 
         return get_artifact_repository(self.artifact_uri(run_id), self.tracking_uri)
 
@@ -313,7 +313,7 @@ class TrailClient(RegistryClientMethods):
         self._artifact_repo(run_id).log_artifacts(os.fspath(local_dir), artifact_path)
 
     def _log_object(self, run_id: str, artifact_file: str, writer: Any, obj: Any) -> None:
-        from mltrail.artifacts.paths import safe_relative_path
+        from mltrail.store.artifact.paths import safe_relative_path
 
         rel = safe_relative_path(artifact_file)
         if not rel:

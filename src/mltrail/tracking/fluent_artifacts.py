@@ -53,6 +53,6 @@ def get_artifact_uri(artifact_path: str | None = None) -> str:
     base = client.artifact_uri(_active_run_id())
     if not artifact_path:
         return base
-    from mltrail.artifacts.paths import safe_relative_path
+    from mltrail.store.artifact.paths import safe_relative_path
 
     return f"{base.rstrip('/')}/{safe_relative_path(artifact_path)}"

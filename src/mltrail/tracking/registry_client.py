@@ -230,3 +230,26 @@ class RegistryClientMethods:
         if not found:
             raise InvalidParameter(f"Model {name!r} has no version in stage {stage!r}.")
         return found[0].version
+
+
+def resolve_registered_model_uri(uri: str, client: Any) -> str | None:
+    """The storage URI behind ``models:/<name>/<version|stage|latest>[/path]`` or
+    ``models:/<name>@<alias>[/path]`` (the resolver ``tracking.artifact_uris`` calls);
+    ``None`` for a URI that names no registered model."""
+    parts = [p for p in uri[len("models:") :].split("/") if p]
+    if not parts:
+        return None
+    if "@" in parts[0]:
+        ref, rest = f"models:/{parts[0]}", parts[1:]
+    elif len(parts) >= 2:
+        ref, rest = f"models:/{parts[0]}/{parts[1]}", parts[2:]
+    else:
+        return None
+    location = client.get_model_version_by_uri(ref).download_uri
+    if location.startswith("models:/"):  # a version stored before its location was known
+        location = client.get_logged_model(location[len("models:/") :]).artifact_location
+    if not rest:
+        return str(location)
+    from mltrail.store.artifact.paths import safe_relative_path
+
+    return f"{location.rstrip('/')}/{safe_relative_path('/'.join(rest))}"

@@ -7,9 +7,7 @@ import os
 import sys
 
 from mltrail.exceptions import InvalidParameter
-
-DEFAULT_DB_NAME = "mltrail.db"
-DEFAULT_ARTIFACTS_DIR = "mltrail-artifacts"
+from mltrail.store.locations import DEFAULT_ARTIFACTS_DIR, DEFAULT_DB_NAME, default_artifact_root
 
 _explicit_uri: str | None = None
 _announced: set[str] = set()
@@ -64,7 +62,7 @@ def normalize_tracking_uri(uri: str) -> str:
             "sqlite, postgresql, mysql, http, https or a local folder."
         )
     if scheme == "file":
-        from mltrail.artifacts.local import local_path_from_uri
+        from mltrail.store.artifact.local import local_path_from_uri
 
         return normalize_tracking_uri(local_path_from_uri(uri))
     if scheme in ("http", "https"):
@@ -81,17 +79,6 @@ def normalize_tracking_uri(uri: str) -> str:
     return uri
 
 
-def default_artifact_root(tracking_uri: str) -> str:
-    """Artifacts of a database store live beside a SQLite file, or in the working folder."""
-    configured = os.environ.get("MLTRAIL_ARTIFACT_ROOT")
-    if configured:
-        return configured
-    if tracking_uri.startswith("sqlite:///") and tracking_uri != "sqlite:///:memory:":
-        db_path = tracking_uri[len("sqlite:///") :]
-        return os.path.join(os.path.dirname(os.path.abspath(db_path)), DEFAULT_ARTIFACTS_DIR)
-    return os.path.abspath(DEFAULT_ARTIFACTS_DIR)
-
-
 def announce_once(tracking_uri: str, artifact_root: str) -> None:
     """Tell the user once where an embedded store keeps their data."""
     if tracking_uri in _announced or is_tracking_uri_set():
@@ -103,3 +90,15 @@ def announce_once(tracking_uri: str, artifact_root: str) -> None:
         f"mltrail: tracking to {tracking_uri} (artifacts in {artifact_root}); "
         "see it with `mltrail ui`\n"
     )
+
+
+__all__ = [
+    "DEFAULT_ARTIFACTS_DIR",
+    "DEFAULT_DB_NAME",
+    "announce_once",
+    "default_artifact_root",
+    "get_tracking_uri",
+    "is_tracking_uri_set",
+    "normalize_tracking_uri",
+    "set_tracking_uri",
+]

@@ -11,12 +11,13 @@ from urllib.parse import urlparse
 
 from fastapi import APIRouter, Request, Response
 
-from mltrail.artifacts import ArtifactRepository, get_artifact_repository
-from mltrail.artifacts.paths import safe_relative_path
 from mltrail.exceptions import MltrailException
 from mltrail.server.api.encode import reply
 from mltrail.server.api.wire import RunRef, Text, call, query_doc, read_query, store_of
+from mltrail.server.locations import ArtifactLocationPolicy
 from mltrail.server.settings import ServerSettings
+from mltrail.store.artifact import ArtifactRepository, get_artifact_repository
+from mltrail.store.artifact.paths import safe_relative_path
 
 router = APIRouter(tags=["artifacts"])
 
@@ -41,6 +42,11 @@ def proxied_part(uri: str) -> str | None:
 def repository_for(settings: ServerSettings, artifact_uri: str) -> ArtifactRepository:
     part = proxied_part(artifact_uri)
     if part is None:
+        # Checked again where it is used, not only when stored: rows written before the
+        # allowlist existed (or by other tools) must not turn a listing into a read of /etc
+        # or a request to a metadata address.
+        readable = settings.artifact_location_roots() + (settings.artifacts_destination,)
+        ArtifactLocationPolicy(readable).check(artifact_uri, "stored artifact location")
         return get_artifact_repository(artifact_uri)
     if not settings.serve_artifacts:
         raise MltrailException(

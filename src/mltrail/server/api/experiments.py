@@ -72,9 +72,10 @@ class ExperimentDeleteTagIn(WireModel):
 async def create_experiment(request: Request) -> Response:
     body = await read_body(request, ExperimentCreateIn)
     tags = [ExperimentTag(t.key, t.value or "") for t in body.tags]
-    new_id = await call(
-        store_of(request).create_experiment, body.name, body.artifact_location or None, tags
-    )
+    location = None
+    if body.artifact_location:  # the server decides where artifacts live: see locations.py
+        location = request.app.state.locations.check(body.artifact_location)
+    new_id = await call(store_of(request).create_experiment, body.name, location, tags)
     return reply({"experiment_id": new_id})
 
 

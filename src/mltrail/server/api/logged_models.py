@@ -13,7 +13,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BeforeValidator, StrictBool
 
-from mltrail.artifacts.paths import safe_relative_path
 from mltrail.entities import (
     LoggedModel,
     LoggedModelOutput,
@@ -42,6 +41,7 @@ from mltrail.server.api.wire import (
     read_query,
     store_of,
 )
+from mltrail.store.artifact.paths import safe_relative_path
 
 router = APIRouter(tags=["logged models"])
 

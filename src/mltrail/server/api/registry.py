@@ -27,6 +27,7 @@ from mltrail.server.api.wire import (
     read_body,
     read_query,
 )
+from mltrail.server.locations import check_source_uri
 from mltrail.store.registry_base import (
     SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT,
     ModelRegistryStore,
@@ -265,6 +266,9 @@ async def get_model_version_by_alias(request: Request) -> Response:
 @router.post("/model-versions/create", openapi_extra=body_doc(CreateVersionIn))
 async def create_model_version(request: Request) -> Response:
     body = await read_body(request, CreateVersionIn)
+    # The operator's allowlist first (hosts, schemes); the store then checks that the source
+    # lies inside the version's run, logged model or the artifact root.
+    check_source_uri(request.app.state.locations, body.source)
     version = await call(
         registry_of(request).create_model_version,
         body.name,
@@ -364,10 +368,10 @@ async def delete_model_version_tag(request: Request) -> Response:
 async def get_model_version_artifact(request: Request) -> Response:
     """One file of a version, read through the artifact proxy's repository for the version's
     stored location: the path is checked, and the location was checked when it was stored."""
-    from mltrail.artifacts.paths import safe_relative_path
     from mltrail.server import artifact_io
     from mltrail.server.api.artifacts import repository_for
     from mltrail.server.api.wire import bad_request
+    from mltrail.store.artifact.paths import safe_relative_path
 
     query = await read_query(request, VersionArtifactIn)
     path = safe_relative_path(query.path)

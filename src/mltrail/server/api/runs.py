@@ -34,6 +34,7 @@ from mltrail.server.api.wire import (
     store_of,
     validate,
 )
+from mltrail.server.locations import check_dataset_source
 from mltrail.utils.validation import validate_batch_size
 
 router = APIRouter(tags=["runs"])
@@ -247,6 +248,8 @@ async def log_batch(request: Request) -> Response:
 @router.post("/runs/log-inputs", openapi_extra=body_doc(LogInputsIn))
 async def log_inputs(request: Request) -> Response:
     body = await read_body(request, LogInputsIn)
+    for d in body.datasets:
+        check_dataset_source(request.app.state.locations, d.dataset.source)
     datasets = [
         DatasetInput(
             Dataset(

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from mltrail.artifacts import get_artifact_repository
-from mltrail.artifacts.base import ArtifactRepository
-from mltrail.artifacts.paths import join, safe_relative_path
 from mltrail.entities import FileInfo
 from mltrail.exceptions import InvalidParameter, NotFound
+from mltrail.store.artifact import get_artifact_repository
+from mltrail.store.artifact.base import ArtifactRepository
+from mltrail.store.artifact.paths import join, safe_relative_path
 
 
 @dataclass(frozen=True)

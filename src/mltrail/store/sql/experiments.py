@@ -110,7 +110,7 @@ class ExperimentMethods:
     ) -> PagedList:
         from mltrail import search
         from mltrail.search import paging
-        from mltrail.search import sql as search_sql
+        from mltrail.store.sql import search as search_sql
 
         check_max_results(max_results)
         stages = LifecycleStage.stages_for(ViewType.normalize(view_type))

@@ -178,7 +178,7 @@ class SqlStore(LoggedModelMethods, ExperimentMethods, RunMethods, TrackingStore)
     ) -> PagedList:
         from mltrail import search
         from mltrail.search import paging
-        from mltrail.search import sql as search_sql
+        from mltrail.store.sql import search as search_sql
 
         check_max_results(max_results)
         exp_ids = [int(v.validate_experiment_id(e)) for e in experiment_ids]

@@ -14,13 +14,13 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from mltrail.artifacts.base import ArtifactRepository
-from mltrail.artifacts.paths import join, safe_relative_path
 from mltrail.entities import FileInfo
 from mltrail.exceptions import InvalidParameter, NotFound
+from mltrail.store.artifact.base import ArtifactRepository
+from mltrail.store.artifact.paths import join, safe_relative_path
 
 if TYPE_CHECKING:
-    from mltrail.artifacts.s3_multipart import S3StreamWriter
+    from mltrail.store.artifact.s3_multipart import S3StreamWriter
 
 READ_CHUNK_BYTES = 1024 * 1024
 
@@ -203,6 +203,6 @@ class S3ArtifactRepository(ArtifactRepository):
         return obj["Body"].iter_chunks(READ_CHUNK_BYTES), int(obj["ContentLength"])
 
     def writer(self, rel_path: str) -> S3StreamWriter:
-        from mltrail.artifacts.s3_multipart import S3StreamWriter
+        from mltrail.store.artifact.s3_multipart import S3StreamWriter
 
         return S3StreamWriter(self.client, self.bucket, self.key(rel_path), upload_extra_args())

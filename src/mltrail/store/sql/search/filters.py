@@ -1,6 +1,6 @@
 """Compiling filter trees to SQL conditions: the boolean structure (``NOT`` pushed down to the
 comparisons) and each comparison on a run attribute, a metric, param or tag, a dataset, or an
-experiment field. The semantics are those of the ``mltrail.search.sql`` docstring."""
+experiment field. The semantics are those of the ``mltrail.store.sql.search`` docstring."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from sqlalchemy.sql.selectable import FromClause
 
 from mltrail.search.ast import And, Comparison, Identifier, Node, Not, Or
 from mltrail.search.patterns import DatasetContext, Double, exact, like
-from mltrail.search.sql.aliases import alias
 from mltrail.store.sql.schema import (
     datasets,
     experiment_tags,
@@ -24,6 +23,7 @@ from mltrail.store.sql.schema import (
     runs,
     tags,
 )
+from mltrail.store.sql.search.aliases import alias
 
 RUN_ATTRIBUTES = {
     "run_id": runs.c.run_uuid,

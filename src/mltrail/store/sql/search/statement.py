@@ -1,7 +1,7 @@
 """One search statement over ``runs``: ``Search`` gathers its joins, WHERE terms and ORDER BY
 items and assembles them in the join order SQLite should read; ``one_statement`` and
 ``runs_first_statement`` are the two statements ``search_run_rows`` runs, and ``few_runs``
-decides between the latter and the passes of ``mltrail.search.sql.passes``."""
+decides between the latter and the passes of ``mltrail.store.sql.search.passes``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from sqlalchemy.sql.selectable import FromClause
 
 from mltrail.search.ast import Comparison, Identifier, Node, OrderTerm
 from mltrail.search.patterns import straight_join
-from mltrail.search.sql.filters import (
+from mltrail.store.sql.schema import runs
+from mltrail.store.sql.search.filters import (
     NEGATED,
     RUN_ATTRIBUTES,
     compile_filter,
@@ -22,8 +23,7 @@ from mltrail.search.sql.filters import (
     key_pred,
     run_leaf,
 )
-from mltrail.search.sql.ordering import Joined, by_column, by_key, run_tie_breakers
-from mltrail.store.sql.schema import runs
+from mltrail.store.sql.search.ordering import Joined, by_column, by_key, run_tie_breakers
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection

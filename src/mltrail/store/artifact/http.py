@@ -11,10 +11,10 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
 
-from mltrail.artifacts.base import ArtifactRepository
-from mltrail.artifacts.paths import join, safe_relative_path
 from mltrail.entities import FileInfo
 from mltrail.exceptions import InvalidParameter, NotFound
+from mltrail.store.artifact.base import ArtifactRepository
+from mltrail.store.artifact.paths import join, safe_relative_path
 from mltrail.store.rest_http import may_send_credentials, raise_for_error, shared_client
 
 PROXY_ROUTE = "/mlflow-artifacts/artifacts"
@@ -22,15 +22,14 @@ PROXY_PREFIX = "/api/2.0" + PROXY_ROUTE
 CHUNK_BYTES = 1024 * 1024
 
 
-def resolve_proxied_uri(uri: str, tracking_uri: str | None = None) -> str:
+def resolve_proxied_uri(uri: str, tracking_uri: str | None) -> str:
     """``mlflow-artifacts:/x/y`` -> ``<tracking server>/api/2.0/mlflow-artifacts/artifacts/x/y``.
 
     The scheme and path prefix come from the tracking URI; the host too, unless the URI names
-    one (``mlflow-artifacts://host:port/x/y``).
+    one (``mlflow-artifacts://host:port/x/y``). The caller names the tracking URI: this layer
+    does not know the current one (``mltrail.artifacts`` fills it in).
     """
-    from mltrail.tracking.uri import get_tracking_uri
-
-    tracking = tracking_uri or get_tracking_uri()
+    tracking = tracking_uri or ""
     if not tracking.startswith(("http://", "https://")):
         raise InvalidParameter(
             f"Cannot open {uri!r}: mlflow-artifacts URIs are served by a tracking server, but "
@@ -47,13 +46,13 @@ def resolve_proxied_uri(uri: str, tracking_uri: str | None = None) -> str:
 
 
 class HttpArtifactRepository(ArtifactRepository):
-    def __init__(self, artifact_uri: str) -> None:
+    def __init__(self, artifact_uri: str, tracking_uri: str | None = None) -> None:
         super().__init__(artifact_uri.rstrip("/"))
         parsed = urlsplit(self.artifact_uri)
         if parsed.query or parsed.fragment:
             raise InvalidParameter(f"Artifact URI {artifact_uri!r} must not have ?query or #.")
         self._http = shared_client()
-        self._credentials = may_send_credentials(self.artifact_uri)
+        self._credentials = may_send_credentials(self.artifact_uri, tracking_uri)
 
     def _url(self, rel_path: str) -> str:
         return f"{self.artifact_uri}/{quote(rel_path, safe='/')}" if rel_path else self.artifact_uri

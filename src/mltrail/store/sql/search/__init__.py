@@ -19,7 +19,7 @@ How the SQL store builds a search (one page, newest first by default)::
 
     from mltrail.search import parse_run_filter, parse_run_order_by
     from mltrail.search.paging import decode_page_token, encode_page_token
-    from mltrail.search.sql import search_run_rows
+    from mltrail.store.sql.search import search_run_rows
 
     node = parse_run_filter(filter_string)          # parse first: bad input fails before I/O
     terms = parse_run_order_by(order_by)
@@ -72,18 +72,18 @@ from sqlalchemy import Select
 from sqlalchemy.sql.elements import ColumnElement
 
 from mltrail.search.ast import Identifier, Node, OrderTerm
-from mltrail.search.sql import statement
-from mltrail.search.sql.aliases import pooled_aliases
-from mltrail.search.sql.filters import (
+from mltrail.store.sql.schema import experiments
+from mltrail.store.sql.search import statement
+from mltrail.store.sql.search.aliases import pooled_aliases
+from mltrail.store.sql.search.filters import (
     EXPERIMENT_ATTRIBUTES,
     RUN_ATTRIBUTES,
     compile_filter,
     experiment_leaf,
     run_leaf,
 )
-from mltrail.search.sql.ordering import by_column, by_key, run_tie_breakers
-from mltrail.search.sql.passes import ByMetric
-from mltrail.store.sql.schema import experiments
+from mltrail.store.sql.search.ordering import by_column, by_key, run_tie_breakers
+from mltrail.store.sql.search.passes import ByMetric
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Row

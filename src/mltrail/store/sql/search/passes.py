@@ -8,11 +8,11 @@ from sqlalchemy import Select, and_, exists, false, func, literal, not_, select,
 
 from mltrail.search.ast import Identifier, Node, OrderTerm
 from mltrail.search.patterns import Double
-from mltrail.search.sql.aliases import alias
-from mltrail.search.sql.filters import number_pred
-from mltrail.search.sql.ordering import Joined, by_key, run_tie_breakers
-from mltrail.search.sql.statement import Search, one_statement, starts_with_start_time
 from mltrail.store.sql.schema import latest_metrics, runs
+from mltrail.store.sql.search.aliases import alias
+from mltrail.store.sql.search.filters import number_pred
+from mltrail.store.sql.search.ordering import Joined, by_key, run_tie_breakers
+from mltrail.store.sql.search.statement import Search, one_statement, starts_with_start_time
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Row

@@ -7,9 +7,9 @@ import shutil
 import tempfile
 from urllib.parse import unquote, urlparse
 
-from mltrail.artifacts.base import ArtifactRepository
 from mltrail.entities import FileInfo
 from mltrail.exceptions import InvalidParameter, NotFound
+from mltrail.store.artifact.base import ArtifactRepository
 
 
 def local_path_from_uri(uri: str) -> str:

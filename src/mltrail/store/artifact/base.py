@@ -11,9 +11,9 @@ import abc
 import os
 import tempfile
 
-from mltrail.artifacts.paths import join, safe_relative_path
 from mltrail.entities import FileInfo
 from mltrail.exceptions import InvalidParameter, NotFound
+from mltrail.store.artifact.paths import join, safe_relative_path
 
 
 class ArtifactRepository(abc.ABC):

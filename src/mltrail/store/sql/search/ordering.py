@@ -12,9 +12,9 @@ from sqlalchemy.sql.selectable import Alias
 
 from mltrail.search.ast import Identifier, OrderTerm
 from mltrail.search.patterns import missing_last
-from mltrail.search.sql.aliases import alias
-from mltrail.search.sql.filters import KEY_TABLES, metric_value
 from mltrail.store.sql.schema import runs
+from mltrail.store.sql.search.aliases import alias
+from mltrail.store.sql.search.filters import KEY_TABLES, metric_value
 
 
 class Joined:

@@ -1,0 +1,226 @@
+"""The run a project executes in: its experiment, its tags, the variables that let the
+project's own ``start_run()`` join it, and, for an embedded SQLite store, a loopback server
+so that code importing the real ``mlflow`` logs into the same store.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from mltrail.entities import Run, SourceType
+from mltrail.exceptions import InvalidParameter, NotFound
+from mltrail.tracking import context
+from mltrail.tracking.client import TrailClient
+
+ENTRY_POINT_TAG = "mlflow.project.entryPoint"
+ENV_TAG = "mlflow.project.env"
+BACKEND_TAG = "mlflow.project.backend"
+DOCKER_IMAGE_TAG = "mlflow.docker.image.uri"
+VERSION_TAG = "mltrail.project.version"
+
+
+def resolve_experiment(
+    client: TrailClient, experiment_name: str | None, experiment_id: str | None
+) -> str:
+    if experiment_name is not None and experiment_id is not None:
+        raise InvalidParameter("Give --experiment-name or --experiment-id, not both.")
+    if experiment_id is not None:
+        try:
+            experiment = client.get_experiment(str(experiment_id))
+        except NotFound:
+            raise NotFound(
+                f"No experiment with id {experiment_id}; create it first "
+                "(`mltrail experiments create -n NAME`) or use --experiment-name."
+            ) from None
+        if experiment.lifecycle_stage != "active":
+            raise InvalidParameter(f"Experiment {experiment_id} is deleted.")
+        return experiment.experiment_id
+    if experiment_name is not None:
+        found = client.get_experiment_by_name(experiment_name)
+        if found is None:
+            return client.create_experiment(experiment_name)
+        if found.lifecycle_stage != "active":
+            raise InvalidParameter(
+                f"Experiment {experiment_name!r} is deleted; restore it or choose another name."
+            )
+        return found.experiment_id
+    from mltrail.tracking import fluent
+
+    active = fluent.active_run()
+    if active is not None:
+        return active.info.experiment_id
+    return fluent._resolve_experiment_id()
+
+
+def parent_run_id() -> str | None:
+    """The run this one nests under: the caller's active run, or the project run this process
+    is itself the command of (a workflow entry point calling others)."""
+    from mltrail.tracking import fluent
+
+    active = fluent.active_run()
+    if active is not None:
+        return active.info.run_id
+    return os.environ.get("MLTRAIL_RUN_ID") or os.environ.get("MLFLOW_RUN_ID") or None
+
+
+@dataclass(frozen=True)
+class RunTags:
+    source_name: str
+    entry_point: str
+    commit: str | None = None
+    repo_url: str | None = None
+    branch: str | None = None
+    version: str | None = None
+    parent: str | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        tags = {
+            context.USER: context.current_user(),
+            context.SOURCE_NAME: self.source_name,
+            context.SOURCE_TYPE: SourceType.PROJECT,
+            ENTRY_POINT_TAG: self.entry_point,
+        }
+        if self.commit:
+            tags[context.GIT_COMMIT] = self.commit
+        if self.repo_url:
+            tags[context.GIT_REPO_URL] = self.repo_url
+        if self.branch:
+            tags[context.GIT_BRANCH] = self.branch
+        if self.version:
+            tags[VERSION_TAG] = self.version
+        if self.parent:
+            tags[context.PARENT_RUN_ID] = self.parent
+        return tags
+
+
+def start_project_run(
+    client: TrailClient,
+    experiment_id: str,
+    tags: RunTags,
+    run_name: str | None,
+    run_id: str | None,
+) -> Run:
+    """Create the run, or take over ``run_id`` (it must exist and not be deleted)."""
+    if run_id:
+        try:
+            run = client.get_run(run_id)
+        except NotFound:
+            raise NotFound(f"Cannot resume run {run_id}: no run with that id exists.") from None
+        if run.info.lifecycle_stage != "active":
+            raise InvalidParameter(f"Cannot resume run {run_id}: it is deleted.")
+        client.update_run(run_id, status="RUNNING", name=run_name)
+        for key, value in tags.as_dict().items():
+            client.set_tag(run_id, key, value, synchronous=True)
+        return client.get_run(run_id)
+    all_tags = tags.as_dict()
+    if run_name:
+        all_tags[context.RUN_NAME] = run_name
+    return client.create_run(experiment_id, tags=all_tags, run_name=run_name)
+
+
+def child_environment(
+    base: dict[str, str], run: Run, tracking_uri: str, mlflow_uri: str, entry_point: str
+) -> dict[str, str]:
+    """The variables that make the command's ``start_run()`` join ``run``: mltrail's names
+    and MLflow's. ``mlflow_uri`` is what the real mlflow client can reach (the loopback
+    server for an embedded store)."""
+    env = dict(base)
+    for name in ("MLFLOW_EXPERIMENT_NAME", "MLTRAIL_EXPERIMENT_NAME"):
+        env.pop(name, None)  # the run fixes the experiment
+    env.update(
+        {
+            "MLTRAIL_RUN_ID": run.info.run_id,
+            "MLFLOW_RUN_ID": run.info.run_id,
+            "MLTRAIL_TRACKING_URI": tracking_uri,
+            "MLFLOW_TRACKING_URI": mlflow_uri,
+            "MLTRAIL_EXPERIMENT_ID": run.info.experiment_id,
+            "MLFLOW_EXPERIMENT_ID": run.info.experiment_id,
+            "MLFLOW_PROJECT_ENTRY_POINT": entry_point,
+            "MLTRAIL_PROJECT": "1",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+class LoopbackServer:
+    """mltrail's own server app on 127.0.0.1 and a free port, in a thread of this process,
+    for the length of a run; started in the background so that it costs no wall time while
+    the environment builds."""
+
+    def __init__(self, tracking_uri: str, artifact_root: str) -> None:
+        self.tracking_uri = tracking_uri
+        self.artifact_root = artifact_root
+        self.url: str | None = None
+        self._server: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._serve, name="mltrail-loopback",
+                                        daemon=True)
+        self._ready = threading.Event()
+        self._stop_requested = False
+
+    def start(self) -> LoopbackServer:
+        self._thread.start()
+        return self
+
+    def _serve(self) -> None:
+        try:
+            import socket
+
+            import uvicorn
+
+            from mltrail.server.app import create_app
+            from mltrail.server.settings import ServerSettings
+
+            settings = ServerSettings(
+                backend_store_uri=self.tracking_uri,
+                default_artifact_root=self.artifact_root,
+                artifacts_destination=self.artifact_root,
+                serve_artifacts=True,
+            )
+            sock = socket.socket()
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+            config = uvicorn.Config(create_app(settings), log_level="warning", lifespan="off",
+                                    access_log=False)
+            self._server = uvicorn.Server(config)
+            self.url = f"http://127.0.0.1:{port}"
+            if self._stop_requested:  # the run ended before the server was up
+                sock.close()
+                self._ready.set()
+                return
+            self._ready_watch(sock)
+            self._server.run(sockets=[sock])
+        except BaseException as exc:  # noqa: BLE001 - reported by wait_ready
+            self._error = exc
+            self._ready.set()
+
+    def _ready_watch(self, sock: Any) -> None:
+        def watch() -> None:
+            deadline = time.monotonic() + 30
+            while not self._server.started and time.monotonic() < deadline:
+                if self._error is not None:
+                    break
+                time.sleep(0.01)
+            self._ready.set()
+
+        threading.Thread(target=watch, daemon=True).start()
+
+    def wait_ready(self) -> str:
+        self._ready.wait(60)
+        if self._error is not None or self.url is None or not self._server.started:
+            raise InvalidParameter(
+                f"Could not start the loopback tracking server for this run: {self._error}"
+            )
+        return self.url
+
+    def stop(self) -> None:
+        self._stop_requested = True
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
