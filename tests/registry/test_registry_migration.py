@@ -19,6 +19,7 @@ NEW_TABLES = {
     "registered_model_aliases",
     "model_versions",
     "model_version_tags",
+    "webhooks",
 }
 
 

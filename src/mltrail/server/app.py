@@ -44,6 +44,7 @@ def create_app(
     app.state.settings = settings
     app.state.store = tracking_store
     app.state.registry_store = registry_store
+    _install_webhooks(app, settings)
     app.state.locations = ArtifactLocationPolicy(settings.artifact_location_roots())
 
     from mltrail.server import artifacts, ui
@@ -54,6 +55,16 @@ def create_app(
     app.include_router(ui.router)
     _install_layers(app, settings)
     return app
+
+
+def _install_webhooks(app: FastAPI, settings: ServerSettings) -> None:
+    """Registry webhooks live in the tracking database; the dispatcher sends events."""
+    from mltrail.server.webhooks import WebhookDispatcher, WebhookUrlPolicy
+    from mltrail.store.sql.webhooks import SqlWebhookStore
+
+    app.state.webhook_store = SqlWebhookStore(settings.backend_store_uri)
+    policy = WebhookUrlPolicy(settings.webhook_allowed_hosts)
+    app.state.webhooks = WebhookDispatcher(app.state.webhook_store, policy)
 
 
 def _install_layers(app: FastAPI, settings: ServerSettings) -> None:

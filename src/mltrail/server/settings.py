@@ -26,6 +26,9 @@ class ServerSettings:
     # JSON bodies; artifact uploads stream. Sized to hold the largest valid request, a full
     # log-batch (1000 metrics, 100 params and 100 tags at their longest) with room to spare.
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # Hosts, *.domains, addresses or networks registry webhooks may be sent to. Empty: any
+    # public host; loopback, link-local and private addresses only when listed here.
+    webhook_allowed_hosts: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
     def to_env(self) -> dict[str, str]:
@@ -38,6 +41,7 @@ class ServerSettings:
             "MLTRAIL_CORS_ALLOWED_ORIGINS": ",".join(self.cors_allowed_origins),
             "MLTRAIL_ALLOWED_ARTIFACT_LOCATIONS": ",".join(self.allowed_artifact_locations),
             "MLTRAIL_MAX_BODY_BYTES": str(self.max_body_bytes),
+            "MLTRAIL_WEBHOOK_ALLOWED_HOSTS": ",".join(self.webhook_allowed_hosts),
         }
 
     def artifact_location_roots(self) -> tuple[str, ...]:
@@ -74,6 +78,7 @@ class ServerSettings:
             max_body_bytes=_positive_int(
                 os.environ.get("MLTRAIL_MAX_BODY_BYTES"), DEFAULT_MAX_BODY_BYTES
             ),
+            webhook_allowed_hosts=items("MLTRAIL_WEBHOOK_ALLOWED_HOSTS"),
         )
 
 

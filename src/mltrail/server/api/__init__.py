@@ -14,6 +14,7 @@ from mltrail.server.api import (
     metrics,
     registry,
     runs,
+    webhooks,
 )
 
 API_PREFIX = "/api/2.0/mlflow"
@@ -28,6 +29,7 @@ _RESOURCES = (
     artifacts.router,
     logged_models.router,
     registry.router,
+    webhooks.router,
 )
 router = APIRouter()
 router.include_router(meta.router)

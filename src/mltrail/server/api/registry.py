@@ -222,8 +222,6 @@ async def set_registered_model_tag(request: Request) -> Response:
     body = await read_body(request, ModelTagIn)
     tag = RegisteredModelTag(body.key, body.value or "")
     await call(registry_of(request).set_registered_model_tag, body.name, tag)
-    _event(request, "registered_model.tag_set", {"name": body.name, "key": tag.key,
-                                                 "value": tag.value})  # fmt: skip
     return reply()
 
 
@@ -231,7 +229,6 @@ async def set_registered_model_tag(request: Request) -> Response:
 async def delete_registered_model_tag(request: Request) -> Response:
     body = await read_body(request, ModelTagKeyIn)
     await call(registry_of(request).delete_registered_model_tag, body.name, body.key)
-    _event(request, "registered_model.tag_deleted", {"name": body.name, "key": body.key})
     return reply()
 
 
@@ -351,7 +348,7 @@ async def set_model_version_tag(request: Request) -> Response:
     tag = ModelVersionTag(body.key, body.value or "")
     await call(registry_of(request).set_model_version_tag, body.name, body.version, tag)
     payload = {"name": body.name, "version": body.version, "key": tag.key, "value": tag.value}
-    _event(request, "model_version.tag_set", payload)
+    _event(request, "model_version_tag.set", payload)
     return reply()
 
 
@@ -360,7 +357,7 @@ async def delete_model_version_tag(request: Request) -> Response:
     body = await read_body(request, VersionTagKeyIn)
     await call(registry_of(request).delete_model_version_tag, body.name, body.version, body.key)
     payload = {"name": body.name, "version": body.version, "key": body.key}
-    _event(request, "model_version.tag_deleted", payload)
+    _event(request, "model_version_tag.deleted", payload)
     return reply()
 
 

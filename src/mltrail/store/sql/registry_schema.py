@@ -114,3 +114,19 @@ registered_model_aliases = Table(
         name="fk_registered_model_aliases_version",
     ),
 )
+
+# Registry webhooks (MLflow 3): where to send which registry events, and the HMAC secret.
+# ``events`` is a JSON list of "entity.action" names ("model_version.created").
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("webhook_id", String(64), primary_key=True),
+    Column("name", String(63), nullable=False),
+    Column("description", Text),
+    Column("url", Text, nullable=False),
+    Column("events", Text, nullable=False),
+    Column("secret", Text),
+    Column("status", String(20), nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("last_updated_time", BigInteger, nullable=False),
+)

@@ -1,4 +1,5 @@
-"""The model registry: registered models, versions, their tags, and aliases. New tables only.
+"""The model registry: registered models, versions, their tags, aliases, and the registry's
+webhooks. New tables only.
 
 Revision ID: 0004
 Revises: 0003
@@ -90,7 +91,22 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "webhooks",
+        sa.Column("webhook_id", sa.String(64), primary_key=True),
+        sa.Column("name", sa.String(63), nullable=False),
+        sa.Column("description", sa.Text),
+        sa.Column("url", sa.Text, nullable=False),
+        sa.Column("events", sa.Text, nullable=False),
+        sa.Column("secret", sa.Text),
+        sa.Column("status", sa.String(20), nullable=False),
+        sa.Column("creation_time", sa.BigInteger, nullable=False),
+        sa.Column("last_updated_time", sa.BigInteger, nullable=False),
+    )
+
+
 def downgrade() -> None:
+    op.drop_table("webhooks")
     for name in ("registered_model_aliases", "model_version_tags"):
         op.drop_table(name)
     op.drop_index("ix_model_versions_run_id", "model_versions")
