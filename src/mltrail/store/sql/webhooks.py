@@ -57,7 +57,7 @@ class SqlWebhookStore:
 
     def list(
         self, max_results: int = 100, page_token: str | None = None
-    ) -> tuple["builtins.list[Webhook]", str | None]:
+    ) -> tuple[builtins.list[Webhook], str | None]:
         if not 1 <= max_results <= 1000:
             raise InvalidParameter("max_results must be between 1 and 1000.")
         offset = paging.decode_page_token(page_token)
@@ -94,7 +94,7 @@ class SqlWebhookStore:
         if not gone:
             raise NotFound(f"Webhook with ID {webhook_id} not found.")
 
-    def active_for(self, event: str) -> "builtins.list[Webhook]":
+    def active_for(self, event: str) -> builtins.list[Webhook]:
         """Active webhooks that asked for ``event`` (few rows: filtered here)."""
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(webhooks).where(webhooks.c.status == "ACTIVE")).all()
