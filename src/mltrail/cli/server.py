@@ -108,6 +108,14 @@ def _server_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "artifact root through the proxy and the default artifact root.",
         ),
         click.option(
+            "--webhook-allowed-hosts",
+            envvar="MLTRAIL_WEBHOOK_ALLOWED_HOSTS",
+            metavar="LIST",
+            help="Comma-separated hosts, *.domains, addresses or networks registry webhooks "
+            "may be sent to. Default: any public host; loopback, link-local and private "
+            "addresses only when listed.",
+        ),
+        click.option(
             "--max-body-size",
             envvar="MLTRAIL_MAX_BODY_SIZE",
             metavar="SIZE",
@@ -142,6 +150,7 @@ def build_settings(
     cors_allowed_origins: str | None,
     allowed_artifact_locations: str | None = None,
     max_body_size: str = "4MiB",
+    webhook_allowed_hosts: str | None = None,
 ) -> Any:
     from mltrail.server.settings import ServerSettings
     from mltrail.tracking.uri import normalize_tracking_uri
@@ -169,6 +178,7 @@ def build_settings(
         cors_allowed_origins=_split(cors_allowed_origins),
         allowed_artifact_locations=_allowed_locations(allowed_artifact_locations),
         max_body_bytes=parse_size(max_body_size),
+        webhook_allowed_hosts=_split(webhook_allowed_hosts),
     )
 
 
