@@ -204,3 +204,33 @@ def test_log_model_with_registered_model_name_and_load_back(
     # register_model from the run registers the same logged model again.
     again = mlflow.register_model(f"models:/{info.model_id}", name)
     assert again.version == "2"
+
+
+def test_webhooks_through_the_mlflow_client(mlflow_client: MlflowClient) -> None:
+    # A public address literal: saved without a DNS lookup (delivery is tested elsewhere
+    # against a local receiver the operator allowed).
+    hook = mlflow_client.create_webhook(
+        name=unique("hook"),
+        url="https://93.184.215.14/hook",
+        events=["model_version.created", "model_version_alias.created"],
+        secret="s",
+        description="ci",
+    )
+    assert hook.status.value == "ACTIVE" and hook.description == "ci"
+    assert {(e.entity.value, e.action.value) for e in hook.events} == {
+        ("model_version", "created"),
+        ("model_version_alias", "created"),
+    }
+    assert mlflow_client.get_webhook(hook.webhook_id).name == hook.name
+    assert hook.webhook_id in [h.webhook_id for h in mlflow_client.list_webhooks()]
+    updated = mlflow_client.update_webhook(hook.webhook_id, status="DISABLED")
+    assert updated.status.value == "DISABLED"
+    with pytest.raises(MlflowException) as refused:
+        mlflow_client.create_webhook(
+            name=unique("bad"), url="http://169.254.169.254/", events=["model_version.created"]
+        )
+    assert _error_code(refused) == "INVALID_PARAMETER_VALUE"
+    mlflow_client.delete_webhook(hook.webhook_id)
+    with pytest.raises(MlflowException) as gone:
+        mlflow_client.get_webhook(hook.webhook_id)
+    assert _error_code(gone) == "RESOURCE_DOES_NOT_EXIST"
