@@ -50,6 +50,7 @@ from mltrail.tracking.fluent_artifacts import (
     log_image,
     log_text,
 )
+from mltrail.tracking.fluent_inputs import log_input, log_inputs
 from mltrail.tracking.fluent_registry import (
     get_registry_uri,
     register_model,
@@ -63,6 +64,8 @@ from mltrail.version import __version__
 # Submodules loaded on first attribute access (``mltrail.sklearn``, ``mltrail.entities``...).
 _LAZY_MODULES = {
     "artifacts",
+    "autologging",
+    "data",
     "entities",
     "exceptions",
     "projects",
@@ -77,6 +80,16 @@ _LAZY_MODULES = {
 }
 
 
+_AUTOLOG_FUNCTIONS = {
+    "autolog": "mltrail.autologging",
+    "enable_system_metrics_logging": "mltrail.autologging.system_metrics",
+    "disable_system_metrics_logging": "mltrail.autologging.system_metrics",
+    "set_system_metrics_sampling_interval": "mltrail.autologging.system_metrics",
+    "set_system_metrics_samples_before_logging": "mltrail.autologging.system_metrics",
+    "set_system_metrics_node_id": "mltrail.autologging.system_metrics",
+}
+
+
 def __getattr__(name: str) -> Any:
     if name in _LAZY_MODULES:
         try:
@@ -87,6 +100,10 @@ def __getattr__(name: str) -> Any:
             if exc.name != f"mltrail.{name}":
                 raise
             raise AttributeError(f"module 'mltrail' has no attribute {name!r}") from None
+    if name in _AUTOLOG_FUNCTIONS:
+        # Functions, not a subpackage: ``mltrail.autolog()`` must be callable.
+        module = importlib.import_module(_AUTOLOG_FUNCTIONS[name])
+        return getattr(module, name)
     if name in ("MlflowClient", "TrailClient"):
         from mltrail.tracking.client import TrailClient
 
@@ -102,10 +119,13 @@ __all__ = [
     "ViewType",
     "__version__",
     "active_run",
+    "autolog",
     "create_experiment",
     "delete_experiment",
     "delete_run",
     "delete_tag",
+    "disable_system_metrics_logging",
+    "enable_system_metrics_logging",
     "end_run",
     "flush",
     "flush_async_logging",
@@ -124,6 +144,8 @@ __all__ = [
     "log_dict",
     "log_figure",
     "log_image",
+    "log_input",
+    "log_inputs",
     "log_metric",
     "log_metrics",
     "log_param",
@@ -139,6 +161,9 @@ __all__ = [
     "set_experiment_tag",
     "set_experiment_tags",
     "set_registry_uri",
+    "set_system_metrics_node_id",
+    "set_system_metrics_samples_before_logging",
+    "set_system_metrics_sampling_interval",
     "set_tag",
     "set_tags",
     "set_tracking_uri",

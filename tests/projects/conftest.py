@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from project_helpers import child_env
 
 from mltrail.tracking.client import TrailClient
 
@@ -50,19 +51,3 @@ def mltrail_run(store: str, env_cache: Path, tmp_path: Path):  # type: ignore[no
         )
 
     return run
-
-
-def child_env(store: str, env_cache: Path, tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("MLFLOW_", "MLTRAIL_"))}
-    env.update(
-        {
-            "MLTRAIL_TRACKING_URI": store,
-            "MLTRAIL_ENV_CACHE": str(env_cache),
-            "MLTRAIL_PROJECT_CACHE": str(tmp_path / "project-cache"),
-            "MLFLOW_ENABLE_TELEMETRY": "false",
-            "MLFLOW_DISABLE_TELEMETRY": "true",
-            "DO_NOT_TRACK": "1",
-        }
-    )
-    return env

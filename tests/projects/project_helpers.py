@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from mltrail.tracking.client import TrailClient
@@ -32,3 +33,19 @@ def all_runs(client: TrailClient, experiment_name: str = "Default"):  # type: ig
 def artifact_text(client: TrailClient, run_id: str, path: str) -> str:
     local = client.download_artifacts(run_id, path)
     return Path(local).read_text()
+
+
+def child_env(store: str, env_cache: Path, tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("MLFLOW_", "MLTRAIL_"))}
+    env.update(
+        {
+            "MLTRAIL_TRACKING_URI": store,
+            "MLTRAIL_ENV_CACHE": str(env_cache),
+            "MLTRAIL_PROJECT_CACHE": str(tmp_path / "project-cache"),
+            "MLFLOW_ENABLE_TELEMETRY": "false",
+            "MLFLOW_DISABLE_TELEMETRY": "true",
+            "DO_NOT_TRACK": "1",
+        }
+    )
+    return env

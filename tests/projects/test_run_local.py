@@ -12,7 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from project_helpers import all_runs, artifact_text, only_run, write_project
+import pytest
+from project_helpers import all_runs, artifact_text, child_env, only_run, write_project
 
 from mltrail.tracking.client import TrailClient
 
@@ -227,20 +228,17 @@ def test_python_api_cancel_marks_killed(store: str, env_cache: Path, tmp_path: P
         "time.sleep(1.0); print(s.get_status()); s.cancel(); print(s.get_status())\n"
         "print(s.wait())\n"
     )
-    from conftest import child_env
-
     done = subprocess.run([sys.executable, "-c", code, str(root)], capture_output=True,
                           text=True, env=child_env(store, env_cache, tmp_path), timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[-3:] == ["RUNNING", "KILLED", "False"]
-    assert only_run(client).info.status == "KILLED"
+    assert only_run(client).info.status == "KILLED", done.stderr
 
 
-def test_ctrl_c_marks_killed(store: str, env_cache: Path, tmp_path: Path,
-                             client: TrailClient) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_kill_marks_killed(store: str, env_cache: Path, tmp_path: Path,
+                                     client: TrailClient, signum: int) -> None:
     root = make_project(tmp_path)
-    from conftest import child_env
-
     proc = subprocess.Popen([sys.executable, "-m", "mltrail", "run", str(root), "-e", "sleep"],
                             env=child_env(store, env_cache, tmp_path), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
@@ -249,8 +247,8 @@ def test_ctrl_c_marks_killed(store: str, env_cache: Path, tmp_path: Path,
     line = ""
     while "sleeping" not in line and time.monotonic() < deadline:
         line = proc.stdout.readline()
-    os.kill(proc.pid, signal.SIGINT)
+    os.kill(proc.pid, signum)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "KILLED" in err
-    assert only_run(client).info.status == "KILLED"
+    assert only_run(client).info.status == "KILLED", err

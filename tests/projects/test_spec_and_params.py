@@ -172,3 +172,52 @@ def test_param_list_parsing() -> None:
         parse_param_list(["novalue"])
     with pytest.raises(ProjectSpecError, match="given twice"):
         parse_param_list(["a=1", "a=2"])
+
+
+def test_remote_path_values_are_downloaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                           ) -> None:
+    from mltrail.tracking.client import TrailClient
+
+    store = "sqlite:///" + str(tmp_path / "s.db")
+    monkeypatch.setenv("MLTRAIL_TRACKING_URI", store)
+    client = TrailClient(store)
+    run = client.create_run("0")
+    (tmp_path / "data.csv").write_text("a,b\n1,2\n")
+    client.log_artifact(run.info.run_id, str(tmp_path / "data.csv"), "inputs")
+    root = write_project(tmp_path / "p", {"MLproject": (
+        "entry_points:\n  main:\n    parameters: {data: path}\n    command: cat {data}\n")})
+    entry = load_project(root).entry_points["main"]
+    resolved = resolve_parameters(entry, {"data": f"runs:/{run.info.run_id}/inputs/data.csv"},
+                                  root, storage_dir=str(tmp_path / "storage"))
+    local = Path(resolved.values["data"])
+    assert local.read_text() == "a,b\n1,2\n"
+    assert str(local).startswith(str(tmp_path / "storage" / "param_data"))
+    assert resolved.logged["data"].startswith("runs:/")
+    with pytest.raises(ProjectSpecError, match="could not download"):
+        resolve_parameters(entry, {"data": f"runs:/{run.info.run_id}/nope.csv"}, root,
+                           storage_dir=str(tmp_path / "storage"))
+    with pytest.raises(ProjectSpecError, match="Cannot download gs://b/k"):
+        resolve_parameters(entry, {"data": "gs://b/k"}, root)
+
+
+def test_network_sources_run_only_when_trusted() -> None:
+    from mltrail.projects.errors import UntrustedSource
+    from mltrail.projects.sources import confirm_trust, is_network_uri
+
+    asked: list[str] = []
+
+    def answer(value: bool):  # type: ignore[no-untyped-def]
+        def ask(uri: str) -> bool:
+            asked.append(uri)
+            return value
+        return ask
+
+    uri = "https://git.invalid/org/repo.git"
+    confirm_trust(uri, trust=False, ask=answer(True))
+    with pytest.raises(UntrustedSource, match="not confirmed"):
+        confirm_trust(uri, trust=False, ask=answer(False))
+    confirm_trust(uri, trust=True, ask=answer(False))  # the flag: nobody is asked
+    confirm_trust("file:///srv/repo", trust=False, ask=answer(False))
+    assert asked == [uri, uri]
+    assert all(map(is_network_uri, ["git@github.com:o/r.git", "ssh://h/r", "git://h/r"]))
+    assert not any(map(is_network_uri, ["./proj", "file:///r", "/abs/path"]))

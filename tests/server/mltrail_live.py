@@ -46,14 +46,15 @@ def make_settings(db_uri: str, folder: Path, **overrides: Any) -> ServerSettings
 
 
 @contextlib.contextmanager
-def serve(settings: ServerSettings) -> Iterator[LiveServer]:
-    """Run ``create_app(settings)`` under uvicorn until the block ends."""
+def serve(settings: ServerSettings, lifespan: str = "off") -> Iterator[LiveServer]:
+    """Run ``create_app(settings)`` under uvicorn until the block ends (``lifespan="on"``
+    runs the app's background tasks, such as the run-lease checks)."""
     app = create_app(settings)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan=lifespan)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

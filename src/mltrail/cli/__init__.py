@@ -18,6 +18,7 @@ import click
 from mltrail.cli.artifacts import artifacts
 from mltrail.cli.db import db
 from mltrail.cli.experiments import experiments
+from mltrail.cli.gc import gc_command
 from mltrail.cli.registry import registry
 from mltrail.cli.runs import runs
 from mltrail.version import __version__
@@ -27,6 +28,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "run": ("mltrail.cli.projects", "run_command", "Run an MLproject folder or git repository."),
     "server": ("mltrail.cli.server", "server_command", "Run the tracking server for a team."),
     "ui": ("mltrail.cli.server", "ui_command", "Open the web UI on the local store."),
+    "models": ("mltrail.cli.models", "models", "Serve, score and package models."),
 }
 
 
@@ -110,5 +112,6 @@ main.add_command(runs)
 main.add_command(artifacts)
 main.add_command(db)
 main.add_command(registry)
+main.add_command(gc_command)
 
 __all__ = ["main"]

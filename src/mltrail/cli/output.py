@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
+
+from mltrail.protocol.doubles import encode_double
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -25,8 +26,8 @@ def emit_json(obj: Any) -> None:
 
 
 def _finite(obj: Any) -> Any:
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return "NaN" if obj != obj else ("Infinity" if obj > 0 else "-Infinity")
+    if isinstance(obj, float):
+        return encode_double(obj)
     if isinstance(obj, dict):
         return {k: _finite(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):

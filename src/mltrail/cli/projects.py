@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+from typing import Any
 
 import click
 
@@ -32,7 +34,9 @@ from mltrail.cli.options import tracking_uri_option
               type=click.Choice(["local", "kubernetes"]), help="Where to run.")
 @click.option("--backend-config", "-c", metavar="FILE|JSON",
               help="Backend settings: a JSON file or an inline JSON object.")
-@click.option("--storage-dir", metavar="DIR", hidden=True)
+@click.option("--storage-dir", metavar="DIR",
+              help="Where path parameters given as remote URIs (s3://, runs:/, https://) "
+              "are downloaded. Default: a new temporary folder.")
 @click.option("--trust", is_flag=True,
               help="Run a project fetched from the network (https://, ssh://, git@...) "
               "without asking.")
@@ -77,6 +81,9 @@ def run_command(
     for item in docker_args:
         name, _, value = item.partition("=")
         docker[name] = value if value else None
+    # A `kill` (CI cancelling a job) ends the run KILLED like Ctrl-C, instead of leaving it
+    # RUNNING with its command orphaned.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         submitted = run(
             uri,
@@ -104,3 +111,7 @@ def run_command(
         sys.exit(130)
     if not quiet:
         click.echo(f"Run {submitted.run_id} finished.", err=True)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt

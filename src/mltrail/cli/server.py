@@ -124,6 +124,33 @@ def _server_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Largest JSON request body (e.g. 4MiB, 512KiB, bytes); over it, HTTP 413. "
             "Artifact uploads stream and are not limited.",
         ),
+        click.option(
+            "--run-lease",
+            envvar="MLTRAIL_RUN_LEASE",
+            metavar="DURATION",
+            default="5m",
+            show_default=True,
+            help="How long a RUNNING run whose client sends heartbeats (mltrail's) may go "
+            "without one before it is marked KILLED (300, 5m, 1h; none: no leases at all).",
+        ),
+        click.option(
+            "--run-lease-without-heartbeats",
+            envvar="MLTRAIL_RUN_LEASE_WITHOUT_HEARTBEATS",
+            metavar="DURATION",
+            default="24h",
+            show_default=True,
+            help="The same for runs whose client sends no heartbeats (the mlflow client): "
+            "time since the run's last write; none to never mark them KILLED.",
+        ),
+        click.option(
+            "--max-concurrent-requests",
+            envvar="MLTRAIL_MAX_CONCURRENT_REQUESTS",
+            type=click.IntRange(min=1),
+            default=256,
+            show_default=True,
+            help="Requests each worker serves at once; more wait up to 10 s, then get 503 "
+            "with Retry-After (clients retry).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -151,6 +178,9 @@ def build_settings(
     allowed_artifact_locations: str | None = None,
     max_body_size: str = "4MiB",
     webhook_allowed_hosts: str | None = None,
+    run_lease: str = "5m",
+    run_lease_without_heartbeats: str = "24h",
+    max_concurrent_requests: int = 256,
 ) -> Any:
     from mltrail.server.settings import ServerSettings
     from mltrail.tracking.uri import normalize_tracking_uri
@@ -179,7 +209,21 @@ def build_settings(
         allowed_artifact_locations=_allowed_locations(allowed_artifact_locations),
         max_body_bytes=parse_size(max_body_size),
         webhook_allowed_hosts=_split(webhook_allowed_hosts),
+        run_lease_seconds=_duration(run_lease, "--run-lease"),
+        silent_run_lease_seconds=_duration(
+            run_lease_without_heartbeats, "--run-lease-without-heartbeats"
+        ),
+        max_concurrent_requests=max_concurrent_requests,
     )
+
+
+def _duration(text: str, option: str) -> float | None:
+    from mltrail.server.leases import parse_seconds
+
+    try:
+        return parse_seconds(text, option)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from None
 
 
 def _allowed_locations(value: str | None) -> tuple[str, ...]:
@@ -354,6 +398,12 @@ def _command_line(pid: str) -> str:
 def _command(title: str, doc: str) -> click.Command:
     @_server_options
     def command(host: str, port: int, workers: int, **options: Any) -> None:
+        context = click.get_current_context()
+        silent_source = context.get_parameter_source("run_lease_without_heartbeats")
+        if title == "ui" and silent_source == click.core.ParameterSource.DEFAULT:
+            # On a laptop, scripts often write to ./mltrail.db directly, unseen by the server:
+            # only runs that send heartbeats get a lease.
+            options["run_lease_without_heartbeats"] = "none"
         if title == "ui" and not options.get("default_artifact_root"):
             # One person, one machine: experiments made in the UI keep their artifacts where
             # a local script (tracking to the same ./mltrail.db) writes them too.

@@ -104,7 +104,7 @@ def _load_probe_cache() -> dict[str, tuple[int, int, int] | None]:
     try:
         with open(_probe_cache_file(), encoding="utf-8") as fh:
             raw = json.load(fh)
-        return {k: (tuple(v) if v else None) for k, v in raw.items()}  # type: ignore[misc]
+        return {k: (tuple(v) if v else None) for k, v in raw.items()}
     except (OSError, ValueError, TypeError):
         return {}
 

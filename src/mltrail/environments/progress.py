@@ -48,7 +48,7 @@ class BuildLog:
         self._fh.flush()
         started = time.monotonic()
         try:
-            done = subprocess.run(
+            proc = subprocess.Popen(
                 list(argv),
                 cwd=cwd,
                 env=env,
@@ -56,24 +56,42 @@ class BuildLog:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 text=True,
-                check=False,
+                errors="replace",
             )
         except OSError as exc:
             raise EnvironmentBuildError(
                 f"{failure or step} failed: cannot start {argv[0]} ({exc.strerror}).",
                 log_path=self.path,
             ) from None
-        self._fh.write(done.stdout)
-        self._fh.write(f"# exit code {done.returncode}\n")
+        lines: list[str] = []
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            self._fh.write(line)
+            self._fh.flush()
+            self._echo(line)
+        code = proc.wait()
+        output = "".join(lines)
+        self._fh.write(f"# exit code {code}\n")
         self._fh.flush()
-        if done.returncode != 0:
+        if code != 0:
             raise EnvironmentBuildError(
-                f"{failure or step} failed (exit code {done.returncode}).",
-                output=done.stdout,
+                f"{failure or step} failed (exit code {code}).",
+                output=output,
                 log_path=self.path,
             )
         self.say(f"{step}: done in {time.monotonic() - started:.1f}s")
-        return done.stdout
+        return output
+
+    def _echo(self, line: str) -> None:
+        """Show the installer's progress lines ("Resolved 12 packages in 0.4s"), not the
+        list of every package installed (that is in the log)."""
+        text = line.rstrip()
+        if self.quiet or not text.strip() or text.startswith((" + ", " - ", " ~ ")):
+            return
+        out = self._stream or sys.stderr
+        out.write(f"mltrail:   | {text}\n")
+        out.flush()
 
     def close(self) -> None:
         self._fh.close()

@@ -45,10 +45,12 @@ def self_install(cache_dir: str | os.PathLike[str]) -> SelfInstall:
     if dist is None:
         raise RuntimeError("mltrail is neither installed nor run from a source tree")
     url = _direct_url(dist)
-    if url.get("dir_info") is not None and url.get("url", "").startswith("file://"):
-        folder = url["url"][len("file://") :]
+    location = str(url.get("url", ""))
+    dir_info = url.get("dir_info")
+    if isinstance(dir_info, dict) and location.startswith("file://"):
+        folder = location[len("file://") :]
         if os.path.isdir(folder):
-            editable = bool(url["dir_info"].get("editable"))
+            editable = bool(dir_info.get("editable"))
             return SelfInstall(("-e", folder) if editable else (folder,), f"folder {folder}")
     wheel = _repack_wheel(dist, Path(cache_dir))
     return SelfInstall((str(wheel),), f"wheel {wheel}")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from mltrail.environments.errors import EnvironmentSpecError
 
@@ -116,7 +116,7 @@ def python_env_from_conda(path: str | os.PathLike[str]) -> PythonEnvSpec:
                 python = item[len("python") :].lstrip("=<>! ") or None
             elif name != "pip":
                 skipped.append(item)
-    warnings = ()
+    warnings: tuple[str, ...] = ()
     if skipped:
         warnings = (
             f"{where}: conda packages {', '.join(skipped)} are not pip requirements and were "

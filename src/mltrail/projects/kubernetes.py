@@ -24,7 +24,7 @@ import threading
 import time
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from mltrail.entities import Run
 from mltrail.exceptions import MltrailException
@@ -165,7 +165,7 @@ def _keep_manifest(client: TrailClient, run_id: str, job: dict[str, Any]) -> Non
 
 def _batch_api(context: str | None) -> Any:
     try:
-        from kubernetes import client as kube_client
+        from kubernetes import client as kube_client  # type: ignore[import-not-found]
         from kubernetes import config as kube_config
     except ImportError:
         raise ExecutionException(

@@ -59,8 +59,13 @@ def resolve_parameters(
     given: dict[str, Any],
     project_root: Path,
     cwd: str | None = None,
+    storage_dir: str | None = None,
 ) -> ResolvedParameters:
+    """Check ``given`` against the entry point. A ``path`` value given as a remote URI
+    (``s3://``, ``runs:/``, ``mlflow-artifacts:/``, ``https://``) is downloaded into
+    ``storage_dir`` (a new temporary folder if None) and replaced by the local copy."""
     caller_dir = Path(cwd or os.getcwd())
+    storage = _Storage(storage_dir)
     missing = [
         p.name for p in entry.parameters.values() if p.required and p.name not in given
     ]
@@ -77,11 +82,13 @@ def resolve_parameters(
         if param.name in given:
             raw = given[param.name]
             values[param.name] = _check(param, _text(raw), entry, user_given=True,
-                                        base=caller_dir, project_root=project_root)
+                                        base=caller_dir, project_root=project_root,
+                                        storage=storage)
         else:
             raw = param.default
             values[param.name] = _check(param, _text(raw), entry, user_given=False,
-                                        base=project_root, project_root=project_root)
+                                        base=project_root, project_root=project_root,
+                                        storage=storage)
         logged[param.name] = _text(raw)
     extras = []
     for key, raw in given.items():
@@ -142,6 +149,7 @@ def _check(
     user_given: bool,
     base: Path,
     project_root: Path,
+    storage: _Storage | None = None,
 ) -> str:
     where = f"parameter {param.name!r} of entry point {entry.name!r}"
     origin = "" if user_given else " (its default)"
@@ -164,6 +172,9 @@ def _check(
             )
         return value
     if param.type == "path":
+        parsed = urlparse(value)
+        if len(parsed.scheme) > 1 and parsed.scheme != "file":
+            return (storage or _Storage(None)).download(param.name, value, where)
         return _local_path(value, where, origin, user_given, base, project_root)
     return value
 
@@ -172,8 +183,6 @@ def _local_path(
     value: str, where: str, origin: str, user_given: bool, base: Path, project_root: Path
 ) -> str:
     parsed = urlparse(value)
-    if len(parsed.scheme) > 1 and parsed.scheme != "file":
-        return value  # a remote location (s3://, https://) is the program's to read
     if parsed.scheme == "file":
         if not user_given:
             raise ProjectSpecError(
@@ -199,3 +208,50 @@ def _local_path(
             f"{where} is {value!r}{origin}, but {resolved} does not exist."
         )
     return str(resolved)
+
+
+class _Storage:
+    """Where remote ``path`` values are downloaded: one folder per parameter."""
+
+    def __init__(self, root: str | None) -> None:
+        self._root = root
+
+    def download(self, name: str, uri: str, where: str) -> str:
+        if self._root is None:
+            import tempfile
+
+            self._root = tempfile.mkdtemp(prefix="mltrail-params-")
+        target = os.path.join(self._root, f"param_{name}")
+        os.makedirs(target, exist_ok=True)
+        try:
+            return _fetch(uri, target)
+        except ProjectSpecError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - network and storage errors are many
+            raise ProjectSpecError(f"{where}: could not download {uri}: {exc}") from None
+
+
+def _fetch(uri: str, target: str) -> str:
+    scheme = urlparse(uri).scheme.lower()
+    if scheme in ("http", "https"):
+        import requests
+
+        name = os.path.basename(urlparse(uri).path.rstrip("/")) or "download"
+        local = os.path.join(target, name)
+        with requests.get(uri, stream=True, timeout=60) as answer:
+            answer.raise_for_status()
+            with open(local, "wb") as fh:
+                for chunk in answer.iter_content(1 << 20):
+                    fh.write(chunk)
+        return local
+    if scheme in ("s3", "runs", "mlflow-artifacts"):
+        from mltrail.artifacts import download_artifacts, get_artifact_repository
+
+        if scheme == "runs":
+            return download_artifacts(artifact_uri=uri, dst_path=target)
+        parent, _, leaf = uri.rstrip("/").rpartition("/")
+        return get_artifact_repository(parent).download_artifacts(leaf, target)
+    raise ProjectSpecError(
+        f"Cannot download {uri}: path parameters may be local paths or s3://, runs:/, "
+        "mlflow-artifacts:/, http(s):// URIs."
+    )

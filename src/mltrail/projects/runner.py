@@ -13,8 +13,10 @@ Order matters for what a mistake leaves behind:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -98,6 +100,15 @@ def run(
             "The kubernetes backend needs a backend config (--backend-config FILE.json) with "
             "'kube-job-template-path'."
         )
+    if build_image:
+        raise ProjectSpecError(
+            "build_image is not supported: mltrail runs a docker_env project in the image as "
+            "named, with the project folder mounted; build and push an image yourself."
+        )
+    if docker_auth:
+        raise ProjectSpecError(
+            "docker_auth is not supported: log in with `docker login` before running."
+        )
     if use_conda is False and env_manager is None:
         env_manager = "local"
     confirm_trust(uri, trust)
@@ -120,7 +131,8 @@ def run(
     for warning in spec.warnings:
         _say(f"warning: {warning}", quiet)
     entry = spec.entry_point(entry_point)
-    resolved = resolve_parameters(entry, dict(parameters or {}), spec.root)
+    resolved = resolve_parameters(entry, dict(parameters or {}), spec.root,
+                                  storage_dir=storage_dir)
     command = build_command(entry, resolved)
     plan = envsetup.choose_manager(spec, env_manager)
     exp_id = resolve_experiment(client, experiment_name, experiment_id)
@@ -171,6 +183,8 @@ def run(
         argv = _command_argv(plan.manager, spec, source, command, env, run_obj, tracking,
                              docker_args, loopback is not None)
         log_dir = Path(tempfile.mkdtemp(prefix=f"mltrail-run-{rid[:8]}-"))
+        extra_logs = {"environment.log": str(prepared.log_path)} if prepared else {}
+        _say(f"=== Running command in {spec.root}: {command} ===", quiet)
         proc = subprocess.Popen(
             argv,
             cwd=str(spec.root),
@@ -187,15 +201,27 @@ def run(
         if isinstance(exc, MltrailException):
             raise ExecutionException(f"Run {rid} failed: {exc.message}") from None
         raise
-    _say(f"=== Running command in {spec.root}: {command} ===", quiet)
-    extra_logs = {"environment.log": str(prepared.log_path)} if prepared is not None else {}
-    submitted = LocalSubmittedRun(
-        rid, proc, client, str(log_dir / "output.log"), extra_logs,
-        on_end=loopback.stop if loopback is not None else (lambda: None),
-    )
-    if not synchronous:
-        return submitted
-    succeeded = submitted.wait()
+    # From here on a Ctrl-C (or SIGTERM) at any point stops the command and ends the run KILLED.
+    submitted: LocalSubmittedRun | None = None
+    try:
+        submitted = LocalSubmittedRun(
+            rid, proc, client, str(log_dir / "output.log"), extra_logs,
+            on_end=loopback.stop if loopback is not None else (lambda: None),
+        )
+        if not synchronous:
+            return submitted
+        succeeded = submitted.wait()
+    except BaseException as exc:
+        if submitted is not None:
+            submitted.cancel()
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait()
+            _fail_before_start(client, rid, exc)
+            if loopback is not None:
+                loopback.stop()
+        raise
     if not succeeded:
         raise ExecutionException(
             f"Run {rid} failed: the command exited with code {submitted.exit_code}; its "

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import IO, Any
 
@@ -114,7 +115,17 @@ class LocalSubmittedRun(SubmittedRun):
                     _log_as(self._client, self._run_id, path, name)
         except Exception as exc:  # noqa: BLE001 - the status must still be recorded
             sys.stderr.write(f"mltrail: could not keep the run's output as an artifact: {exc}\n")
-        self._client.set_terminated(self._run_id, status)
+        for attempt in range(4):
+            try:
+                self._client.set_terminated(self._run_id, status)
+                return
+            except Exception as exc:  # noqa: BLE001 - a busy store: try again, then say so
+                if attempt == 3:
+                    sys.stderr.write(
+                        f"mltrail: could not record run {self._run_id} as {status}: {exc}\n"
+                    )
+                    return
+                time.sleep(0.5 * (attempt + 1))
 
     def wait(self) -> bool:
         try:
@@ -145,7 +156,7 @@ class LocalSubmittedRun(SubmittedRun):
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.command_proc.pid, signal.SIGKILL)
-        self._finished.wait(30)
+        self._finished.wait()  # the status is recorded before cancel() returns
 
 
 class FinishedRun(SubmittedRun):

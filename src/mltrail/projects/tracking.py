@@ -6,8 +6,9 @@ so that code importing the real ``mlflow`` logs into the same store.
 from __future__ import annotations
 
 import os
+import socket
+import sys
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,9 +52,18 @@ def resolve_experiment(
     from mltrail.tracking import fluent
 
     active = fluent.active_run()
-    if active is not None:
+    if active is not None and fluent._client is not None and (
+        fluent._client.tracking_uri == client.tracking_uri
+    ):
         return active.info.experiment_id
-    return fluent._resolve_experiment_id()
+    # MLflow's variables, read against this client's store (not the fluent API's).
+    for var in ("MLTRAIL_EXPERIMENT_NAME", "MLFLOW_EXPERIMENT_NAME"):
+        if os.environ.get(var):
+            return resolve_experiment(client, os.environ[var], None)
+    for var in ("MLTRAIL_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_ID"):
+        if os.environ.get(var):
+            return resolve_experiment(client, None, os.environ[var])
+    return "0"
 
 
 def parent_run_id() -> str | None:
@@ -149,19 +159,25 @@ def child_environment(
 
 class LoopbackServer:
     """mltrail's own server app on 127.0.0.1 and a free port, in a thread of this process,
-    for the length of a run; started in the background so that it costs no wall time while
-    the environment builds."""
+    for the length of a run.
+
+    The socket is bound and listening before anything else, so its address can be handed to
+    the command at once: connections made before the app has finished loading wait in the
+    socket's backlog. Loading the web stack thus costs the run no wall time.
+    """
 
     def __init__(self, tracking_uri: str, artifact_root: str) -> None:
         self.tracking_uri = tracking_uri
         self.artifact_root = artifact_root
-        self.url: str | None = None
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(128)
+        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
         self._server: Any = None
         self._error: BaseException | None = None
+        self._stop_requested = False
         self._thread = threading.Thread(target=self._serve, name="mltrail-loopback",
                                         daemon=True)
-        self._ready = threading.Event()
-        self._stop_requested = False
 
     def start(self) -> LoopbackServer:
         self._thread.start()
@@ -169,8 +185,6 @@ class LoopbackServer:
 
     def _serve(self) -> None:
         try:
-            import socket
-
             import uvicorn
 
             from mltrail.server.app import create_app
@@ -181,38 +195,25 @@ class LoopbackServer:
                 default_artifact_root=self.artifact_root,
                 artifacts_destination=self.artifact_root,
                 serve_artifacts=True,
+                # `mltrail run` owns its run's status (it watches the process); a lease here
+                # would also reap other writers' runs in the user's store.
+                run_lease_seconds=None,
             )
-            sock = socket.socket()
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
             config = uvicorn.Config(create_app(settings), log_level="warning", lifespan="off",
                                     access_log=False)
             self._server = uvicorn.Server(config)
-            self.url = f"http://127.0.0.1:{port}"
             if self._stop_requested:  # the run ended before the server was up
-                sock.close()
-                self._ready.set()
                 return
-            self._ready_watch(sock)
-            self._server.run(sockets=[sock])
-        except BaseException as exc:  # noqa: BLE001 - reported by wait_ready
+            self._server.run(sockets=[self._sock])
+        except BaseException as exc:  # noqa: BLE001 - reported by wait_ready / stop
             self._error = exc
-            self._ready.set()
-
-    def _ready_watch(self, sock: Any) -> None:
-        def watch() -> None:
-            deadline = time.monotonic() + 30
-            while not self._server.started and time.monotonic() < deadline:
-                if self._error is not None:
-                    break
-                time.sleep(0.01)
-            self._ready.set()
-
-        threading.Thread(target=watch, daemon=True).start()
+            sys.stderr.write(f"mltrail: the loopback tracking server failed: {exc}\n")
+        finally:
+            self._sock.close()
 
     def wait_ready(self) -> str:
-        self._ready.wait(60)
-        if self._error is not None or self.url is None or not self._server.started:
+        """The address to hand out (no waiting: see the class docstring)."""
+        if self._error is not None:
             raise InvalidParameter(
                 f"Could not start the loopback tracking server for this run: {self._error}"
             )

@@ -3,10 +3,14 @@ kept: stores live on ``app.state``, so N workers over one database are interchan
 
 from __future__ import annotations
 
+import contextlib
 import gc
+from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
+from mltrail.server.idempotency import IdempotencyKeys
+from mltrail.server.leases import LeasePolicy, RunLeases
 from mltrail.server.locations import ArtifactLocationPolicy
 from mltrail.server.settings import ServerSettings
 from mltrail.store.base import TrackingStore
@@ -40,12 +44,16 @@ def create_app(
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.store = tracking_store
     app.state.registry_store = registry_store
     _install_webhooks(app, settings)
     app.state.locations = ArtifactLocationPolicy(settings.artifact_location_roots())
+    app.state.leases = _leases(settings, tracking_store)
+    engine = getattr(tracking_store, "engine", None)
+    app.state.idempotency = IdempotencyKeys(engine) if engine is not None else None
 
     from mltrail.server import artifacts, ui
     from mltrail.server.api import router as api_router
@@ -67,6 +75,24 @@ def _install_webhooks(app: FastAPI, settings: ServerSettings) -> None:
     app.state.webhooks = WebhookDispatcher(app.state.webhook_store, policy)
 
 
+def _leases(settings: ServerSettings, store: TrackingStore) -> RunLeases | None:
+    if settings.run_lease_seconds is None or not hasattr(store, "engine"):
+        return None
+    policy = LeasePolicy(settings.run_lease_seconds, settings.silent_run_lease_seconds)
+    return RunLeases(store, policy)
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """While serving: the lease task (flush noted writes, mark expired runs KILLED)."""
+    leases: RunLeases | None = app.state.leases
+    if leases is None:
+        yield
+        return
+    async with leases.running():
+        yield
+
+
 def _install_layers(app: FastAPI, settings: ServerSettings) -> None:
     """Everything around the routes, outermost first:
 
@@ -74,15 +100,22 @@ def _install_layers(app: FastAPI, settings: ServerSettings) -> None:
        our JSON INTERNAL_ERROR body, never a traceback;
     2. SecurityMiddleware: Host allowlist, Origin check, body cap, headers; it runs before any
        route so a refused request touches nothing;
-    3. ExceptionMiddleware: MltrailException -> ``{"error_code", "message"}`` with MLflow's
+    3. Backpressure: at most N requests at once per worker, then 503 with Retry-After;
+    4. ExceptionMiddleware: MltrailException -> ``{"error_code", "message"}`` with MLflow's
        status; unknown routes and wrong methods in plain text;
-    4. the routes.
+    5. the routes.
     """
     from mltrail.server import errors
+    from mltrail.server.backpressure import Backpressure
     from mltrail.server.security import SecurityMiddleware
 
     errors.install(app)
-    app.add_middleware(SecurityMiddleware, settings=settings)
+    app.add_middleware(
+        Backpressure,
+        max_concurrent=settings.max_concurrent_requests,
+        queue_seconds=settings.queue_seconds,
+    )
+    app.add_middleware(SecurityMiddleware, settings=settings)  # added last: runs first
 
 
 def tune_gc_for_serving() -> None:

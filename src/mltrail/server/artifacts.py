@@ -18,14 +18,16 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from mltrail.exceptions import InvalidParameter, MltrailException
+from mltrail.protocol import Route, server_routes
+from mltrail.protocol.route import ARTIFACTS
 from mltrail.server import artifact_io, artifact_mpu
+from mltrail.server.api.mount import serve_at_full_path
 from mltrail.server.security import BodyTooLarge
 from mltrail.store.artifact import get_artifact_repository
 from mltrail.store.artifact.base import ArtifactRepository
 from mltrail.store.artifact.paths import join, safe_relative_path
 
-API = "/api/2.0/mlflow-artifacts"
-PREFIXES = (API, "/ajax-api/2.0/mlflow-artifacts")
+API = ARTIFACTS
 
 
 class ArtifactsDisabled(Exception):
@@ -91,25 +93,13 @@ async def _json(request: Request) -> dict[str, Any]:
     return body
 
 
-def _route(method: str, suffix: str, both: bool = True) -> Callable[[Any], Any]:
+def _route(route: Route) -> Callable[[Any], Any]:
     """Register one endpoint under /api and, as MLflow does, /ajax-api."""
-
-    def register(endpoint: Any) -> Any:
-        for prefix in PREFIXES if both else (API,):
-            router.add_api_route(
-                prefix + suffix,
-                endpoint,
-                methods=[method],
-                include_in_schema=prefix == API,
-                tags=["artifact proxy"],
-            )
-        return endpoint
-
-    return register
+    return serve_at_full_path(router, route, tags=["artifact proxy"])
 
 
 # -- files -------------------------------------------------------------------------------------
-@_route("PUT", "/artifacts/{path:path}")
+@_route(server_routes.UPLOAD_ARTIFACT)
 async def upload_artifact(request: Request, path: str) -> Response:
     """Store the raw request body as the file at ``path`` (streamed; replaced atomically)."""
     repo = _serving(request)
@@ -118,7 +108,7 @@ async def upload_artifact(request: Request, path: str) -> Response:
     return JSONResponse({})
 
 
-@_route("GET", "/artifacts/{path:path}")
+@_route(server_routes.DOWNLOAD_ARTIFACT)
 async def download_artifact(request: Request, path: str) -> Response:
     """The file at ``path``, streamed as an attachment."""
     repo = _serving(request)
@@ -126,7 +116,7 @@ async def download_artifact(request: Request, path: str) -> Response:
     return await run_in_threadpool(artifact_io.download_response, repo, rel)
 
 
-@_route("GET", "/artifacts")
+@_route(server_routes.LIST_PROXIED_ARTIFACTS)
 async def list_artifacts(request: Request, path: str | None = None) -> Response:
     """Direct children of the folder ``path`` (the root when absent), by base name."""
     repo = _serving(request)
@@ -134,7 +124,7 @@ async def list_artifacts(request: Request, path: str | None = None) -> Response:
     return JSONResponse(await run_in_threadpool(artifact_io.listing, repo, rel))
 
 
-@_route("DELETE", "/artifacts/{path:path}")
+@_route(server_routes.DELETE_ARTIFACT)
 async def delete_artifact(request: Request, path: str) -> Response:
     """Delete a file, or a folder and everything in it."""
     repo = _serving(request)
@@ -146,7 +136,7 @@ async def delete_artifact(request: Request, path: str) -> Response:
 
 
 # -- multipart uploads -------------------------------------------------------------------------
-@_route("POST", "/mpu/create/{path:path}")
+@_route(server_routes.CREATE_MULTIPART_UPLOAD)
 async def create_multipart_upload(request: Request, path: str) -> Response:
     """Start a multipart upload of ``path``/(file name of ``body.path``): one URL per part."""
     repo = _serving(request)
@@ -160,7 +150,7 @@ async def create_multipart_upload(request: Request, path: str) -> Response:
     return JSONResponse(answer)
 
 
-@_route("PUT", "/mpu/part/{upload_id}/{part_number}", both=False)
+@_route(server_routes.UPLOAD_PART)
 async def upload_part(request: Request, upload_id: str, part_number: int) -> Response:
     """One part of a multipart upload to a local destination; answers its ETag."""
     repo = _serving(request)
@@ -169,7 +159,7 @@ async def upload_part(request: Request, upload_id: str, part_number: int) -> Res
     return Response(status_code=200, headers={"ETag": sink.etag})
 
 
-@_route("POST", "/mpu/complete/{path:path}")
+@_route(server_routes.COMPLETE_MULTIPART_UPLOAD)
 async def complete_multipart_upload(request: Request, path: str) -> Response:
     """Join the uploaded parts into the final file."""
     repo = _serving(request)
@@ -181,7 +171,7 @@ async def complete_multipart_upload(request: Request, path: str) -> Response:
     return JSONResponse({})
 
 
-@_route("POST", "/mpu/abort/{path:path}")
+@_route(server_routes.ABORT_MULTIPART_UPLOAD)
 async def abort_multipart_upload(request: Request, path: str) -> Response:
     """Drop a multipart upload and its parts."""
     repo = _serving(request)
@@ -192,7 +182,7 @@ async def abort_multipart_upload(request: Request, path: str) -> Response:
     return JSONResponse({})
 
 
-@_route("GET", "/presigned/{path:path}")
+@_route(server_routes.PRESIGNED_DOWNLOAD)
 async def presigned_download(request: Request, path: str) -> Response:
     """A presigned URL for ranged, parallel downloads (S3 destinations only; else 501)."""
     repo = _serving(request)
@@ -201,7 +191,7 @@ async def presigned_download(request: Request, path: str) -> Response:
 
 
 # -- the UI's download link --------------------------------------------------------------------
-@router.get("/get-artifact", tags=["artifact proxy"])
+@_route(server_routes.GET_RUN_ARTIFACT)
 async def get_run_artifact(
     request: Request,
     path: str | None = None,

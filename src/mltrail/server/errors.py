@@ -35,7 +35,14 @@ async def _mltrail_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, SearchSyntaxError) and exc.position is not None:
         extra["position"] = exc.position  # lets a search box point at the mistake
     status = getattr(exc, "http_status", None) or exc.get_http_status_code()
-    return error_response(exc.error_code, exc.message, status, **extra)
+    return _with_retry_after(error_response(exc.error_code, exc.message, status, **extra))
+
+
+def _with_retry_after(response: Response) -> Response:
+    """Capacity answers (429, 503) say when to come back; clients honour it."""
+    if response.status_code in (429, 503):
+        response.headers["Retry-After"] = "1"
+    return response
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
@@ -73,8 +80,10 @@ async def _database_error(request: Request, exc: Exception) -> Response:
         return error_response(
             "INVALID_PARAMETER_VALUE", "The database refused a value in the request.", 400
         )
-    return error_response(
-        "TEMPORARILY_UNAVAILABLE", "The tracking database is busy or unreachable.", 503
+    return _with_retry_after(
+        error_response(
+            "TEMPORARILY_UNAVAILABLE", "The tracking database is busy or unreachable.", 503
+        )
     )
 
 

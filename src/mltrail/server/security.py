@@ -27,7 +27,6 @@ from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mltrail.exceptions import MltrailException
-from mltrail.server.errors import error_response
 from mltrail.server.settings import ServerSettings
 
 EXEMPT_PATHS = frozenset({"/health", "/version"})
@@ -202,6 +201,9 @@ class SecurityMiddleware:
         return capped_receive
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Imported here: the scoring server reuses this middleware without the API's stack.
+        from mltrail.server.errors import error_response
+
         answer = error_response("INVALID_PARAMETER_VALUE", BodyTooLarge(self.max_body).message, 413)
         await answer(scope, receive, send)
 

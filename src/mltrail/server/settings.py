@@ -29,6 +29,14 @@ class ServerSettings:
     # Hosts, *.domains, addresses or networks registry webhooks may be sent to. Empty: any
     # public host; loopback, link-local and private addresses only when listed here.
     webhook_allowed_hosts: tuple[str, ...] = ()
+    # Run leases (server/leases.py): seconds without news before a RUNNING run is KILLED, for
+    # clients that send heartbeats and for those that do not (None: never).
+    # Backpressure (server/backpressure.py): requests served at once per worker, and how long
+    # one more may wait for a slot before it is answered 503 with Retry-After.
+    max_concurrent_requests: int = 256
+    queue_seconds: float = 10.0
+    run_lease_seconds: float | None = 300.0
+    silent_run_lease_seconds: float | None = 24 * 3600.0
     extra: dict[str, str] = field(default_factory=dict)
 
     def to_env(self) -> dict[str, str]:
@@ -42,6 +50,9 @@ class ServerSettings:
             "MLTRAIL_ALLOWED_ARTIFACT_LOCATIONS": ",".join(self.allowed_artifact_locations),
             "MLTRAIL_MAX_BODY_BYTES": str(self.max_body_bytes),
             "MLTRAIL_WEBHOOK_ALLOWED_HOSTS": ",".join(self.webhook_allowed_hosts),
+            "MLTRAIL_MAX_CONCURRENT_REQUESTS": str(self.max_concurrent_requests),
+            "MLTRAIL_RUN_LEASE": _seconds_text(self.run_lease_seconds),
+            "MLTRAIL_RUN_LEASE_WITHOUT_HEARTBEATS": _seconds_text(self.silent_run_lease_seconds),
         }
 
     def artifact_location_roots(self) -> tuple[str, ...]:
@@ -79,6 +90,13 @@ class ServerSettings:
                 os.environ.get("MLTRAIL_MAX_BODY_BYTES"), DEFAULT_MAX_BODY_BYTES
             ),
             webhook_allowed_hosts=items("MLTRAIL_WEBHOOK_ALLOWED_HOSTS"),
+            max_concurrent_requests=_positive_int(
+                os.environ.get("MLTRAIL_MAX_CONCURRENT_REQUESTS"), 256
+            ),
+            run_lease_seconds=_seconds(os.environ.get("MLTRAIL_RUN_LEASE"), 300.0),
+            silent_run_lease_seconds=_seconds(
+                os.environ.get("MLTRAIL_RUN_LEASE_WITHOUT_HEARTBEATS"), 24 * 3600.0
+            ),
         )
 
 
@@ -89,3 +107,15 @@ def _positive_int(raw: str | None, default: int) -> int:
     if value <= 0:
         raise ValueError(f"expected a positive number of bytes, got {raw!r}")
     return value
+
+
+def _seconds_text(value: float | None) -> str:
+    return "none" if value is None else repr(float(value))
+
+
+def _seconds(raw: str | None, default: float | None) -> float | None:
+    from mltrail.server.leases import parse_seconds
+
+    if raw is None:
+        return default
+    return parse_seconds(raw, "lease")

@@ -49,11 +49,13 @@ def _require_sklearn() -> Any:
 
 
 def _skops_types_needed(model: Any, trusted: Sequence[str] | None) -> list[str] | None:
-    import skops.io
+    from mltrail.sklearn.skops_loader import import_skops_io
+
+    skops_io = import_skops_io()
 
     # skops refuses to load types it cannot vouch for (e.g. sklearn.tree._tree.Tree, whose
     # raw node indices a crafted file can abuse); the person saving must name them.
-    untrusted = skops.io.get_untrusted_types(data=skops.io.dumps(model))
+    untrusted = skops_io.get_untrusted_types(data=skops_io.dumps(model))
     given = set(trusted or [])
     unknown = [t for t in untrusted if t not in given]
     if unknown:
@@ -68,8 +70,10 @@ def _skops_types_needed(model: Any, trusted: Sequence[str] | None) -> list[str] 
 
 def _serialize(model: Any, path: str, fmt: str, trusted: Sequence[str] | None) -> Any:
     if fmt == SERIALIZATION_FORMAT_SKOPS:
+        from mltrail.sklearn.skops_loader import import_skops_io
+
         try:
-            import skops.io
+            skops_io = import_skops_io()
         except ImportError:
             raise MltrailException(
                 "The skops format needs skops: pip install skops (or choose "
@@ -77,7 +81,7 @@ def _serialize(model: Any, path: str, fmt: str, trusted: Sequence[str] | None) -
                 error_code="RESOURCE_DOES_NOT_EXIST",
             ) from None
         types = _skops_types_needed(model, trusted)
-        skops.io.dump(model, path)
+        skops_io.dump(model, path)
         return types
     with open(path, "wb") as f:
         if fmt == SERIALIZATION_FORMAT_CLOUDPICKLE:
@@ -215,18 +219,19 @@ def _load_file(file_path: str, fmt: str, trusted: Sequence[str] | None) -> Any:
 
     _require_sklearn()
     if fmt == SERIALIZATION_FORMAT_SKOPS:
-        import skops.io
+        from mltrail.sklearn.skops_loader import import_skops_io
 
+        skops_io = import_skops_io()
         # Only the types the model's author listed when saving are trusted beyond skops's own.
         allowed = list(trusted or [])
-        refused = [t for t in skops.io.get_untrusted_types(file=file_path) if t not in allowed]
+        refused = [t for t in skops_io.get_untrusted_types(file=file_path) if t not in allowed]
         if refused:
             raise MltrailException(
                 f"Refusing to load this skops model: it contains the untrusted types {refused}, "
                 "which its MLmodel does not list in skops_trusted_types.",
                 error_code="PERMISSION_DENIED",
             )
-        return skops.io.load(file_path, trusted=allowed or None)
+        return skops_io.load(file_path, trusted=allowed or None)
     if fmt not in (SERIALIZATION_FORMAT_PICKLE, SERIALIZATION_FORMAT_CLOUDPICKLE):
         raise InvalidParameter(f"Unrecognized serialization format: {fmt}.")
     check_pickle_allowed(f"a scikit-learn model saved with {fmt}")

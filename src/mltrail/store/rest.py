@@ -8,9 +8,9 @@ same store talks to an mltrail server or to an MLflow one.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import quote
 
 from mltrail.entities import (
     DatasetInput,
@@ -31,6 +31,8 @@ from mltrail.entities import (
     ViewType,
 )
 from mltrail.exceptions import MltrailException, NotFound
+from mltrail.protocol import Route
+from mltrail.protocol import tracking_routes as routes
 from mltrail.store.base import (
     LOGGED_MODELS_MAX_RESULTS_DEFAULT,
     MODEL_ID_PATTERN,
@@ -38,6 +40,7 @@ from mltrail.store.base import (
     TrackingStore,
     model_not_found,
 )
+from mltrail.store.rest_heartbeats import heartbeats_for
 from mltrail.store.rest_http import (
     HttpClient,
     raise_for_error,
@@ -60,7 +63,6 @@ from mltrail.store.rest_wire import (
 from mltrail.utils import validation
 from mltrail.utils.validation import MAX_BATCH_METRICS, MAX_BATCH_PARAMS, MAX_BATCH_TAGS
 
-API_PREFIX = "/api/2.0/mlflow/"
 MAX_BATCH_ITEMS = 1000
 HISTORY_PAGE_SIZE = 25000
 
@@ -71,15 +73,24 @@ class RestStore(TrackingStore):
         self.uri = split_userinfo(self._base)[0]  # safe to show in messages
         self._http = client or shared_client()
         trust_origin(self.uri)
+        self._heartbeats = heartbeats_for(self._http, self._base)
 
     # -- transport ---------------------------------------------------------------------------
-    def _call(self, method: str, endpoint: str, body: dict[str, Any] | None = None) -> Any:
-        url = self._base + API_PREFIX + endpoint
+    def _call(
+        self,
+        route: Route,
+        body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        **path: str,
+    ) -> Any:
+        method, url_path = route.method, route.url(**path)
+        url = self._base + url_path
+        endpoint = url_path[len(route.prefix) + 1 :]  # "runs/get": short, for messages
         if method == "GET":
             response = self._http.request(method, url, params=query_params(body or {}))
         else:
             payload = json.dumps(drop_none(body or {}), allow_nan=False)
-            response = self._http.request(method, url, json_body=payload)
+            response = self._http.request(method, url, json_body=payload, headers=headers)
         raise_for_error(response, f"{method} {endpoint}")
         if not response.content or response.content.strip() == b"200 OK":
             return {}
@@ -99,15 +110,16 @@ class RestStore(TrackingStore):
         tags: Sequence[ExperimentTag] = (),
     ) -> str:
         body = {"name": name, "artifact_location": artifact_location, "tags": pairs(tags)}
-        return str(self._call("POST", "experiments/create", body)["experiment_id"])
+        answer = self._call(routes.CREATE_EXPERIMENT, body, _idempotent())
+        return str(answer["experiment_id"])
 
     def get_experiment(self, experiment_id: str) -> Experiment:
-        answer = self._call("GET", "experiments/get", {"experiment_id": experiment_id})
+        answer = self._call(routes.GET_EXPERIMENT, {"experiment_id": experiment_id})
         return experiment_from_json(answer["experiment"])
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         try:
-            answer = self._call("GET", "experiments/get-by-name", {"experiment_name": name})
+            answer = self._call(routes.GET_EXPERIMENT_BY_NAME, {"experiment_name": name})
         except NotFound:
             return None
         return experiment_from_json(answer["experiment"])
@@ -127,27 +139,27 @@ class RestStore(TrackingStore):
             "order_by": list(order_by or []) or None,
             "page_token": page_token or None,
         }
-        answer = self._call("POST", "experiments/search", body)
+        answer = self._call(routes.SEARCH_EXPERIMENTS, body)
         found = [experiment_from_json(e) for e in answer.get("experiments", [])]
         return PagedList(found, answer.get("next_page_token") or None)
 
     def delete_experiment(self, experiment_id: str) -> None:
-        self._call("POST", "experiments/delete", {"experiment_id": experiment_id})
+        self._call(routes.DELETE_EXPERIMENT, {"experiment_id": experiment_id})
 
     def restore_experiment(self, experiment_id: str) -> None:
-        self._call("POST", "experiments/restore", {"experiment_id": experiment_id})
+        self._call(routes.RESTORE_EXPERIMENT, {"experiment_id": experiment_id})
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
         body = {"experiment_id": experiment_id, "new_name": new_name}
-        self._call("POST", "experiments/update", body)
+        self._call(routes.UPDATE_EXPERIMENT, body)
 
     def set_experiment_tag(self, experiment_id: str, tag: ExperimentTag) -> None:
         body = {"experiment_id": experiment_id, "key": tag.key, "value": tag.value}
-        self._call("POST", "experiments/set-experiment-tag", body)
+        self._call(routes.SET_EXPERIMENT_TAG, body)
 
     def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
         body = {"experiment_id": experiment_id, "key": key}
-        self._call("POST", "experiments/delete-experiment-tag", body)
+        self._call(routes.DELETE_EXPERIMENT_TAG, body)
 
     # -- runs --------------------------------------------------------------------------------
     def create_run(
@@ -165,10 +177,12 @@ class RestStore(TrackingStore):
             "tags": pairs(tags),
             "run_name": run_name,
         }
-        return run_from_json(self._call("POST", "runs/create", body)["run"])
+        run = run_from_json(self._call(routes.CREATE_RUN, body, _idempotent())["run"])
+        self._heartbeats.start(run.info.run_id)
+        return run
 
     def get_run(self, run_id: str) -> Run:
-        answer = self._call("GET", "runs/get", {"run_id": run_id, "run_uuid": run_id})
+        answer = self._call(routes.GET_RUN, {"run_id": run_id, "run_uuid": run_id})
         return run_from_json(answer["run"])
 
     def update_run_info(
@@ -185,13 +199,19 @@ class RestStore(TrackingStore):
             "end_time": end_time,
             "run_name": run_name,
         }
-        return run_info_from_json(self._call("POST", "runs/update", body)["run_info"])
+        info = run_info_from_json(self._call(routes.UPDATE_RUN, body)["run_info"])
+        if info.status == "RUNNING":
+            self._heartbeats.start(run_id)  # resumed
+        else:
+            self._heartbeats.stop(run_id)
+        return info
 
     def delete_run(self, run_id: str) -> None:
-        self._call("POST", "runs/delete", {"run_id": run_id})
+        self._call(routes.DELETE_RUN, {"run_id": run_id})
+        self._heartbeats.stop(run_id)
 
     def restore_run(self, run_id: str) -> None:
-        self._call("POST", "runs/restore", {"run_id": run_id})
+        self._call(routes.RESTORE_RUN, {"run_id": run_id})
 
     def log_batch(
         self,
@@ -208,7 +228,7 @@ class RestStore(TrackingStore):
             "params": pairs(params),
             "tags": pairs(tags),
         }
-        self._call("POST", "runs/log-batch", body)
+        self._call(routes.LOG_BATCH, body)
 
     def write_batch(
         self,
@@ -223,7 +243,7 @@ class RestStore(TrackingStore):
             self.log_batch(run_id, chunk_metrics, chunk_params, chunk_tags)
 
     def delete_tag(self, run_id: str, key: str) -> None:
-        self._call("POST", "runs/delete-tag", {"run_id": run_id, "key": key})
+        self._call(routes.DELETE_TAG, {"run_id": run_id, "key": key})
 
     def log_inputs(
         self,
@@ -236,7 +256,7 @@ class RestStore(TrackingStore):
             "datasets": [dataset_input_to_json(d) for d in datasets],
             "models": [{"model_id": m.model_id} for m in models] or None,
         }
-        self._call("POST", "runs/log-inputs", body)
+        self._call(routes.LOG_INPUTS, body)
 
     def get_metric_history(
         self,
@@ -252,7 +272,7 @@ class RestStore(TrackingStore):
             "max_results": max_results if max_results is not None else HISTORY_PAGE_SIZE,
             "page_token": page_token,
         }
-        answer = self._call("GET", "metrics/get-history", query)
+        answer = self._call(routes.GET_METRIC_HISTORY, query)
         points = [metric_from_json(m) for m in answer.get("metrics", [])]
         return PagedList(points, answer.get("next_page_token") or None)
 
@@ -271,7 +291,7 @@ class RestStore(TrackingStore):
             "start_step": start_step,
             "end_step": end_step,
         }
-        answer = self._call("GET", "metrics/get-history-bulk-interval", query)
+        answer = self._call(routes.GET_METRIC_HISTORY_BULK_INTERVAL, query)
         return [metric_from_json(m) for m in answer.get("metrics", [])]
 
     def search_runs(
@@ -291,7 +311,7 @@ class RestStore(TrackingStore):
             "order_by": list(order_by or []) or None,
             "page_token": page_token or None,
         }
-        answer = self._call("POST", "runs/search", body)
+        answer = self._call(routes.SEARCH_RUNS, body)
         found = [run_from_json(r) for r in answer.get("runs", [])]
         return PagedList(found, answer.get("next_page_token") or None)
 
@@ -316,7 +336,8 @@ class RestStore(TrackingStore):
             "params": pairs(params[:MAX_BATCH_PARAMS]),
             "tags": pairs(tags),
         }
-        model = logged_model_from_json(self._call("POST", "logged-models", body)["model"])
+        answer = self._call(routes.CREATE_LOGGED_MODEL, body, _idempotent())
+        model = logged_model_from_json(answer["model"])
         if len(params) > MAX_BATCH_PARAMS:
             self.log_logged_model_params(model.model_id, params[MAX_BATCH_PARAMS:])
             model = self.get_logged_model(model.model_id)
@@ -324,15 +345,17 @@ class RestStore(TrackingStore):
 
     def get_logged_model(self, model_id: str, allow_deleted: bool = False) -> LoggedModel:
         query = {"allow_deleted": True} if allow_deleted else {}
-        answer = self._call("GET", _model_path(model_id), query)
+        answer = self._call(routes.GET_LOGGED_MODEL, query, model_id=_model_id(model_id))
         return logged_model_from_json(answer["model"])
 
     def finalize_logged_model(self, model_id: str, status: str) -> LoggedModel:
         body = {"model_id": model_id, "status": LoggedModelStatus.normalize(status)}
-        return logged_model_from_json(self._call("PATCH", _model_path(model_id), body)["model"])
+        answer = self._call(routes.FINALIZE_LOGGED_MODEL, body, model_id=_model_id(model_id))
+        return logged_model_from_json(answer["model"])
 
     def delete_logged_model(self, model_id: str) -> None:
-        self._call("DELETE", _model_path(model_id), {"model_id": model_id})
+        body = {"model_id": model_id}
+        self._call(routes.DELETE_LOGGED_MODEL, body, model_id=_model_id(model_id))
 
     def search_logged_models(
         self,
@@ -351,15 +374,17 @@ class RestStore(TrackingStore):
             "order_by": [drop_none(_order_item(o)) for o in order_by or []] or None,
             "page_token": page_token or None,
         }
-        answer = self._call("POST", "logged-models/search", body)
+        answer = self._call(routes.SEARCH_LOGGED_MODELS, body)
         found = [logged_model_from_json(m) for m in answer.get("models", [])]
         return PagedList(found, answer.get("next_page_token") or None)
 
     def set_logged_model_tags(self, model_id: str, tags: Sequence[LoggedModelTag]) -> None:
-        self._call("PATCH", f"{_model_path(model_id)}/tags", {"tags": pairs(tags)})
+        body = {"tags": pairs(tags)}
+        self._call(routes.SET_LOGGED_MODEL_TAGS, body, model_id=_model_id(model_id))
 
     def delete_logged_model_tag(self, model_id: str, key: str) -> None:
-        self._call("DELETE", f"{_model_path(model_id)}/tags/{quote(key, safe='')}")
+        route = routes.DELETE_LOGGED_MODEL_TAG
+        self._call(route, None, model_id=_model_id(model_id), tag_key=key)
 
     def log_logged_model_params(
         self, model_id: str, params: Sequence[LoggedModelParameter]
@@ -368,20 +393,25 @@ class RestStore(TrackingStore):
         for start in range(0, len(params), MAX_BATCH_PARAMS):
             chunk = params[start : start + MAX_BATCH_PARAMS]
             body = {"model_id": model_id, "params": pairs(chunk)}
-            self._call("POST", f"{_model_path(model_id)}/params", body)
+            self._call(routes.LOG_LOGGED_MODEL_PARAMS, body, model_id=_model_id(model_id))
 
     def log_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
         body = {
             "run_id": run_id,
             "models": [{"model_id": m.model_id, "step": m.step} for m in models],
         }
-        self._call("POST", "runs/outputs", body)
+        self._call(routes.LOG_OUTPUTS, body)
 
 
-def _model_path(model_id: str) -> str:
+def _idempotent() -> dict[str, str]:
+    """A fresh key for one create call: its retries (same key) create nothing twice."""
+    return {"Idempotency-Key": uuid.uuid4().hex}
+
+
+def _model_id(model_id: str) -> str:
     if not isinstance(model_id, str) or not MODEL_ID_PATTERN.match(model_id):
         raise model_not_found(model_id)
-    return f"logged-models/{model_id}"
+    return model_id
 
 
 def _order_item(item: dict[str, object] | str) -> dict[str, object]:

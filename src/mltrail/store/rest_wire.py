@@ -3,7 +3,6 @@ NaN and infinities as the strings "NaN", "Infinity", "-Infinity")."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,6 +27,7 @@ from mltrail.entities import (
     RunOutputs,
     RunTag,
 )
+from mltrail.protocol.doubles import decode_double, encode_double
 
 
 def drop_none(body: dict[str, Any]) -> dict[str, Any]:
@@ -55,25 +55,12 @@ def _tags_dict(items: list[dict[str, Any]] | None) -> dict[str, str]:
     return {i["key"]: i.get("value", "") for i in items or []}
 
 
-def _float(value: Any) -> float:
-    # float() reads "NaN", "Infinity" and "-Infinity", the wire spellings of special values.
-    return float(value)
-
-
-def _wire_float(value: float) -> float | str:
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    return value
-
-
 def _int_or_none(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
 def metric_to_json(m: Metric) -> dict[str, Any]:
-    out = {"key": m.key, "value": _wire_float(m.value), "timestamp": m.timestamp, "step": m.step}
+    out = {"key": m.key, "value": encode_double(m.value), "timestamp": m.timestamp, "step": m.step}
     for name in ("dataset_name", "dataset_digest", "model_id"):
         if getattr(m, name) is not None:
             out[name] = getattr(m, name)
@@ -83,7 +70,7 @@ def metric_to_json(m: Metric) -> dict[str, Any]:
 def metric_from_json(d: dict[str, Any]) -> Metric:
     return Metric(
         d["key"],
-        _float(d.get("value", 0.0)),
+        decode_double(d.get("value", 0.0)),
         int(d.get("timestamp", 0)),
         int(d.get("step", 0)),
         run_id=d.get("run_id"),

@@ -17,7 +17,7 @@ from mltrail.entities import (
     ViewType,
 )
 from mltrail.exceptions import InvalidParameter, MltrailException, NotFound
-from mltrail.tracking import context
+from mltrail.tracking import context, run_companions
 from mltrail.tracking import uri as tracking_uri
 from mltrail.tracking.client import TrailClient
 
@@ -215,6 +215,8 @@ def start_run(
         run = _create(client, experiment_id, run_name, nested, parent_run_id, tags, description)
     active = ActiveRun(run)
     stack.append(active)
+    # System metrics, console and code capture: each off unless asked for.
+    run_companions.on_run_start(run.info.run_id, client, log_system_metrics, bool(run_id))
     return active
 
 
@@ -277,6 +279,7 @@ def end_run(status: str = "FINISHED") -> None:
         return
     run = stack[-1]
     client = _get_client()
+    run_companions.on_run_end(run.info.run_id)
     try:
         client.set_terminated(run.info.run_id, RunStatus.normalize(status))
     finally:

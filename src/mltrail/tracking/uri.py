@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -54,6 +55,11 @@ def normalize_tracking_uri(uri: str) -> str:
         path = os.path.abspath(uri)
         if path.endswith(".db"):
             return "sqlite:///" + path
+        # A folder is made on first use, as MLflow's file store does: Ultralytics points
+        # tracking at runs/mlflow before anything has created it.
+        # (If it cannot be made, the store says clearly why when it opens the database.)
+        with contextlib.suppress(OSError):
+            os.makedirs(path, exist_ok=True)
         return "sqlite:///" + os.path.join(path, DEFAULT_DB_NAME)
     scheme = uri.split(":", 1)[0].split("+", 1)[0].lower()
     if scheme not in _KNOWN_SCHEMES:

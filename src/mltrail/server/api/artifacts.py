@@ -12,8 +12,10 @@ from urllib.parse import urlparse
 from fastapi import APIRouter, Request, Response
 
 from mltrail.exceptions import MltrailException
+from mltrail.protocol import tracking_routes as routes
 from mltrail.server.api.encode import reply
-from mltrail.server.api.wire import RunRef, Text, call, query_doc, read_query, store_of
+from mltrail.server.api.mount import serve
+from mltrail.server.api.wire import RunRef, Text, call, read_query, store_of
 from mltrail.server.locations import ArtifactLocationPolicy
 from mltrail.server.settings import ServerSettings
 from mltrail.store.artifact import ArtifactRepository, get_artifact_repository
@@ -73,7 +75,7 @@ def _list(request: Request, query: ArtifactListIn) -> dict[str, object]:
     return out
 
 
-@router.get("/artifacts/list", openapi_extra=query_doc(ArtifactListIn))
+@serve(router, routes.LIST_ARTIFACTS)
 async def list_artifacts(request: Request) -> Response:
     query = await read_query(request, ArtifactListIn)
     return reply(await call(_list, request, query))

@@ -3,7 +3,6 @@ unset and empty fields left out, NaN and infinities as strings; encoded with orj
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -11,19 +10,11 @@ import orjson
 from fastapi import Response
 
 from mltrail.entities import DatasetInput, Experiment, Metric, Run, RunInfo
+from mltrail.protocol.doubles import encode_double
 
 
 def reply(payload: dict[str, Any] | None = None) -> Response:
     return Response(orjson.dumps(payload or {}), media_type="application/json")
-
-
-def double(value: float) -> float | str:
-    """NaN and infinities travel as strings; orjson would write them as null."""
-    if math.isfinite(value):
-        return value
-    if value != value:
-        return "NaN"
-    return "Infinity" if value > 0 else "-Infinity"
 
 
 def key_values(mapping: dict[str, str]) -> list[dict[str, str]]:
@@ -67,7 +58,7 @@ def run_info_json(info: RunInfo) -> dict[str, Any]:
 def metric_json(m: Metric, run_id: str | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "key": m.key,
-        "value": double(m.value),
+        "value": encode_double(m.value),
         "timestamp": m.timestamp,
         "step": m.step or 0,
     }
@@ -83,7 +74,7 @@ def metrics_json(points: Iterable[Metric]) -> list[dict[str, Any]]:
         {
             "key": m.key,
             # v - v is 0.0 for every finite value, NaN for NaN and the infinities
-            "value": m.value if m.value - m.value == 0 else double(m.value),
+            "value": m.value if m.value - m.value == 0 else encode_double(m.value),
             "timestamp": m.timestamp,
             "step": m.step or 0,
         }

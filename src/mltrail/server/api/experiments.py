@@ -6,7 +6,9 @@ from fastapi import APIRouter, Request, Response
 
 from mltrail.entities import ExperimentTag
 from mltrail.exceptions import NotFound
+from mltrail.protocol import tracking_routes as routes
 from mltrail.server.api.encode import experiment_json, paged, reply
+from mltrail.server.api.mount import serve
 from mltrail.server.api.wire import (
     VIEW_TYPES,
     Int64,
@@ -14,13 +16,12 @@ from mltrail.server.api.wire import (
     Text,
     ViewTypeName,
     WireModel,
-    body_doc,
     call,
-    query_doc,
     read_body,
     read_query,
     store_of,
 )
+from mltrail.server.idempotency import once
 
 router = APIRouter(tags=["experiments"])
 
@@ -68,8 +69,12 @@ class ExperimentDeleteTagIn(WireModel):
     key: RequiredText
 
 
-@router.post("/experiments/create", openapi_extra=body_doc(ExperimentCreateIn))
+@serve(router, routes.CREATE_EXPERIMENT)
 async def create_experiment(request: Request) -> Response:
+    return await once(request, "experiments/create", lambda: _create_experiment(request))
+
+
+async def _create_experiment(request: Request) -> Response:
     body = await read_body(request, ExperimentCreateIn)
     tags = [ExperimentTag(t.key, t.value or "") for t in body.tags]
     location = None
@@ -79,14 +84,14 @@ async def create_experiment(request: Request) -> Response:
     return reply({"experiment_id": new_id})
 
 
-@router.get("/experiments/get", openapi_extra=query_doc(ExperimentIdIn))
+@serve(router, routes.GET_EXPERIMENT)
 async def get_experiment(request: Request) -> Response:
     query = await read_query(request, ExperimentIdIn)
     exp = await call(store_of(request).get_experiment, query.experiment_id)
     return reply({"experiment": experiment_json(exp)})
 
 
-@router.get("/experiments/get-by-name", openapi_extra=query_doc(ExperimentByNameIn))
+@serve(router, routes.GET_EXPERIMENT_BY_NAME)
 async def get_experiment_by_name(request: Request) -> Response:
     query = await read_query(request, ExperimentByNameIn)
     exp = await call(store_of(request).get_experiment_by_name, query.experiment_name)
@@ -109,38 +114,38 @@ async def _search(request: Request, query: ExperimentSearchIn) -> Response:
     return reply(paged("experiments", [experiment_json(e) for e in page], page.token))
 
 
-@router.post("/experiments/search", openapi_extra=body_doc(ExperimentSearchIn))
+@serve(router, routes.SEARCH_EXPERIMENTS)
 async def search_experiments(request: Request) -> Response:
     return await _search(request, await read_body(request, ExperimentSearchIn))
 
 
-@router.get("/experiments/search", openapi_extra=query_doc(ExperimentSearchIn))
+@serve(router, routes.SEARCH_EXPERIMENTS_GET)
 async def search_experiments_get(request: Request) -> Response:
     return await _search(request, await read_query(request, ExperimentSearchIn))
 
 
-@router.post("/experiments/delete", openapi_extra=body_doc(ExperimentIdIn))
+@serve(router, routes.DELETE_EXPERIMENT)
 async def delete_experiment(request: Request) -> Response:
     body = await read_body(request, ExperimentIdIn)
     await call(store_of(request).delete_experiment, body.experiment_id)
     return reply()
 
 
-@router.post("/experiments/restore", openapi_extra=body_doc(ExperimentIdIn))
+@serve(router, routes.RESTORE_EXPERIMENT)
 async def restore_experiment(request: Request) -> Response:
     body = await read_body(request, ExperimentIdIn)
     await call(store_of(request).restore_experiment, body.experiment_id)
     return reply()
 
 
-@router.post("/experiments/update", openapi_extra=body_doc(ExperimentUpdateIn))
+@serve(router, routes.UPDATE_EXPERIMENT)
 async def update_experiment(request: Request) -> Response:
     body = await read_body(request, ExperimentUpdateIn)
     await call(store_of(request).rename_experiment, body.experiment_id, body.new_name)
     return reply()
 
 
-@router.post("/experiments/set-experiment-tag", openapi_extra=body_doc(ExperimentSetTagIn))
+@serve(router, routes.SET_EXPERIMENT_TAG)
 async def set_experiment_tag(request: Request) -> Response:
     body = await read_body(request, ExperimentSetTagIn)
     tag = ExperimentTag(body.key, body.value or "")
@@ -148,7 +153,7 @@ async def set_experiment_tag(request: Request) -> Response:
     return reply()
 
 
-@router.post("/experiments/delete-experiment-tag", openapi_extra=body_doc(ExperimentDeleteTagIn))
+@serve(router, routes.DELETE_EXPERIMENT_TAG)
 async def delete_experiment_tag(request: Request) -> Response:
     body = await read_body(request, ExperimentDeleteTagIn)
     await call(store_of(request).delete_experiment_tag, body.experiment_id, body.key)

@@ -22,9 +22,12 @@ from mltrail.entities import (
     Metric,
 )
 from mltrail.exceptions import InvalidParameter
+from mltrail.protocol import tracking_routes as routes
+from mltrail.protocol.doubles import encode_double
 from mltrail.server import artifact_io
 from mltrail.server.api.artifacts import repository_for
-from mltrail.server.api.encode import double, key_values, paged, reply
+from mltrail.server.api.encode import key_values, paged, reply
+from mltrail.server.api.mount import serve
 from mltrail.server.api.wire import (
     Int32,
     Int64,
@@ -33,14 +36,13 @@ from mltrail.server.api.wire import (
     Text,
     WireModel,
     bad_request,
-    body_doc,
     call,
     missing,
-    query_doc,
     read_body,
     read_query,
     store_of,
 )
+from mltrail.server.idempotency import once
 from mltrail.store.artifact.paths import safe_relative_path
 
 router = APIRouter(tags=["logged models"])
@@ -155,7 +157,7 @@ class LogOutputsIn(RunRef):
 def _metric_json(m: Metric) -> dict[str, Any]:
     out: dict[str, Any] = {
         "key": m.key,
-        "value": double(m.value),
+        "value": encode_double(m.value),
         "timestamp": m.timestamp,
         "step": m.step or 0,
     }
@@ -205,7 +207,7 @@ def _params(items: list[KeyValueIn]) -> list[LoggedModelParameter]:
 # The search route comes before the ``{model_id}`` ones, which it would otherwise look like.
 
 
-@router.post("/logged-models/search", openapi_extra=body_doc(SearchIn))
+@serve(router, routes.SEARCH_LOGGED_MODELS)
 async def search_logged_models(request: Request) -> Response:
     body = await read_body(request, SearchIn)
     if not body.experiment_ids:
@@ -222,8 +224,12 @@ async def search_logged_models(request: Request) -> Response:
     return reply(paged("models", [logged_model_json(m) for m in page], page.token))
 
 
-@router.post("/logged-models", openapi_extra=body_doc(CreateIn))
+@serve(router, routes.CREATE_LOGGED_MODEL)
 async def create_logged_model(request: Request) -> Response:
+    return await once(request, "logged-models/create", lambda: _create(request))
+
+
+async def _create(request: Request) -> Response:
     body = await read_body(request, CreateIn)
     model = await call(
         store_of(request).create_logged_model,
@@ -237,7 +243,7 @@ async def create_logged_model(request: Request) -> Response:
     return _one(model)
 
 
-@router.get("/logged-models/{model_id}", openapi_extra=query_doc(GetIn))
+@serve(router, routes.GET_LOGGED_MODEL)
 async def get_logged_model(request: Request, model_id: str) -> Response:
     query = await read_query(request, GetIn)
     model = await call(
@@ -246,7 +252,7 @@ async def get_logged_model(request: Request, model_id: str) -> Response:
     return _one(model)
 
 
-@router.patch("/logged-models/{model_id}", openapi_extra=body_doc(FinalizeIn))
+@serve(router, routes.FINALIZE_LOGGED_MODEL)
 async def finalize_logged_model(request: Request, model_id: str) -> Response:
     body = await read_body(request, FinalizeIn)
     # MLflow's handler reads the id from the body; the path's is the fallback.
@@ -256,27 +262,27 @@ async def finalize_logged_model(request: Request, model_id: str) -> Response:
     return _one(model)
 
 
-@router.delete("/logged-models/{model_id}", openapi_extra=body_doc(ModelRefIn))
+@serve(router, routes.DELETE_LOGGED_MODEL)
 async def delete_logged_model(request: Request, model_id: str) -> Response:
     body = await read_body(request, ModelRefIn)
     await call(store_of(request).delete_logged_model, body.model_id or model_id)
     return reply()
 
 
-@router.patch("/logged-models/{model_id}/tags", openapi_extra=body_doc(SetTagsIn))
+@serve(router, routes.SET_LOGGED_MODEL_TAGS)
 async def set_logged_model_tags(request: Request, model_id: str) -> Response:
     body = await read_body(request, SetTagsIn)
     await call(store_of(request).set_logged_model_tags, model_id, _tags(body.tags))
     return reply()  # the proto promises {model}; MLflow's server answers {}
 
 
-@router.delete("/logged-models/{model_id}/tags/{tag_key:path}")
+@serve(router, routes.DELETE_LOGGED_MODEL_TAG)
 async def delete_logged_model_tag(model_id: str, tag_key: str, request: Request) -> Response:
     await call(store_of(request).delete_logged_model_tag, model_id, tag_key)
     return reply()
 
 
-@router.post("/logged-models/{model_id}/params", openapi_extra=body_doc(LogParamsIn))
+@serve(router, routes.LOG_LOGGED_MODEL_PARAMS)
 async def log_logged_model_params(request: Request, model_id: str) -> Response:
     body = await read_body(request, LogParamsIn)
     await call(
@@ -306,15 +312,13 @@ def _list_directory(request: Request, model_id: str, path: str | None) -> dict[s
     return out
 
 
-@router.get(
-    "/logged-models/{model_id}/artifacts/directories", openapi_extra=query_doc(DirectoriesIn)
-)
+@serve(router, routes.LIST_LOGGED_MODEL_ARTIFACTS)
 async def list_logged_model_artifacts(request: Request, model_id: str) -> Response:
     query = await read_query(request, DirectoriesIn)
     return reply(await call(_list_directory, request, model_id, query.artifact_directory_path))
 
 
-@router.get("/logged-models/{model_id}/artifacts/files", openapi_extra=query_doc(FilesIn))
+@serve(router, routes.GET_LOGGED_MODEL_ARTIFACT)
 async def get_logged_model_artifact(request: Request, model_id: str) -> Response:
     query = await read_query(request, FilesIn)
     path = safe_relative_path(query.artifact_file_path)
@@ -324,7 +328,7 @@ async def get_logged_model_artifact(request: Request, model_id: str) -> Response
     return await call(artifact_io.download_response, repo, path)
 
 
-@router.post("/runs/outputs", openapi_extra=body_doc(LogOutputsIn))
+@serve(router, routes.LOG_OUTPUTS)
 async def log_outputs(request: Request) -> Response:
     body = await read_body(request, LogOutputsIn)
     run_id = body.the_run_id()

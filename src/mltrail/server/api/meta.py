@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from fastapi.responses import PlainTextResponse
 
+from mltrail.protocol import server_routes
 from mltrail.server.api.encode import reply
+from mltrail.server.api.mount import serve_at_full_path
 from mltrail.version import __version__
 
 router = APIRouter(tags=["server"])
@@ -22,17 +24,16 @@ SERVER_INFO = {
 }
 
 
-@router.get("/health", response_class=PlainTextResponse)
+@serve_at_full_path(router, server_routes.HEALTH, response_class=PlainTextResponse)
 async def health() -> str:
     return "OK"
 
 
-@router.get("/version", response_class=PlainTextResponse)
+@serve_at_full_path(router, server_routes.VERSION, response_class=PlainTextResponse)
 async def version() -> str:
     return __version__
 
 
-@router.get("/api/3.0/mlflow/server-info")
-@router.get("/ajax-api/3.0/mlflow/server-info", include_in_schema=False)
+@serve_at_full_path(router, server_routes.SERVER_INFO)
 async def server_info() -> Response:
     return reply(SERVER_INFO)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from mltrail.exceptions import InvalidParameter
+from mltrail.protocol import tracking_routes as routes
 from mltrail.server.api.encode import metric_json, metrics_json, paged, reply
+from mltrail.server.api.mount import serve
 from mltrail.server.api.wire import (
     Int32,
     RequiredText,
@@ -13,7 +15,6 @@ from mltrail.server.api.wire import (
     Text,
     WireModel,
     call,
-    query_doc,
     read_query,
     store_of,
 )
@@ -44,7 +45,7 @@ class BulkIn(WireModel):
     max_results: Int32 | None = None
 
 
-@router.get("/metrics/get-history", openapi_extra=query_doc(HistoryIn))
+@serve(router, routes.GET_METRIC_HISTORY)
 async def get_metric_history(request: Request) -> Response:
     query = await read_query(request, HistoryIn)
     page = await call(
@@ -57,7 +58,7 @@ async def get_metric_history(request: Request) -> Response:
     return reply(paged("metrics", metrics_json(page), page.token))
 
 
-@router.get("/metrics/get-history-bulk-interval", openapi_extra=query_doc(BulkIntervalIn))
+@serve(router, routes.GET_METRIC_HISTORY_BULK_INTERVAL)
 async def get_metric_history_bulk_interval(request: Request) -> Response:
     query = await read_query(request, BulkIntervalIn)
     points = await call(
@@ -81,7 +82,7 @@ def _bulk_history(request: Request, query: BulkIn) -> list[dict[str, object]]:
     return out
 
 
-@router.get("/metrics/get-history-bulk", openapi_extra=query_doc(BulkIn))
+@serve(router, routes.GET_METRIC_HISTORY_BULK)
 async def get_metric_history_bulk(request: Request) -> Response:
     """The whole history of one metric for up to 100 runs (used by the web UI)."""
     query = await read_query(request, BulkIn)

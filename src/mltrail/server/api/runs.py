@@ -14,7 +14,10 @@ from mltrail.entities import (
     Param,
     RunTag,
 )
+from mltrail.exceptions import MltrailException
+from mltrail.protocol import tracking_routes as routes
 from mltrail.server.api.encode import paged, reply, run_info_json, run_json
+from mltrail.server.api.mount import serve
 from mltrail.server.api.wire import (
     VIEW_TYPES,
     Int32,
@@ -25,15 +28,15 @@ from mltrail.server.api.wire import (
     Text,
     ViewTypeName,
     WireModel,
-    body_doc,
     call,
-    query_doc,
     read_body,
     read_body_dict,
     read_query,
     store_of,
     validate,
 )
+from mltrail.server.idempotency import once
+from mltrail.server.leases import note_write
 from mltrail.server.locations import check_dataset_source
 from mltrail.utils.validation import validate_batch_size
 
@@ -146,8 +149,12 @@ class RunSearchIn(WireModel):
     page_token: Text | None = None
 
 
-@router.post("/runs/create", openapi_extra=body_doc(RunCreateIn))
+@serve(router, routes.CREATE_RUN)
 async def create_run(request: Request) -> Response:
+    return await once(request, "runs/create", lambda: _create_run(request))
+
+
+async def _create_run(request: Request) -> Response:
     body = await read_body(request, RunCreateIn)
     run = await call(
         store_of(request).create_run,
@@ -157,12 +164,15 @@ async def create_run(request: Request) -> Response:
         tags=[RunTag(t.key, t.value or "") for t in body.tags],
         run_name=body.run_name or None,
     )
+    note_write(request.app.state, run.info.run_id)
     return reply({"run": run_json(run)})
 
 
-@router.post("/runs/update", openapi_extra=body_doc(RunUpdateIn))
+@serve(router, routes.UPDATE_RUN)
 async def update_run(request: Request) -> Response:
     body = await read_body(request, RunUpdateIn)
+    if body.status in (None, "RUNNING"):
+        note_write(request.app.state, body.the_run_id())
     info = await call(
         store_of(request).update_run_info,
         body.the_run_id(),
@@ -173,51 +183,54 @@ async def update_run(request: Request) -> Response:
     return reply({"run_info": run_info_json(info)})
 
 
-@router.post("/runs/delete", openapi_extra=body_doc(RunRef))
+@serve(router, routes.DELETE_RUN)
 async def delete_run(request: Request) -> Response:
     body = await read_body(request, RunRef)
     await call(store_of(request).delete_run, body.the_run_id())
     return reply()
 
 
-@router.post("/runs/restore", openapi_extra=body_doc(RunRef))
+@serve(router, routes.RESTORE_RUN)
 async def restore_run(request: Request) -> Response:
     body = await read_body(request, RunRef)
     await call(store_of(request).restore_run, body.the_run_id())
     return reply()
 
 
-@router.get("/runs/get", openapi_extra=query_doc(RunRef))
+@serve(router, routes.GET_RUN)
 async def get_run(request: Request) -> Response:
     query = await read_query(request, RunRef)
     run = await call(store_of(request).get_run, query.the_run_id())
     return reply({"run": run_json(run)})
 
 
-@router.post("/runs/log-metric", openapi_extra=body_doc(LogMetricIn))
+@serve(router, routes.LOG_METRIC)
 async def log_metric(request: Request) -> Response:
     body = await read_body(request, LogMetricIn)
     await call(store_of(request).log_batch, body.the_run_id(), metrics=[body.to_metric()])
+    note_write(request.app.state, body.the_run_id())
     return reply()
 
 
-@router.post("/runs/log-parameter", openapi_extra=body_doc(LogParamIn))
+@serve(router, routes.LOG_PARAM)
 async def log_parameter(request: Request) -> Response:
     body = await read_body(request, LogParamIn)
     param = Param(body.key, body.value or "")
     await call(store_of(request).log_batch, body.the_run_id(), params=[param])
+    note_write(request.app.state, body.the_run_id())
     return reply()
 
 
-@router.post("/runs/set-tag", openapi_extra=body_doc(SetTagIn))
+@serve(router, routes.SET_TAG)
 async def set_tag(request: Request) -> Response:
     body = await read_body(request, SetTagIn)
     tag = RunTag(body.key, body.value or "")
     await call(store_of(request).log_batch, body.the_run_id(), tags=[tag])
+    note_write(request.app.state, body.the_run_id())
     return reply()
 
 
-@router.post("/runs/delete-tag", openapi_extra=body_doc(DeleteTagIn))
+@serve(router, routes.DELETE_TAG)
 async def delete_tag(request: Request) -> Response:
     body = await read_body(request, DeleteTagIn)
     await call(store_of(request).delete_tag, body.the_run_id(), body.key)
@@ -229,7 +242,7 @@ def _count(data: dict[str, object], name: str) -> int:
     return len(items) if isinstance(items, list) else 0
 
 
-@router.post("/runs/log-batch", openapi_extra=body_doc(LogBatchIn))
+@serve(router, routes.LOG_BATCH)
 async def log_batch(request: Request) -> Response:
     data = await read_body_dict(request)
     # Check the sizes before validating thousands of items that would be refused anyway.
@@ -242,10 +255,11 @@ async def log_batch(request: Request) -> Response:
         params=[Param(p.key, p.value or "") for p in body.params],
         tags=[RunTag(t.key, t.value or "") for t in body.tags],
     )
+    note_write(request.app.state, body.the_run_id())
     return reply()
 
 
-@router.post("/runs/log-inputs", openapi_extra=body_doc(LogInputsIn))
+@serve(router, routes.LOG_INPUTS)
 async def log_inputs(request: Request) -> Response:
     body = await read_body(request, LogInputsIn)
     for d in body.datasets:
@@ -269,7 +283,7 @@ async def log_inputs(request: Request) -> Response:
     return reply()
 
 
-@router.post("/runs/search", openapi_extra=body_doc(RunSearchIn))
+@serve(router, routes.SEARCH_RUNS)
 async def search_runs(request: Request) -> Response:
     body = await read_body(request, RunSearchIn)
     if not body.experiment_ids:
@@ -284,3 +298,28 @@ async def search_runs(request: Request) -> Response:
         page_token=body.page_token or None,
     )
     return reply(paged("runs", [run_json(r) for r in page], page.token))
+
+
+@serve(router, routes.RUN_HEARTBEAT)
+async def heartbeat(request: Request) -> Response:
+    """mltrail's extension: the client says a run's process is alive. Renews the run's lease
+    (a run the lease had marked KILLED is RUNNING again); answers the lease in seconds, so
+    the client knows how often to call, and the run's status, so it knows when to stop."""
+    body = await read_body(request, RunRef)
+    run_id = body.the_run_id()
+    leases = request.app.state.leases
+    if leases is None:
+        raise MltrailException(
+            "This server keeps no run leases (started with --run-lease none).",
+            error_code="NOT_IMPLEMENTED",
+        )
+    await call(store_of(request).get_run, run_id)  # 404 for an unknown run
+    expires = await call(leases.heartbeat, run_id)
+    run = await call(store_of(request).get_run, run_id)
+    return reply(
+        {
+            "lease_seconds": leases.policy.lease_seconds,
+            "expires_ms": expires,
+            "status": run.info.status,
+        }
+    )

@@ -1,0 +1,184 @@
+"""Project environments: ``mltrail run`` (uv) against ``mlflow run --env-manager virtualenv``
+on the same python_env project, first run (no environment yet) and cached (second run).
+
+    .venv/bin/python benchmarks/projects_bench.py            # 2 first + 3 cached runs each
+    .venv/bin/python benchmarks/projects_bench.py --quick    # 1 + 1, to check it works
+    .venv/bin/python benchmarks/projects_bench.py --json out.json
+
+MLflow runs from its own virtualenv (``MLFLOW_BENCH_VENV``, default /tmp/mlflow-bench, made
+on first use with ``pip install mlflow virtualenv``). Its virtualenv manager needs pyenv for
+python_env; the project asks for this interpreter's exact version, which pyenv already has
+here, so MLflow's ``pyenv install --skip-existing`` has nothing to download.
+
+What is timed, wall clock, each command a fresh process:
+* "first": the whole ``run`` command with an empty environment folder (``MLTRAIL_ENV_CACHE``
+  / ``MLFLOW_ENV_ROOT``). Package downloads are already cached for both (uv's and pip's
+  caches are warmed by an untimed run), so this is environment creation, not the network.
+* "cached": the same command again with that folder kept.
+* "env only" (mltrail): ``build_python_env`` alone, first and cached, in a fresh process.
+The project's command is ``python -c "import six"``, so the command itself costs ~30 ms.
+mltrail's environment also gets mltrail and its dependencies (~40 packages) installed, so the
+project's code can log; MLflow's gets only the project's requirements.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+MLFLOW_VENV = os.environ.get("MLFLOW_BENCH_VENV", "/tmp/mlflow-bench")
+PYENV_BIN = os.path.expanduser("~/.pyenv/bin")
+PYENV_SHIMS = os.path.expanduser("~/.pyenv/shims")
+
+
+def make_project(folder: Path) -> Path:
+    version = ".".join(str(x) for x in sys.version_info[:3])
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "MLproject").write_text(
+        "name: bench\npython_env: python_env.yaml\nentry_points:\n"
+        "  main:\n    parameters: {n: {type: int, default: 1}}\n"
+        "    command: \"python -c 'import six; print(six.__version__)' {n}\"\n"
+    )
+    (folder / "python_env.yaml").write_text(
+        f'python: "{version}"\ndependencies:\n  - -r requirements.txt\n'
+    )
+    (folder / "requirements.txt").write_text("six\n")
+    return folder
+
+
+def mlflow_python() -> str | None:
+    python = os.path.join(MLFLOW_VENV, "bin", "python")
+    ok = os.path.exists(python) and subprocess.run(
+        [python, "-c", "import mlflow, virtualenv"], capture_output=True, check=False
+    ).returncode == 0
+    if not ok:
+        sys.stderr.write(f"Creating {MLFLOW_VENV} with MLflow and virtualenv...\n")
+        if not os.path.exists(python):
+            subprocess.run([sys.executable, "-m", "venv", MLFLOW_VENV], check=True)
+        done = subprocess.run([python, "-m", "pip", "install", "-q", "mlflow", "virtualenv"],
+                              check=False)
+        if done.returncode != 0:
+            return None
+    return python
+
+
+def timed(argv: list[str], env: dict[str, str], cwd: Path) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, check=False)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed:\n{done.stdout}\n{done.stderr[-3000:]}")
+    return elapsed
+
+
+def base_env(work: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "MLTRAIL_"))}
+    env.update({"MLFLOW_ENABLE_TELEMETRY": "false", "DO_NOT_TRACK": "1", "MLTRAIL_QUIET": "1",
+                "MLFLOW_DISABLE_TELEMETRY": "true"})
+    env["PATH"] = os.pathsep.join([PYENV_BIN, PYENV_SHIMS, env.get("PATH", "")])
+    return env
+
+
+def bench_mltrail(project: Path, work: Path, firsts: int, cached: int) -> dict[str, Any]:
+    env = base_env(work)
+    env["MLTRAIL_TRACKING_URI"] = "sqlite:///" + str(work / "mltrail.db")
+    argv = [sys.executable, "-m", "mltrail", "run", str(project), "-q"]
+    env_only = [sys.executable, "-c",
+                "from mltrail.environments import build_python_env, load_python_env;"
+                f"build_python_env(load_python_env({str(project / 'python_env.yaml')!r}),"
+                " quiet=True)"]
+    warm = dict(env, MLTRAIL_ENV_CACHE=str(work / "warm"))
+    timed(argv, warm, work)  # fills uv's package cache; not timed
+    result: dict[str, list[float]] = {"first": [], "cached": [], "env_first": [],
+                                      "env_cached": []}
+    for i in range(firsts):
+        cache = dict(env, MLTRAIL_ENV_CACHE=str(work / f"envs-{i}"))
+        result["first"].append(timed(argv, cache, work))
+        fresh = dict(env, MLTRAIL_ENV_CACHE=str(work / f"envonly-{i}"))
+        result["env_first"].append(timed(env_only, fresh, work))
+    cache = dict(env, MLTRAIL_ENV_CACHE=str(work / "envs-0"))
+    for _ in range(cached):
+        result["cached"].append(timed(argv, cache, work))
+        result["env_cached"].append(timed(env_only, dict(env, MLTRAIL_ENV_CACHE=str(
+            work / "envonly-0")), work))
+    return result
+
+
+def bench_mlflow(project: Path, work: Path, firsts: int, cached: int) -> dict[str, Any]:
+    python = mlflow_python()
+    if python is None:
+        return {"error": "MLflow could not be installed"}
+    env = base_env(work)
+    env["MLFLOW_TRACKING_URI"] = "sqlite:///" + str(work / "mlflow.db")
+    mlflow_bin = os.path.join(os.path.dirname(python), "mlflow")
+    argv = [mlflow_bin, "run", str(project), "--env-manager", "virtualenv"]
+    try:
+        timed(argv, dict(env, MLFLOW_ENV_ROOT=str(work / "mlf-warm")), work)
+    except RuntimeError as exc:
+        return {"error": str(exc)[-2000:]}
+    result: dict[str, list[float]] = {"first": [], "cached": []}
+    for i in range(firsts):
+        result["first"].append(
+            timed(argv, dict(env, MLFLOW_ENV_ROOT=str(work / f"mlf-envs-{i}")), work))
+    for _ in range(cached):
+        result["cached"].append(
+            timed(argv, dict(env, MLFLOW_ENV_ROOT=str(work / "mlf-envs-0")), work))
+    version = subprocess.run([python, "-c", "import mlflow; print(mlflow.__version__)"],
+                             capture_output=True, text=True, check=False).stdout.strip()
+    result["version"] = version  # type: ignore[assignment]
+    return result
+
+
+def report(ours: dict[str, Any], theirs: dict[str, Any]) -> None:
+    def med(values: list[float]) -> float:
+        return statistics.median(values)
+
+    print(f"\nProject environments (python_env + requirements.txt), medians, "
+          f"{len(ours['first'])} first / {len(ours['cached'])} cached runs")
+    print(f"{'':34} {'mltrail (uv)':>14} {'MLflow (virtualenv)':>20} {'ratio':>8}")
+    for key, label in (("first", "run, new environment"), ("cached", "run, cached environment")):
+        mine = med(ours[key])
+        if "error" in theirs:
+            print(f"{label:34} {mine:>13.2f}s {'n/a':>20}")
+            continue
+        other = med(theirs[key])
+        print(f"{label:34} {mine:>13.2f}s {other:>19.2f}s {other / mine:>7.1f}x")
+    print(f"{'environment only, new':34} {med(ours['env_first']):>13.2f}s")
+    print(f"{'environment only, cached':34} {med(ours['env_cached']):>13.2f}s")
+    if "error" in theirs:
+        print(f"\nMLflow could not be measured: {theirs['error']}")
+    else:
+        print(f"\nMLflow {theirs.get('version')} from {MLFLOW_VENV}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--json", dest="json_out")
+    args = parser.parse_args()
+    firsts, cached = (1, 1) if args.quick else (2, 3)
+    work = Path(tempfile.mkdtemp(prefix="projects-bench-"))
+    try:
+        project = make_project(work / "project")
+        ours = bench_mltrail(project, work, firsts, cached)
+        theirs = bench_mlflow(project, work, firsts, cached)
+        report(ours, theirs)
+        if args.json_out:
+            Path(args.json_out).write_text(json.dumps({"mltrail": ours, "mlflow": theirs},
+                                                      indent=2))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The scoring server (``mltrail models serve``)."""

@@ -1,0 +1,44 @@
+"""What runs alongside a run, started by ``start_run`` and stopped by ``end_run``: system
+metrics, console capture and code capture. Each is off unless asked for, and checking costs
+a couple of lookups (this is on every ``start_run``)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+logger = logging.getLogger("mltrail.tracking")
+
+_started: set[str] = set()
+
+
+def on_run_start(run_id: str, client: Any, log_system_metrics: bool | None, resumed: bool) -> None:
+    from mltrail.autologging import code_capture, console
+    from mltrail.autologging import system_metrics as sysm
+
+    if sysm.wanted(log_system_metrics):
+        sysm.start_for_run(run_id, client)  # raises a clear error without psutil, as MLflow
+        _started.add(run_id)
+    if console.enabled():
+        _safely(console.start_for_run, run_id, client)
+        _started.add(run_id)
+    if code_capture.enabled() and not resumed:
+        _safely(code_capture.capture, run_id, client)
+
+
+def on_run_end(run_id: str) -> None:
+    if run_id not in _started:
+        return
+    _started.discard(run_id)
+    from mltrail.autologging import console
+    from mltrail.autologging import system_metrics as sysm
+
+    _safely(sysm.stop_for_run, run_id)
+    _safely(console.stop_for_run, run_id)
+
+
+def _safely(action: Any, *args: Any) -> None:
+    try:
+        action(*args)
+    except Exception as exc:  # noqa: BLE001 - a companion must never fail the run itself
+        logger.warning("mltrail: %s failed: %s", getattr(action, "__qualname__", action), exc)
