@@ -14,16 +14,16 @@ from fastapi import APIRouter, Request, Response
 from pydantic import StrictBool
 
 from mltrail.entities import ModelVersionTag, RegisteredModelTag
+from mltrail.protocol import registry_routes as routes
 from mltrail.server.api.encode import paged, reply
+from mltrail.server.api.mount import serve
 from mltrail.server.api.wire import (
     Int64,
     RequiredText,
     Text,
     WireModel,
-    body_doc,
     call,
     missing,
-    query_doc,
     read_body,
     read_query,
 )
@@ -147,7 +147,7 @@ class VersionArtifactIn(VersionIn):
 # -- registered models --------------------------------------------------------------------------
 
 
-@router.post("/registered-models/create", openapi_extra=body_doc(CreateModelIn))
+@serve(router, routes.CREATE_REGISTERED_MODEL)
 async def create_registered_model(request: Request) -> Response:
     body = await read_body(request, CreateModelIn)
     tags = [RegisteredModelTag(t.key, t.value or "") for t in body.tags]
@@ -158,35 +158,35 @@ async def create_registered_model(request: Request) -> Response:
     return reply({"registered_model": out})
 
 
-@router.get("/registered-models/get", openapi_extra=query_doc(NameIn))
+@serve(router, routes.GET_REGISTERED_MODEL)
 async def get_registered_model(request: Request) -> Response:
     query = await read_query(request, NameIn)
     model = await call(registry_of(request).get_registered_model, query.name)
     return reply({"registered_model": registered_model_to_json(model)})
 
 
-@router.post("/registered-models/rename", openapi_extra=body_doc(RenameIn))
+@serve(router, routes.RENAME_REGISTERED_MODEL)
 async def rename_registered_model(request: Request) -> Response:
     body = await read_body(request, RenameIn)
     model = await call(registry_of(request).rename_registered_model, body.name, body.new_name)
     return reply({"registered_model": registered_model_to_json(model)})
 
 
-@router.patch("/registered-models/update", openapi_extra=body_doc(UpdateModelIn))
+@serve(router, routes.UPDATE_REGISTERED_MODEL)
 async def update_registered_model(request: Request) -> Response:
     body = await read_body(request, UpdateModelIn)
     model = await call(registry_of(request).update_registered_model, body.name, body.description)
     return reply({"registered_model": registered_model_to_json(model)})
 
 
-@router.delete("/registered-models/delete", openapi_extra=body_doc(NameIn))
+@serve(router, routes.DELETE_REGISTERED_MODEL)
 async def delete_registered_model(request: Request) -> Response:
     body = await read_body(request, NameIn)
     await call(registry_of(request).delete_registered_model, body.name)
     return reply()
 
 
-@router.get("/registered-models/search", openapi_extra=query_doc(SearchIn))
+@serve(router, routes.SEARCH_REGISTERED_MODELS)
 async def search_registered_models(request: Request) -> Response:
     query = await read_query(request, SearchIn)
     page = await call(
@@ -207,17 +207,17 @@ async def _latest(request: Request, query: LatestIn) -> Response:
     return reply({"model_versions": [model_version_to_json(v) for v in found]} if found else {})
 
 
-@router.post("/registered-models/get-latest-versions", openapi_extra=body_doc(LatestIn))
+@serve(router, routes.GET_LATEST_VERSIONS)
 async def get_latest_versions(request: Request) -> Response:
     return await _latest(request, await read_body(request, LatestIn))
 
 
-@router.get("/registered-models/get-latest-versions", openapi_extra=query_doc(LatestIn))
+@serve(router, routes.GET_LATEST_VERSIONS_GET)
 async def get_latest_versions_by_get(request: Request) -> Response:
     return await _latest(request, await read_query(request, LatestIn))
 
 
-@router.post("/registered-models/set-tag", openapi_extra=body_doc(ModelTagIn))
+@serve(router, routes.SET_REGISTERED_MODEL_TAG)
 async def set_registered_model_tag(request: Request) -> Response:
     body = await read_body(request, ModelTagIn)
     tag = RegisteredModelTag(body.key, body.value or "")
@@ -225,14 +225,14 @@ async def set_registered_model_tag(request: Request) -> Response:
     return reply()
 
 
-@router.delete("/registered-models/delete-tag", openapi_extra=body_doc(ModelTagKeyIn))
+@serve(router, routes.DELETE_REGISTERED_MODEL_TAG)
 async def delete_registered_model_tag(request: Request) -> Response:
     body = await read_body(request, ModelTagKeyIn)
     await call(registry_of(request).delete_registered_model_tag, body.name, body.key)
     return reply()
 
 
-@router.post("/registered-models/alias", openapi_extra=body_doc(AliasIn))
+@serve(router, routes.SET_ALIAS)
 async def set_registered_model_alias(request: Request) -> Response:
     body = await read_body(request, AliasIn)
     await call(registry_of(request).set_registered_model_alias, body.name, body.alias,
@@ -242,7 +242,7 @@ async def set_registered_model_alias(request: Request) -> Response:
     return reply()
 
 
-@router.delete("/registered-models/alias", openapi_extra=body_doc(AliasRefIn))
+@serve(router, routes.DELETE_ALIAS)
 async def delete_registered_model_alias(request: Request) -> Response:
     body = await read_body(request, AliasRefIn)
     await call(registry_of(request).delete_registered_model_alias, body.name, body.alias)
@@ -250,7 +250,7 @@ async def delete_registered_model_alias(request: Request) -> Response:
     return reply()
 
 
-@router.get("/registered-models/alias", openapi_extra=query_doc(AliasRefIn))
+@serve(router, routes.GET_VERSION_BY_ALIAS)
 async def get_model_version_by_alias(request: Request) -> Response:
     query = await read_query(request, AliasRefIn)
     found = await call(registry_of(request).get_model_version_by_alias, query.name, query.alias)
@@ -260,7 +260,7 @@ async def get_model_version_by_alias(request: Request) -> Response:
 # -- model versions -----------------------------------------------------------------------------
 
 
-@router.post("/model-versions/create", openapi_extra=body_doc(CreateVersionIn))
+@serve(router, routes.CREATE_MODEL_VERSION)
 async def create_model_version(request: Request) -> Response:
     body = await read_body(request, CreateVersionIn)
     # The operator's allowlist first (hosts, schemes); the store then checks that the source
@@ -281,14 +281,14 @@ async def create_model_version(request: Request) -> Response:
     return reply({"model_version": out})
 
 
-@router.get("/model-versions/get", openapi_extra=query_doc(VersionIn))
+@serve(router, routes.GET_MODEL_VERSION)
 async def get_model_version(request: Request) -> Response:
     query = await read_query(request, VersionIn)
     found = await call(registry_of(request).get_model_version, query.name, query.version)
     return reply({"model_version": model_version_to_json(found)})
 
 
-@router.patch("/model-versions/update", openapi_extra=body_doc(UpdateVersionIn))
+@serve(router, routes.UPDATE_MODEL_VERSION)
 async def update_model_version(request: Request) -> Response:
     body = await read_body(request, UpdateVersionIn)
     found = await call(registry_of(request).update_model_version, body.name, body.version,
@@ -296,14 +296,14 @@ async def update_model_version(request: Request) -> Response:
     return reply({"model_version": model_version_to_json(found)})
 
 
-@router.delete("/model-versions/delete", openapi_extra=body_doc(VersionIn))
+@serve(router, routes.DELETE_MODEL_VERSION)
 async def delete_model_version(request: Request) -> Response:
     body = await read_body(request, VersionIn)
     await call(registry_of(request).delete_model_version, body.name, body.version)
     return reply()
 
 
-@router.post("/model-versions/transition-stage", openapi_extra=body_doc(TransitionIn))
+@serve(router, routes.TRANSITION_STAGE)
 async def transition_model_version_stage(request: Request) -> Response:
     body = await read_body(request, TransitionIn)
     found = await call(
@@ -316,7 +316,7 @@ async def transition_model_version_stage(request: Request) -> Response:
     return reply({"model_version": model_version_to_json(found)})
 
 
-@router.get("/model-versions/get-download-uri", openapi_extra=query_doc(DownloadUriIn))
+@serve(router, routes.GET_DOWNLOAD_URI)
 async def get_model_version_download_uri(request: Request) -> Response:
     query = await read_query(request, DownloadUriIn)
     if not query.name:
@@ -328,7 +328,7 @@ async def get_model_version_download_uri(request: Request) -> Response:
     return reply({"artifact_uri": uri})
 
 
-@router.get("/model-versions/search", openapi_extra=query_doc(SearchIn))
+@serve(router, routes.SEARCH_MODEL_VERSIONS)
 async def search_model_versions(request: Request) -> Response:
     query = await read_query(request, SearchIn)
     page = await call(
@@ -342,7 +342,7 @@ async def search_model_versions(request: Request) -> Response:
     return reply(paged("model_versions", items, page.token))
 
 
-@router.post("/model-versions/set-tag", openapi_extra=body_doc(VersionTagIn))
+@serve(router, routes.SET_MODEL_VERSION_TAG)
 async def set_model_version_tag(request: Request) -> Response:
     body = await read_body(request, VersionTagIn)
     tag = ModelVersionTag(body.key, body.value or "")
@@ -352,7 +352,7 @@ async def set_model_version_tag(request: Request) -> Response:
     return reply()
 
 
-@router.delete("/model-versions/delete-tag", openapi_extra=body_doc(VersionTagKeyIn))
+@serve(router, routes.DELETE_MODEL_VERSION_TAG)
 async def delete_model_version_tag(request: Request) -> Response:
     body = await read_body(request, VersionTagKeyIn)
     await call(registry_of(request).delete_model_version_tag, body.name, body.version, body.key)
@@ -361,7 +361,7 @@ async def delete_model_version_tag(request: Request) -> Response:
     return reply()
 
 
-@router.get("/model-versions/get-artifact", openapi_extra=query_doc(VersionArtifactIn))
+@serve(router, routes.GET_MODEL_VERSION_ARTIFACT)
 async def get_model_version_artifact(request: Request) -> Response:
     """One file of a version, read through the artifact proxy's repository for the version's
     stored location: the path is checked, and the location was checked when it was stored."""

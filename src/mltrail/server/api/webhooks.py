@@ -8,15 +8,15 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from mltrail.entities.webhooks import WEBHOOK_EVENTS, Webhook, normalize_event
+from mltrail.protocol import registry_routes as routes
 from mltrail.server.api.encode import paged, reply
+from mltrail.server.api.mount import serve
 from mltrail.server.api.wire import (
     Int64,
     RequiredText,
     Text,
     WireModel,
-    body_doc,
     call,
-    query_doc,
     read_body,
     read_query,
 )
@@ -30,7 +30,7 @@ class EventIn(WireModel):
     action: RequiredText
 
 
-class CreateIn(WireModel):
+class CreateHookIn(WireModel):
     name: RequiredText
     url: RequiredText
     events: list[EventIn] = []
@@ -39,7 +39,7 @@ class CreateIn(WireModel):
     status: Text | None = None
 
 
-class UpdateIn(WireModel):
+class UpdateHookIn(WireModel):
     name: Text | None = None
     url: Text | None = None
     events: list[EventIn] | None = None
@@ -48,12 +48,12 @@ class UpdateIn(WireModel):
     status: Text | None = None
 
 
-class ListIn(WireModel):
+class ListHooksIn(WireModel):
     max_results: Int64 | None = None
     page_token: Text | None = None
 
 
-class TestIn(WireModel):
+class TestHookIn(WireModel):
     event: EventIn | None = None
 
 
@@ -87,9 +87,9 @@ def _events(items: list[EventIn]) -> list[str]:
     return [normalize_event(e.entity, e.action) for e in items]
 
 
-@router.post("/webhooks", openapi_extra=body_doc(CreateIn))
+@serve(router, routes.CREATE_WEBHOOK)
 async def create_webhook(request: Request) -> Response:
-    body = await read_body(request, CreateIn)
+    body = await read_body(request, CreateHookIn)
     url = await call(_policy(request).check, body.url)
     hook = await call(
         _hooks(request).create, body.name, url, _events(body.events), body.description,
@@ -98,23 +98,23 @@ async def create_webhook(request: Request) -> Response:
     return reply({"webhook": webhook_json(hook)})
 
 
-@router.get("/webhooks", openapi_extra=query_doc(ListIn))
+@serve(router, routes.LIST_WEBHOOKS)
 async def list_webhooks(request: Request) -> Response:
-    query = await read_query(request, ListIn)
+    query = await read_query(request, ListHooksIn)
     found, token = await call(
         _hooks(request).list, query.max_results or 100, query.page_token or None
     )
     return reply(paged("webhooks", [webhook_json(h) for h in found], token))
 
 
-@router.get("/webhooks/{webhook_id}")
+@serve(router, routes.GET_WEBHOOK)
 async def get_webhook(request: Request, webhook_id: str) -> Response:
     return reply({"webhook": webhook_json(await call(_hooks(request).get, webhook_id))})
 
 
-@router.patch("/webhooks/{webhook_id}", openapi_extra=body_doc(UpdateIn))
+@serve(router, routes.UPDATE_WEBHOOK)
 async def update_webhook(request: Request, webhook_id: str) -> Response:
-    body = await read_body(request, UpdateIn)
+    body = await read_body(request, UpdateHookIn)
     url = await call(_policy(request).check, body.url) if body.url else None
     hook = await call(
         _hooks(request).update,
@@ -129,16 +129,16 @@ async def update_webhook(request: Request, webhook_id: str) -> Response:
     return reply({"webhook": webhook_json(hook)})
 
 
-@router.delete("/webhooks/{webhook_id}")
+@serve(router, routes.DELETE_WEBHOOK)
 async def delete_webhook(request: Request, webhook_id: str) -> Response:
     await call(_hooks(request).delete, webhook_id)
     return reply()
 
 
-@router.post("/webhooks/{webhook_id}/test", openapi_extra=body_doc(TestIn))
+@serve(router, routes.TEST_WEBHOOK)
 async def test_webhook(request: Request, webhook_id: str) -> Response:
     """Send one example event now and report what the receiver answered."""
-    body = await read_body(request, TestIn)
+    body = await read_body(request, TestHookIn)
     hook = await call(_hooks(request).get, webhook_id)
     if body.event is not None:
         event = normalize_event(body.event.entity, body.event.action)
