@@ -63,3 +63,32 @@ def test_log_register_alias_and_load(tracking):
         expected_second
     )
     assert client.get_model_version("churn", 1).run_id == run.info.run_id
+
+
+def test_models_serve_by_alias(tmp_path, monkeypatch):
+    """``mltrail models serve -m models:/<name>@champion`` in its own process: the alias
+    resolves through the registry of the tracking URI, and the served model answers."""
+    import httpx
+    import numpy as np
+    from scoring_servers import ScoringServer
+    from sklearn.linear_model import LogisticRegression
+
+    uri = "sqlite:///" + str(tmp_path / "mltrail.db")
+    monkeypatch.setenv("MLTRAIL_TRACKING_URI", uri)
+    mltrail.set_tracking_uri(uri)
+    features = np.array([[0.0], [1.0], [2.0], [3.0]])
+    model = LogisticRegression().fit(features, [0, 0, 1, 1])
+    with mltrail.start_run():
+        mltrail.sklearn.log_model(
+            model, name="model", registered_model_name="served", serialization_format="cloudpickle"
+        )
+    mltrail.TrailClient().set_registered_model_alias("served", "champion", 1)
+    server = ScoringServer("models:/served@champion", cwd=str(tmp_path)).wait()
+    try:
+        answer = httpx.post(
+            server.url + "/invocations", json={"inputs": [[0.0], [3.0]]}, timeout=30
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["predictions"] == [0, 1]
+    finally:
+        server.stop()
