@@ -68,6 +68,7 @@ _LAZY_MODULES = {
     "data",
     "entities",
     "exceptions",
+    "lightgbm",
     "projects",
     "pyfunc",
     "pytorch",
@@ -76,17 +77,18 @@ _LAZY_MODULES = {
     "models",
     "tracking",
     "types",
+    "xgboost",
     "server",
 }
 
 
 _AUTOLOG_FUNCTIONS = {
     "autolog": "mltrail.autologging",
-    "enable_system_metrics_logging": "mltrail.autologging.system_metrics",
-    "disable_system_metrics_logging": "mltrail.autologging.system_metrics",
-    "set_system_metrics_sampling_interval": "mltrail.autologging.system_metrics",
-    "set_system_metrics_samples_before_logging": "mltrail.autologging.system_metrics",
-    "set_system_metrics_node_id": "mltrail.autologging.system_metrics",
+    "enable_system_metrics_logging": "mltrail.companions.system_metrics",
+    "disable_system_metrics_logging": "mltrail.companions.system_metrics",
+    "set_system_metrics_sampling_interval": "mltrail.companions.system_metrics",
+    "set_system_metrics_samples_before_logging": "mltrail.companions.system_metrics",
+    "set_system_metrics_node_id": "mltrail.companions.system_metrics",
 }
 
 

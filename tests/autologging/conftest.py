@@ -10,14 +10,15 @@ import pytest
 @pytest.fixture(autouse=True)
 def _autologging_off() -> Iterator[None]:
     yield
-    from mltrail.autologging import INTEGRATIONS, config, console, safety
+    from mltrail.autologging import INTEGRATIONS, config, safety
+    from mltrail.companions import console
 
     for flavor in INTEGRATIONS:
         safety.unpatch_all(flavor)
     config.reset()
     console.enable(None)  # type: ignore[arg-type]
-    from mltrail.autologging import code_capture
-    from mltrail.autologging.system_metrics import settings
+    from mltrail.companions import code_capture
+    from mltrail.companions.system_metrics import settings
 
     code_capture._enabled = None
     settings.set_enabled(None)

@@ -11,7 +11,7 @@ import pytest
 from conftest_helpers import artifact_paths
 
 import mltrail
-from mltrail.autologging import code_capture, console
+from mltrail.companions import code_capture, console
 
 SYSTEM_NAMES = {
     "system/cpu_utilization_percentage",
@@ -107,7 +107,7 @@ def test_code_capture_records_diff_requirements_and_script(tmp_path):
         textwrap.dedent(
             """
             import mltrail
-            from mltrail.autologging import code_capture
+            from mltrail.companions import code_capture
             code_capture.enable()
             mltrail.set_tracking_uri("sqlite:///" + __file__.replace("train.py", "t.db"))
             with mltrail.start_run() as run:

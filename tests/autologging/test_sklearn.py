@@ -55,6 +55,9 @@ def test_logistic_regression_logs_params_tags_training_metrics_and_dataset(blobs
     pyfunc_model = mltrail.pyfunc.load_model(f"runs:/{run.info.run_id}/model")
     assert pyfunc_model.metadata.signature.inputs.to_dict()[0]["tensor-spec"]["shape"] == [-1, 4]
     assert pyfunc_model.metadata.flavors["sklearn"]["serialization_format"] == "cloudpickle"
+    (output,) = run.outputs.model_outputs
+    logged = mltrail.get_logged_model(output.model_id)
+    assert logged.name == "model" and logged.params["max_iter"] == "200"
 
 
 def test_random_forest_regressor_gets_regression_metrics_inside_a_user_run():

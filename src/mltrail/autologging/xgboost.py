@@ -23,7 +23,7 @@ def autolog(
     disable_for_unsupported_versions: bool = False,
     silent: bool = False,
     registered_model_name: str | None = None,
-    model_format: str = "xgb",
+    model_format: str = "ubj",
     extra_tags: dict[str, str] | None = None,
     _explicit: bool = True,
 ) -> None:

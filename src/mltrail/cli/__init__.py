@@ -21,6 +21,7 @@ from mltrail.cli.experiments import experiments
 from mltrail.cli.gc import gc_command
 from mltrail.cli.registry import registry
 from mltrail.cli.runs import runs
+from mltrail.cli.users import users
 from mltrail.version import __version__
 
 # Commands written elsewhere, loaded only when invoked: name -> (module, attribute, short help).
@@ -113,5 +114,6 @@ main.add_command(artifacts)
 main.add_command(db)
 main.add_command(registry)
 main.add_command(gc_command)
+main.add_command(users)
 
 __all__ = ["main"]

@@ -143,6 +143,40 @@ def _server_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "time since the run's last write; none to never mark them KILLED.",
         ),
         click.option(
+            "--expose-prometheus",
+            envvar="MLTRAIL_EXPOSE_PROMETHEUS",
+            metavar="[DIR]",
+            is_flag=False,
+            flag_value="on",
+            default=None,
+            help="Serve Prometheus metrics at /metrics (requests and latency by route, points "
+            "ingested, errors, database pool, leases). MLflow's DIR argument is accepted and "
+            "not needed.",
+        ),
+        click.option(
+            "--artifacts-only",
+            envvar="MLTRAIL_ARTIFACTS_ONLY",
+            is_flag=True,
+            help="Serve only the artifact proxy (/api/2.0/mlflow-artifacts/...) and probes.",
+        ),
+        click.option(
+            "--auth/--no-auth",
+            envvar="MLTRAIL_AUTH",
+            default=None,
+            help="Require users (HTTP basic or API tokens) and check permissions. Default: on "
+            "when the server listens on anything but loopback. The first administrator comes "
+            "from `mltrail users create-admin` or MLTRAIL_AUTH_ADMIN_USERNAME/PASSWORD.",
+        ),
+        click.option(
+            "--auth-default-permission",
+            envvar="MLTRAIL_AUTH_DEFAULT_PERMISSION",
+            type=click.Choice(["READ", "EDIT", "MANAGE", "NO_PERMISSIONS"], case_sensitive=False),
+            default="READ",
+            show_default=True,
+            help="With --auth: what users may do with experiments and models they have no "
+            "grant on.",
+        ),
+        click.option(
             "--max-concurrent-requests",
             envvar="MLTRAIL_MAX_CONCURRENT_REQUESTS",
             type=click.IntRange(min=1),
@@ -181,6 +215,10 @@ def build_settings(
     run_lease: str = "5m",
     run_lease_without_heartbeats: str = "24h",
     max_concurrent_requests: int = 256,
+    auth: bool | None = None,
+    auth_default_permission: str = "READ",
+    expose_prometheus: str | None = None,
+    artifacts_only: bool = False,
 ) -> Any:
     from mltrail.server.settings import ServerSettings
     from mltrail.tracking.uri import normalize_tracking_uri
@@ -193,6 +231,11 @@ def build_settings(
             "the server stores runs in a database; give sqlite:///..., postgresql://... or a "
             "folder, not another server's address.",
             param_hint="--backend-store-uri",
+        )
+    if artifacts_only and not serve_artifacts:
+        raise click.BadParameter(
+            "an artifacts-only server serves artifacts; drop --no-serve-artifacts.",
+            param_hint="--artifacts-only",
         )
     destination = _local(artifacts_destination)
     if default_artifact_root:
@@ -214,7 +257,22 @@ def build_settings(
             run_lease_without_heartbeats, "--run-lease-without-heartbeats"
         ),
         max_concurrent_requests=max_concurrent_requests,
+        auth=bool(auth),
+        expose_prometheus=expose_prometheus not in (None, "", "0", "false"),
+        artifacts_only=artifacts_only,
+        auth_default_permission=auth_default_permission.upper(),
     )
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _duration(text: str, option: str) -> float | None:
@@ -274,6 +332,10 @@ def run_server(settings: Any, host: str, port: int, workers: int, title: str) ->
     # Open the store once here: a bad URI fails now with one sentence, and the schema is
     # migrated before any worker starts.
     store = SqlStore(settings.backend_store_uri, settings.default_artifact_root)
+    if settings.auth:
+        from mltrail.server.app import open_auth_store
+
+        open_auth_store(settings, store)  # no user yet: one sentence now, not in each worker
     _announce(settings, host, port, workers, title)
     common: dict[str, Any] = {"host": host, "port": port, "log_level": "warning"}
     if workers == 1:
@@ -312,10 +374,14 @@ def _announce(settings: Any, host: str, port: int, workers: int, title: str) -> 
     ]
     if workers > 1:
         lines.append(f"  workers:          {workers}")
-    if host in ("0.0.0.0", "::"):
+    if settings.auth:
         lines.append(
-            "  note: listening on every interface without authentication; anyone who can "
-            "reach this port can read and change runs."
+            f"  authentication:   on (users without a grant: {settings.auth_default_permission})"
+        )
+    elif not _is_loopback(host):
+        lines.append(
+            "  note: listening beyond this machine without authentication (--no-auth); "
+            "anyone who can reach this port can read and change runs."
         )
     lines.append("Press Ctrl+C to stop.")
     click.echo("\n".join(lines))
@@ -408,6 +474,8 @@ def _command(title: str, doc: str) -> click.Command:
             # One person, one machine: experiments made in the UI keep their artifacts where
             # a local script (tracking to the same ./mltrail.db) writes them too.
             options["default_artifact_root"] = options["artifacts_destination"]
+        if options.get("auth") is None:
+            options["auth"] = not _is_loopback(host)  # reachable from elsewhere: sign in
         settings = build_settings(**options)
         run_server(settings, host, port, workers, title)
 

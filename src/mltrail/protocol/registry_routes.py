@@ -73,14 +73,14 @@ ROUTES: tuple[Route, ...] = tuple(v for v in list(vars().values()) if isinstance
 
 
 # -- the registry's UI pages and the JSON actions they call --------------------------------------
-def _ui(method: HttpMethod, path: str) -> Route:
-    return Route(method, path, prefix=ROOT, ajax=False, in_schema=False)
+def _ui(method: HttpMethod, path: str, permission: Permission) -> Route:
+    return Route(method, path, prefix=ROOT, ajax=False, in_schema=False, permission=permission)
 
 
 UI_ROUTES: tuple[Route, ...] = (
-    _ui("GET", "/models/{name}"),
-    _ui("GET", "/models/{name}/versions/{version}"),
-    _ui("POST", "/ajax-api/ui/models/description"),
-    _ui("POST", "/ajax-api/ui/models/set-alias"),
-    _ui("POST", "/ajax-api/ui/models/delete-alias"),
+    _ui("GET", "/models/{name}", _READ),
+    _ui("GET", "/models/{name}/versions/{version}", _READ),
+    _ui("POST", "/ajax-api/ui/models/description", _EDIT),
+    _ui("POST", "/ajax-api/ui/models/set-alias", _EDIT),
+    _ui("POST", "/ajax-api/ui/models/delete-alias", _EDIT),
 )

@@ -3,9 +3,11 @@ kept: stores live on ``app.state``, so N workers over one database are interchan
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -58,9 +60,22 @@ def create_app(
     from mltrail.server import artifacts, ui
     from mltrail.server.api import router as api_router
 
-    app.include_router(api_router)
-    app.include_router(artifacts.router)
-    app.include_router(ui.router)
+    if settings.artifacts_only:  # a server that only proxies artifacts (and answers probes)
+        from mltrail.server.api import meta
+
+        app.include_router(meta.router)
+        app.include_router(artifacts.router)
+    else:
+        app.include_router(api_router)
+        app.include_router(artifacts.router)
+        app.include_router(ui.router)
+    app.state.auth = open_auth_store(settings, tracking_store)
+    if app.state.auth is not None:
+        from mltrail.server.auth import api as auth_api
+        from mltrail.server.auth import login
+
+        app.include_router(auth_api.router)
+        app.include_router(login.router)
     _install_layers(app, settings)
     return app
 
@@ -75,6 +90,37 @@ def _install_webhooks(app: FastAPI, settings: ServerSettings) -> None:
     app.state.webhooks = WebhookDispatcher(app.state.webhook_store, policy)
 
 
+def open_auth_store(settings: ServerSettings, store: TrackingStore) -> Any:
+    """With ``--auth``: the user book, with its first admin (never a default password)."""
+    if not settings.auth:
+        return None
+    import os
+
+    from mltrail.exceptions import MltrailException
+    from mltrail.server.auth.store import AuthStore, permission_name
+
+    permission_name(settings.auth_default_permission)
+    engine = getattr(store, "engine", None)
+    if engine is None:
+        raise MltrailException("Authentication needs a SQL tracking database.")
+    auth = AuthStore(engine)
+    if auth.count_users() == 0:
+        username = os.environ.get("MLTRAIL_AUTH_ADMIN_USERNAME", "")
+        password = os.environ.get("MLTRAIL_AUTH_ADMIN_PASSWORD", "")
+        if not username:
+            raise MltrailException(
+                "Authentication is on but there is no user yet: create the first administrator "
+                "with `mltrail users create-admin`, or set MLTRAIL_AUTH_ADMIN_USERNAME and "
+                "MLTRAIL_AUTH_ADMIN_PASSWORD for the first start (there is no default password)."
+            )
+        try:
+            auth.create_user(username, password, is_admin=True)
+        except MltrailException as exc:
+            if auth.count_users() == 0:  # not another worker creating it at the same moment
+                raise MltrailException(f"MLTRAIL_AUTH_ADMIN_PASSWORD: {exc.message}") from None
+    return auth
+
+
 def _leases(settings: ServerSettings, store: TrackingStore) -> RunLeases | None:
     if settings.run_lease_seconds is None or not hasattr(store, "engine"):
         return None
@@ -86,11 +132,29 @@ def _leases(settings: ServerSettings, store: TrackingStore) -> RunLeases | None:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """While serving: the lease task (flush noted writes, mark expired runs KILLED)."""
     leases: RunLeases | None = app.state.leases
-    if leases is None:
-        yield
-        return
-    async with leases.running():
-        yield
+    audit = asyncio.create_task(_flush_audit(app.state.auth)) if app.state.auth else None
+    try:
+        if leases is None:
+            yield
+        else:
+            async with leases.running():
+                yield
+    finally:
+        if audit is not None:
+            audit.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await audit
+            await asyncio.to_thread(app.state.auth.flush_audit)
+
+
+async def _flush_audit(auth: Any) -> None:
+    """Save the audit log's pending entries every second (written in batches, off requests)."""
+    while True:
+        await asyncio.sleep(1.0)
+        try:
+            await asyncio.to_thread(auth.flush_audit)
+        except Exception:  # noqa: BLE001 - a busy database must not end the loop
+            continue
 
 
 def _install_layers(app: FastAPI, settings: ServerSettings) -> None:
@@ -98,6 +162,7 @@ def _install_layers(app: FastAPI, settings: ServerSettings) -> None:
 
     1. Starlette's ServerErrorMiddleware (always outermost): an unexpected exception becomes
        our JSON INTERNAL_ERROR body, never a traceback;
+    1b. VersionHeaderMiddleware: ``X-Mltrail-Version`` on every answer;
     2. SecurityMiddleware: Host allowlist, Origin check, body cap, headers; it runs before any
        route so a refused request touches nothing;
     3. Backpressure: at most N requests at once per worker, then 503 with Retry-After;
@@ -108,14 +173,28 @@ def _install_layers(app: FastAPI, settings: ServerSettings) -> None:
     from mltrail.server import errors
     from mltrail.server.backpressure import Backpressure
     from mltrail.server.security import SecurityMiddleware
+    from mltrail.server.version_header import VersionHeaderMiddleware
 
     errors.install(app)
     app.add_middleware(
         Backpressure,
         max_concurrent=settings.max_concurrent_requests,
         queue_seconds=settings.queue_seconds,
+        app_state=app.state,
     )
-    app.add_middleware(SecurityMiddleware, settings=settings)  # added last: runs first
+    if app.state.auth is not None:
+        from mltrail.server.auth.middleware import install
+
+        app.state.forget_credentials = install(
+            app, app.state.auth, settings.auth_default_permission
+        )
+    if settings.expose_prometheus:
+        from mltrail.server.metrics import Metrics, MetricsMiddleware
+
+        app.state.metrics = Metrics()
+        app.add_middleware(MetricsMiddleware, metrics=app.state.metrics, app_state=app.state)
+    app.add_middleware(SecurityMiddleware, settings=settings)
+    app.add_middleware(VersionHeaderMiddleware)  # added last: runs first, so refusals carry it
 
 
 def tune_gc_for_serving() -> None:

@@ -11,6 +11,7 @@ was done and a retry is always safe. mltrail's client and the ``mlflow`` client 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -21,8 +22,12 @@ RETRY_AFTER_SECONDS = 1
 
 
 class Backpressure:
-    def __init__(self, app: ASGIApp, max_concurrent: int, queue_seconds: float) -> None:
+    def __init__(
+        self, app: ASGIApp, max_concurrent: int, queue_seconds: float, app_state: Any = None
+    ) -> None:
         self.app = app
+        if app_state is not None:
+            app_state.backpressure = self  # for /metrics
         self.max_concurrent = max_concurrent
         self.queue_seconds = queue_seconds
         self.in_flight = 0

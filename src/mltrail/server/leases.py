@@ -86,6 +86,7 @@ class RunLeases:
         self._touched: dict[str, int] = {}
         self._lock = threading.Lock()
         self._next_adoption = 0.0  # at the first tick, then every ADOPT_EVERY_SECONDS
+        self.killed_total = 0
 
     # -- noting news ----------------------------------------------------------------------------
     def touch(self, run_id: str) -> None:
@@ -193,6 +194,7 @@ class RunLeases:
                 )
                 if changed:
                     killed.append(run_id)
+        self.killed_total += len(killed)
         for run_id in killed:
             log.warning("run %s: no heartbeat or write within its lease; marked KILLED", run_id)
         return killed
@@ -217,9 +219,7 @@ class RunLeases:
         with transaction(self.engine, write=True) as conn:
             orphans = conn.execute(
                 sa.select(runs.c.run_uuid, runs.c.start_time, last_point)
-                .select_from(
-                    runs.outerjoin(run_leases, run_leases.c.run_uuid == runs.c.run_uuid)
-                )
+                .select_from(runs.outerjoin(run_leases, run_leases.c.run_uuid == runs.c.run_uuid))
                 .where(
                     runs.c.status == "RUNNING",
                     runs.c.lifecycle_stage == "active",

@@ -36,6 +36,11 @@ class ServerSettings:
     max_concurrent_requests: int = 256
     queue_seconds: float = 10.0
     run_lease_seconds: float | None = 300.0
+    # Authentication (server/auth): users, tokens, grants; the permission of users without one.
+    expose_prometheus: bool = False  # /metrics (server/metrics.py)
+    artifacts_only: bool = False  # serve only the artifact proxy
+    auth: bool = False
+    auth_default_permission: str = "READ"
     silent_run_lease_seconds: float | None = 24 * 3600.0
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -51,6 +56,10 @@ class ServerSettings:
             "MLTRAIL_MAX_BODY_BYTES": str(self.max_body_bytes),
             "MLTRAIL_WEBHOOK_ALLOWED_HOSTS": ",".join(self.webhook_allowed_hosts),
             "MLTRAIL_MAX_CONCURRENT_REQUESTS": str(self.max_concurrent_requests),
+            "MLTRAIL_AUTH": "1" if self.auth else "0",
+            "MLTRAIL_EXPOSE_PROMETHEUS": "1" if self.expose_prometheus else "0",
+            "MLTRAIL_ARTIFACTS_ONLY": "1" if self.artifacts_only else "0",
+            "MLTRAIL_AUTH_DEFAULT_PERMISSION": self.auth_default_permission,
             "MLTRAIL_RUN_LEASE": _seconds_text(self.run_lease_seconds),
             "MLTRAIL_RUN_LEASE_WITHOUT_HEARTBEATS": _seconds_text(self.silent_run_lease_seconds),
         }
@@ -93,6 +102,10 @@ class ServerSettings:
             max_concurrent_requests=_positive_int(
                 os.environ.get("MLTRAIL_MAX_CONCURRENT_REQUESTS"), 256
             ),
+            auth=os.environ.get("MLTRAIL_AUTH", "0") == "1",
+            expose_prometheus=os.environ.get("MLTRAIL_EXPOSE_PROMETHEUS", "0") == "1",
+            artifacts_only=os.environ.get("MLTRAIL_ARTIFACTS_ONLY", "0") == "1",
+            auth_default_permission=os.environ.get("MLTRAIL_AUTH_DEFAULT_PERMISSION") or "READ",
             run_lease_seconds=_seconds(os.environ.get("MLTRAIL_RUN_LEASE"), 300.0),
             silent_run_lease_seconds=_seconds(
                 os.environ.get("MLTRAIL_RUN_LEASE_WITHOUT_HEARTBEATS"), 24 * 3600.0

@@ -13,8 +13,8 @@ _started: set[str] = set()
 
 
 def on_run_start(run_id: str, client: Any, log_system_metrics: bool | None, resumed: bool) -> None:
-    from mltrail.autologging import code_capture, console
-    from mltrail.autologging import system_metrics as sysm
+    from mltrail.companions import code_capture, console
+    from mltrail.companions import system_metrics as sysm
 
     if sysm.wanted(log_system_metrics):
         sysm.start_for_run(run_id, client)  # raises a clear error without psutil, as MLflow
@@ -30,8 +30,8 @@ def on_run_end(run_id: str) -> None:
     if run_id not in _started:
         return
     _started.discard(run_id)
-    from mltrail.autologging import console
-    from mltrail.autologging import system_metrics as sysm
+    from mltrail.companions import console
+    from mltrail.companions import system_metrics as sysm
 
     _safely(sysm.stop_for_run, run_id)
     _safely(console.stop_for_run, run_id)

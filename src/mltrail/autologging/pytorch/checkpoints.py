@@ -27,6 +27,9 @@ class CheckpointLogger:
         freq = options.get("checkpoint_save_freq", "epoch")
         self.every_n_steps = int(freq) if not isinstance(freq, str) else 0
         self.best: float | None = None
+        self._latest_tag: str | None = None
+        # One scratch folder per fit, reused: a checkpoint a time passes through it.
+        self._scratch = tempfile.TemporaryDirectory(prefix="mltrail-ckpt-")
 
     def on_epoch(self, trainer: Any) -> None:
         self._maybe_save(trainer, f"epoch_{trainer.current_epoch}")
@@ -63,11 +66,17 @@ class CheckpointLogger:
         }
         record.update(epoch=trainer.current_epoch, global_step=trainer.global_step)
         writer = runs.client()
-        with tempfile.TemporaryDirectory() as tmp:
-            checkpoint = Path(tmp) / f"{stem}{suffix}"
-            trainer.save_checkpoint(str(checkpoint), weights_only=self.weights_only)
-            metrics_file = Path(tmp) / f"{stem}_metrics.json"
-            metrics_file.write_text(json.dumps(record), encoding="utf-8")
-            writer.log_artifact(self.run_id, str(checkpoint), folder)
-            writer.log_artifact(self.run_id, str(metrics_file), folder)
-        runs.set_tags(self.run_id, {LATEST_CHECKPOINT_TAG: f"{folder}/{checkpoint.name}"})
+        scratch = Path(self._scratch.name)
+        checkpoint = scratch / f"{stem}{suffix}"
+        trainer.save_checkpoint(str(checkpoint), weights_only=self.weights_only)
+        metrics_file = scratch / f"{stem}_metrics.json"
+        metrics_file.write_text(json.dumps(record), encoding="utf-8")
+        writer.log_artifact(self.run_id, str(checkpoint), folder)
+        writer.log_artifact(self.run_id, str(metrics_file), folder)
+        latest = f"{folder}/{checkpoint.name}"
+        if latest != self._latest_tag:  # buffered, and only when it changes
+            writer.set_tag(self.run_id, LATEST_CHECKPOINT_TAG, latest)
+            self._latest_tag = latest
+
+    def close(self) -> None:
+        self._scratch.cleanup()

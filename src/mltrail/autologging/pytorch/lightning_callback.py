@@ -95,6 +95,8 @@ class AutologHooks:
 
     # -- after fit --------------------------------------------------------------------------------
     def after_fit(self, trainer: Any) -> None:
+        if self.checkpoints is not None:
+            self.checkpoints.close()
         stopped = safety.guarded(FLAVOR, info.early_stopping_metrics, trainer) or {}
         runs.log_metrics(self.run_id, stopped)
         if stopped:

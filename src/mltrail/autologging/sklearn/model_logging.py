@@ -31,4 +31,12 @@ def log_fitted_model(
         input_example=sample if options.get("log_input_examples") else None,
         serialization_format=options.get("serialization_format"),
         registered_model_name=options.get("registered_model_name"),
+        params=safety.guarded(FLAVOR, _model_params, estimator),
     )
+
+
+def _model_params(estimator: Any) -> dict[str, str]:
+    """The estimator's params on the logged model too, as MLflow does."""
+    from mltrail.autologging.runs import param_text
+
+    return {str(k): param_text(v) for k, v in estimator.get_params(deep=False).items()}

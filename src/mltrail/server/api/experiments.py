@@ -111,7 +111,11 @@ async def _search(request: Request, query: ExperimentSearchIn) -> Response:
         order_by=query.order_by or None,
         page_token=query.page_token or None,
     )
-    return reply(paged("experiments", [experiment_json(e) for e in page], page.token))
+    may_read = request.scope.get("mltrail.can_read_experiment")  # set when --auth is on
+    shown = list(page)
+    if may_read is not None:
+        shown = await call(lambda: [e for e in shown if may_read(e.experiment_id)])
+    return reply(paged("experiments", [experiment_json(e) for e in shown], page.token))
 
 
 @serve(router, routes.SEARCH_EXPERIMENTS)

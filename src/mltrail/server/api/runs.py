@@ -38,6 +38,7 @@ from mltrail.server.api.wire import (
 from mltrail.server.idempotency import once
 from mltrail.server.leases import note_write
 from mltrail.server.locations import check_dataset_source
+from mltrail.server.metrics import count_points
 from mltrail.utils.validation import validate_batch_size
 
 router = APIRouter(tags=["runs"])
@@ -209,6 +210,7 @@ async def log_metric(request: Request) -> Response:
     body = await read_body(request, LogMetricIn)
     await call(store_of(request).log_batch, body.the_run_id(), metrics=[body.to_metric()])
     note_write(request.app.state, body.the_run_id())
+    count_points(request.app.state, 1)
     return reply()
 
 
@@ -256,6 +258,7 @@ async def log_batch(request: Request) -> Response:
         tags=[RunTag(t.key, t.value or "") for t in body.tags],
     )
     note_write(request.app.state, body.the_run_id())
+    count_points(request.app.state, len(body.metrics))
     return reply()
 
 

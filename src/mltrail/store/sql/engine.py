@@ -77,6 +77,17 @@ def dispose_engines() -> None:
         _engines.clear()
 
 
+def _fresh_pools_in_child() -> None:
+    # A forked child must not use its parent's pooled connections (a SQLite or PostgreSQL
+    # connection shared by two processes corrupts both): it opens its own, leaving the
+    # parent's untouched (close=False).
+    for engine in list(_engines.values()):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_fresh_pools_in_child)
+
+
 def _create_engine(uri: str) -> Engine:
     import sqlalchemy as sa
     from sqlalchemy import event

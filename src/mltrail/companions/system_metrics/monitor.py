@@ -9,7 +9,7 @@ import threading
 from collections import defaultdict
 from typing import Any
 
-from mltrail.autologging.system_metrics import settings
+from mltrail.companions.system_metrics import settings
 
 logger = logging.getLogger("mltrail.autologging")
 
@@ -23,7 +23,7 @@ class SystemMetricsMonitor:
         samples_before_logging: int | None = None,
         node_id: str | None = None,
     ) -> None:
-        from mltrail.autologging.system_metrics.samplers import available_samplers
+        from mltrail.companions.system_metrics.samplers import available_samplers
 
         self.run_id = run_id
         self._client = client

@@ -2,7 +2,7 @@
 is active is also saved as the run's ``console.log`` artifact, uploaded every few seconds while
 the run runs (so it grows, and the run page can show it live) and once more at ``end_run``.
 
-Turn it on with ``MLTRAIL_CAPTURE_CONSOLE=true`` or ``mltrail.autologging.console.enable()``.
+Turn it on with ``MLTRAIL_CAPTURE_CONSOLE=true`` or ``mltrail.companions.console.enable()``.
 Output still reaches the terminal unchanged; writes made below Python (C extensions writing to
 file descriptor 1) are not seen.
 """

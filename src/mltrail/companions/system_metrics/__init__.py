@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from mltrail.autologging.system_metrics import settings
+from mltrail.companions.system_metrics import settings
 
 _monitors: dict[str, Any] = {}
 _lock = threading.Lock()
@@ -47,7 +47,7 @@ def start_for_run(run_id: str, client: Any) -> None:
             "Failed to start system metrics monitoring as package `psutil` is not installed. "
             "Please run `pip install psutil` (or `pip install mltrail[system-metrics]`)."
         ) from None
-    from mltrail.autologging.system_metrics.monitor import SystemMetricsMonitor
+    from mltrail.companions.system_metrics.monitor import SystemMetricsMonitor
 
     with _lock:
         if run_id in _monitors:

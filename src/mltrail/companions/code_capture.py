@@ -3,7 +3,7 @@ tags on every run already (``mlflow.source.git.*``); this adds, as artifacts und
 the uncommitted diff (``code/uncommitted.diff``, and the tag ``mltrail.source.git.dirty``), the
 installed packages (``code/requirements.txt``, ``name==version`` lines) and the entry script.
 
-Turn it on with ``MLTRAIL_CAPTURE_CODE=true`` or ``mltrail.autologging.code_capture.enable()``.
+Turn it on with ``MLTRAIL_CAPTURE_CODE=true`` or ``mltrail.companions.code_capture.enable()``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,216 @@
+"""Autologging overhead on a PyTorch Lightning epoch: no tracking vs mltrail's autolog vs MLflow's.
+
+    .venv/bin/python benchmarks/autolog_bench.py             # 3 rounds of every configuration
+    .venv/bin/python benchmarks/autolog_bench.py --quick     # smoke run
+    .venv/bin/python benchmarks/autolog_bench.py --json out.json
+
+The module is the seed's MNIST classifier (784 -> 128 -> 256 -> 10, log-softmax, Adam) on
+synthetic MNIST-shaped tensors. Each configuration runs in its own process, in a fresh folder on
+a new SQLite store, after a warm-up fit (imports, store creation, first-call costs are not
+counted). Configurations run interleaved, round after round, and the report takes medians.
+
+Timed per configuration:
+* epoch time: from one ``on_train_epoch_start`` to the next (the last to ``on_train_end``), so
+  everything autologging does at epoch end (metrics, checkpoints) is inside;
+* fixed cost of a fit: the fit's wall time minus its epochs (params at start, model at the end).
+
+MLflow runs in this same environment (``mlflow`` with ``mlflow.pytorch``): both libraries are
+asked for their defaults (``checkpoint=True``, ``log_models=True``) and, separately, for
+per-step metrics (``log_every_n_step=1``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any
+
+RESULT_PREFIX = "RESULT "
+CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
+    "no tracking": ("none", {}),
+    "mltrail autolog": ("mltrail", {}),
+    "MLflow autolog": ("mlflow", {}),
+    "mltrail, every step": ("mltrail", {"log_every_n_step": 1}),
+    "MLflow, every step": ("mlflow", {"log_every_n_step": 1}),
+}
+
+
+# -- the child: one configuration, one fit ---------------------------------------------------
+def _child(impl: str, options: dict[str, Any], epochs: int, batches: int) -> dict[str, Any]:
+    import torch
+
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    import lightning.pytorch as pl
+    from torch.nn import functional as F  # noqa: N812
+    from torch.utils.data import DataLoader, TensorDataset
+
+    if impl == "mltrail":
+        import mltrail
+
+        mltrail.set_tracking_uri("sqlite:///" + os.path.abspath("bench.db"))
+        mltrail.pytorch.autolog(**options)
+    elif impl == "mlflow":
+        import mlflow
+        import mlflow.pytorch
+
+        mlflow.set_tracking_uri("sqlite:///" + os.path.abspath("bench.db"))
+        mlflow.pytorch.autolog(**options)
+
+    class MNISTClassifier(pl.LightningModule):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layer_1 = torch.nn.Linear(28 * 28, 128)
+            self.layer_2 = torch.nn.Linear(128, 256)
+            self.layer_3 = torch.nn.Linear(256, 10)
+
+        def forward(self, x: Any) -> Any:
+            x = x.view(x.size(0), -1)
+            x = torch.relu(self.layer_1(x))
+            x = torch.relu(self.layer_2(x))
+            return torch.log_softmax(self.layer_3(x), dim=1)
+
+        def training_step(self, batch: Any, batch_idx: int) -> Any:
+            x, y = batch
+            loss = F.nll_loss(self(x), y)
+            self.log("train_loss", loss, on_step=True, on_epoch=True)
+            return loss
+
+        def validation_step(self, batch: Any, batch_idx: int) -> None:
+            x, y = batch
+            out = self(x)
+            self.log("val_loss", F.nll_loss(out, y))
+            self.log("val_acc", (out.argmax(dim=1) == y).float().mean())
+
+        def configure_optimizers(self) -> Any:
+            return torch.optim.Adam(self.parameters(), lr=1e-3)
+
+    class EpochClock(pl.Callback):
+        def __init__(self) -> None:
+            self.starts: list[float] = []
+            self.end = 0.0
+
+        def on_train_epoch_start(self, trainer: Any, module: Any) -> None:
+            self.starts.append(time.perf_counter())
+
+        def on_train_end(self, trainer: Any, module: Any) -> None:
+            self.end = time.perf_counter()
+
+        def epoch_times(self) -> list[float]:
+            bounds = [*self.starts, self.end]
+            return [b - a for a, b in zip(bounds, bounds[1:], strict=False)]
+
+    batch = 64
+    x = torch.randn(batches * batch, 1, 28, 28)
+    y = torch.randint(0, 10, (batches * batch,))
+    train = DataLoader(TensorDataset(x, y), batch_size=batch)
+    val = DataLoader(TensorDataset(x[: 8 * batch], y[: 8 * batch]), batch_size=batch)
+
+    def fit(max_epochs: int, limit: int | None = None) -> tuple[float, EpochClock]:
+        clock = EpochClock()
+        trainer = pl.Trainer(
+            max_epochs=max_epochs,
+            callbacks=[clock],
+            logger=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            enable_checkpointing=False,
+            accelerator="cpu",
+            limit_train_batches=limit,
+            limit_val_batches=limit,
+        )
+        started = time.perf_counter()
+        trainer.fit(MNISTClassifier(), train, val)
+        return time.perf_counter() - started, clock
+
+    fit(1, limit=2)  # warm-up: imports, store, first calls
+    total, clock = fit(epochs)
+    epoch_times = clock.epoch_times()
+    return {"epoch_times": epoch_times, "fit": total, "fixed": total - sum(epoch_times)}
+
+
+# -- the parent: run every configuration, interleaved, and report ----------------------------
+def _run_child(name: str, epochs: int, batches: int) -> dict[str, Any]:
+    impl, options = CONFIGS[name]
+    with tempfile.TemporaryDirectory(prefix="autolog-bench-") as folder:
+        env = dict(os.environ, MLFLOW_DISABLE_TELEMETRY="true", MLTRAIL_QUIET="1", DO_NOT_TRACK="1")
+        for var in ("MLFLOW_TRACKING_URI", "MLTRAIL_TRACKING_URI"):
+            env.pop(var, None)
+        done = subprocess.run(
+            [
+                sys.executable,
+                os.path.abspath(__file__),
+                "--child",
+                json.dumps({"impl": impl, "options": options}),
+                "--epochs",
+                str(epochs),
+                "--batches",
+                str(batches),
+            ],
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
+    for line in done.stdout.splitlines():
+        if line.startswith(RESULT_PREFIX):
+            return json.loads(line[len(RESULT_PREFIX) :])
+    raise RuntimeError(f"{name} failed:\n{done.stderr[-3000:]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, one round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--batches", type=int, default=200, help="training batches per epoch")
+    parser.add_argument("--json", help="also write the raw timings here")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        spec = json.loads(args.child)
+        result = _child(spec["impl"], spec["options"], args.epochs, args.batches)
+        print(RESULT_PREFIX + json.dumps(result))
+        return
+    if args.quick:
+        args.rounds, args.epochs, args.batches = 1, 2, 30
+
+    raw: dict[str, list[dict[str, Any]]] = {name: [] for name in CONFIGS}
+    for round_no in range(args.rounds):
+        for name in CONFIGS:
+            raw[name].append(_run_child(name, args.epochs, args.batches))
+            print(f"round {round_no + 1}/{args.rounds}: {name} done", file=sys.stderr)
+
+    import mlflow
+
+    def epoch_median(name: str) -> float:
+        # Epoch 0 carries first-epoch costs in every configuration; the rest are steady state.
+        return statistics.median(
+            t for r in raw[name] for t in r["epoch_times"][1:] or r["epoch_times"]
+        )
+
+    base = epoch_median("no tracking")
+    print(
+        f"\nLightning epoch, MNIST-shaped module, {args.batches} batches of 64, "
+        f"{args.epochs} epochs, {args.rounds} rounds (MLflow {mlflow.__version__})\n"
+    )
+    print(f"{'configuration':<22} {'epoch (s)':>10} {'overhead':>9} {'fixed per fit (s)':>18}")
+    for name in CONFIGS:
+        epoch = epoch_median(name)
+        fixed = statistics.median(r["fixed"] for r in raw[name])
+        overhead = "" if name == "no tracking" else f"{100 * (epoch - base) / base:+.1f}%"
+        print(f"{name:<22} {epoch:>10.3f} {overhead:>9} {fixed:>18.3f}")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(raw, fh, indent=2)
+
+
+if __name__ == "__main__":
+    main()
