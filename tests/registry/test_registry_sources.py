@@ -150,7 +150,7 @@ def test_the_server_answers_400_and_stores_nothing(tmp_path):
             assert answer.status_code == 400, answer.text
             assert answer.json()["error_code"] == "INVALID_PARAMETER_VALUE"
         read = requests.get(
-            f"{api}/model-versions/get-artifact",
+            f"{server.url}/model-versions/get-artifact",
             params={"name": "m", "version": "1", "path": "passwd"},
             timeout=10,
         )

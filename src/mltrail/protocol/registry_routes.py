@@ -57,8 +57,16 @@ SEARCH_MODEL_VERSIONS = _r(
 )
 SET_MODEL_VERSION_TAG = _r("POST", f"{_MV}/set-tag", "VersionTagIn", (), _EDIT)
 DELETE_MODEL_VERSION_TAG = _r("DELETE", f"{_MV}/delete-tag", "VersionTagKeyIn", (), _EDIT)
-# A file of a version, read through the artifact proxy's repository (the web UI's link).
-GET_MODEL_VERSION_ARTIFACT = _r("GET", f"{_MV}/get-artifact", "VersionArtifactIn", (), _READ)
+# A file of a version, read through the artifact proxy's repository: the web UI's link, at the
+# server's root as in MLflow.
+GET_MODEL_VERSION_ARTIFACT = Route(
+    "GET",
+    f"{_MV}/get-artifact",
+    prefix=ROOT,
+    ajax=False,
+    request="VersionArtifactIn",
+    permission=_READ,
+)
 
 # -- webhooks (MLflow 3) ------------------------------------------------------------------------
 HOOK = "/webhooks/{webhook_id}"

@@ -33,6 +33,7 @@ _RESOURCES = (
 )
 router = APIRouter()
 router.include_router(meta.router)
+router.include_router(registry.root_router)
 for _resource in _RESOURCES:
     router.include_router(_resource, prefix=API_PREFIX)
 for _resource in _RESOURCES:

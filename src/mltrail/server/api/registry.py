@@ -16,7 +16,7 @@ from pydantic import StrictBool
 from mltrail.entities import ModelVersionTag, RegisteredModelTag
 from mltrail.protocol import registry_routes as routes
 from mltrail.server.api.encode import paged, reply
-from mltrail.server.api.mount import serve
+from mltrail.server.api.mount import serve, serve_at_full_path
 from mltrail.server.api.wire import (
     Int64,
     RequiredText,
@@ -24,6 +24,7 @@ from mltrail.server.api.wire import (
     WireModel,
     call,
     missing,
+    query_doc,
     read_body,
     read_query,
 )
@@ -35,6 +36,7 @@ from mltrail.store.registry_base import (
 from mltrail.store.registry_wire import model_version_to_json, registered_model_to_json
 
 router = APIRouter(tags=["model registry"])
+root_router = APIRouter(tags=["model registry"])  # routes at the server's root
 
 # The proto's default for search-model-versions; the mlflow client sends 10000.
 SEARCH_MODEL_VERSIONS_WIRE_DEFAULT = 200000
@@ -361,7 +363,9 @@ async def delete_model_version_tag(request: Request) -> Response:
     return reply()
 
 
-@serve(router, routes.GET_MODEL_VERSION_ARTIFACT)
+@serve_at_full_path(
+    root_router, routes.GET_MODEL_VERSION_ARTIFACT, openapi_extra=query_doc(VersionArtifactIn)
+)
 async def get_model_version_artifact(request: Request) -> Response:
     """One file of a version, read through the artifact proxy's repository for the version's
     stored location: the path is checked, and the location was checked when it was stored."""
