@@ -146,10 +146,20 @@ def _create_engine(uri: str) -> Engine:
             uri, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args=connect_args
         )
     except ModuleNotFoundError as exc:
+        scheme = uri.split("://")[0]
         raise StoreUnavailable(
-            f"The database driver for {uri.split('://')[0]!r} is not installed ({exc.name}); "
-            "install mltrail[postgres] or mltrail[mysql]."
+            f"The database driver for {scheme!r} is not installed ({exc.name}); "
+            f"{driver_hint(scheme)}"
         ) from None
+
+
+def driver_hint(scheme: str) -> str:
+    """How to install the driver of one database: only the extra that fits the URI."""
+    backend = scheme.split("+", 1)[0].lower()
+    extra = {"postgresql": "postgres", "postgres": "postgres", "mysql": "mysql"}.get(backend)
+    if extra is None:
+        return f"install the SQLAlchemy driver named in {scheme!r}."
+    return f"install it with: pip install 'mltrail[{extra}]'."
 
 
 @contextlib.contextmanager
