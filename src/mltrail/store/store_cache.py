@@ -57,8 +57,8 @@ def _make_registry_store(uri: str, artifact_root: str | None) -> ModelRegistrySt
         from mltrail.store.rest_registry import RestRegistryStore
 
         return RestRegistryStore(uri)
+    from mltrail.store.locations import default_artifact_root
     from mltrail.store.sql.registry import SqlRegistryStore
-    from mltrail.tracking.uri import default_artifact_root
 
     return SqlRegistryStore(uri, artifact_root or default_artifact_root(uri))
 
