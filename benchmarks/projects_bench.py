@@ -24,6 +24,7 @@ project's code can log; MLflow's gets only the project's requirements.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -71,14 +72,48 @@ def mlflow_python() -> str | None:
     return python
 
 
-def timed(argv: list[str], env: dict[str, str], cwd: Path) -> float:
+# The environment step alone, timed inside a fresh process after its imports; the process
+# prints that time on its last line.
+MLTRAIL_ENV_ONLY = """
+import sys, time
+from mltrail.environments import build_python_env, load_python_env
+started = time.perf_counter()
+build_python_env(load_python_env(sys.argv[1]), env_manager="uv", quiet=True)
+print(time.perf_counter() - started)
+"""
+MLFLOW_ENV_ONLY = """
+import sys, time
+from pathlib import Path
+from mlflow.utils.environment import _PythonEnv
+from mlflow.utils.virtualenv import (
+    _create_virtualenv, _get_mlflow_virtualenv_root, _get_virtualenv_name)
+started = time.perf_counter()
+work = Path(sys.argv[1])
+python_env = _PythonEnv.from_yaml(str(work / "python_env.yaml"))
+env_dir = Path(_get_mlflow_virtualenv_root()) / _get_virtualenv_name(python_env, work)
+_create_virtualenv(local_model_path=work, python_env=python_env, env_dir=env_dir,
+                   env_manager=sys.argv[2], capture_output=True)
+print(time.perf_counter() - started)
+"""
+
+
+def run_checked(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, str]:
     started = time.perf_counter()
     done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True,
                           stdin=subprocess.DEVNULL, check=False)
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} failed:\n{done.stdout}\n{done.stderr[-3000:]}")
-    return elapsed
+    return elapsed, done.stdout
+
+
+def timed(argv: list[str], env: dict[str, str], cwd: Path) -> float:
+    return run_checked(argv, env, cwd)[0]
+
+
+def inner(argv: list[str], env: dict[str, str], cwd: Path) -> float:
+    """The time the process measured itself (its last line)."""
+    return float(run_checked(argv, env, cwd)[1].strip().splitlines()[-1])
 
 
 def base_env(work: Path) -> dict[str, str]:
@@ -93,10 +128,7 @@ def bench_mltrail(project: Path, work: Path, firsts: int, cached: int) -> dict[s
     env = base_env(work)
     env["MLTRAIL_TRACKING_URI"] = "sqlite:///" + str(work / "mltrail.db")
     argv = [sys.executable, "-m", "mltrail", "run", str(project), "-q"]
-    env_only = [sys.executable, "-c",
-                "from mltrail.environments import build_python_env, load_python_env;"
-                f"build_python_env(load_python_env({str(project / 'python_env.yaml')!r}),"
-                " quiet=True)"]
+    env_only = [sys.executable, "-c", MLTRAIL_ENV_ONLY, str(project / "python_env.yaml")]
     warm = dict(env, MLTRAIL_ENV_CACHE=str(work / "warm"))
     timed(argv, warm, work)  # fills uv's package cache; not timed
     result: dict[str, list[float]] = {"first": [], "cached": [], "env_first": [],
@@ -105,11 +137,11 @@ def bench_mltrail(project: Path, work: Path, firsts: int, cached: int) -> dict[s
         cache = dict(env, MLTRAIL_ENV_CACHE=str(work / f"envs-{i}"))
         result["first"].append(timed(argv, cache, work))
         fresh = dict(env, MLTRAIL_ENV_CACHE=str(work / f"envonly-{i}"))
-        result["env_first"].append(timed(env_only, fresh, work))
+        result["env_first"].append(inner(env_only, fresh, work))
     cache = dict(env, MLTRAIL_ENV_CACHE=str(work / "envs-0"))
     for _ in range(cached):
         result["cached"].append(timed(argv, cache, work))
-        result["env_cached"].append(timed(env_only, dict(env, MLTRAIL_ENV_CACHE=str(
+        result["env_cached"].append(inner(env_only, dict(env, MLTRAIL_ENV_CACHE=str(
             work / "envonly-0")), work))
     return result
 
@@ -126,13 +158,25 @@ def bench_mlflow(project: Path, work: Path, firsts: int, cached: int) -> dict[st
         timed(argv, dict(env, MLFLOW_ENV_ROOT=str(work / "mlf-warm")), work)
     except RuntimeError as exc:
         return {"error": str(exc)[-2000:]}
-    result: dict[str, list[float]] = {"first": [], "cached": []}
+    result: dict[str, list[float]] = {"first": [], "cached": [], "env_first": [],
+                                      "env_cached": [], "uv_env_first": [], "uv_env_cached": []}
+    env_only = [python, "-c", MLFLOW_ENV_ONLY, str(project)]
     for i in range(firsts):
         result["first"].append(
             timed(argv, dict(env, MLFLOW_ENV_ROOT=str(work / f"mlf-envs-{i}")), work))
+        result["env_first"].append(inner([*env_only, "virtualenv"], dict(
+            env, MLFLOW_ENV_ROOT=str(work / f"mlf-envonly-{i}")), work))
+        with contextlib.suppress(RuntimeError):  # MLflow's own uv manager, where it works
+            result["uv_env_first"].append(inner([*env_only, "uv"], dict(
+                env, MLFLOW_ENV_ROOT=str(work / f"mlf-uvonly-{i}")), work))
     for _ in range(cached):
         result["cached"].append(
             timed(argv, dict(env, MLFLOW_ENV_ROOT=str(work / "mlf-envs-0")), work))
+        result["env_cached"].append(inner([*env_only, "virtualenv"], dict(
+            env, MLFLOW_ENV_ROOT=str(work / "mlf-envonly-0")), work))
+        if result["uv_env_first"]:
+            result["uv_env_cached"].append(inner([*env_only, "uv"], dict(
+                env, MLFLOW_ENV_ROOT=str(work / "mlf-uvonly-0")), work))
     version = subprocess.run([python, "-c", "import mlflow; print(mlflow.__version__)"],
                              capture_output=True, text=True, check=False).stdout.strip()
     result["version"] = version  # type: ignore[assignment]
@@ -141,24 +185,33 @@ def bench_mlflow(project: Path, work: Path, firsts: int, cached: int) -> dict[st
 
 def report(ours: dict[str, Any], theirs: dict[str, Any]) -> None:
     def med(values: list[float]) -> float:
-        return statistics.median(values)
+        return statistics.median(values) if values else float("nan")
 
-    print(f"\nProject environments (python_env + requirements.txt), medians, "
-          f"{len(ours['first'])} first / {len(ours['cached'])} cached runs")
-    print(f"{'':34} {'mltrail (uv)':>14} {'MLflow (virtualenv)':>20} {'ratio':>8}")
-    for key, label in (("first", "run, new environment"), ("cached", "run, cached environment")):
+    print(f"\nProject environments (python_env + requirements.txt), medians of "
+          f"{len(ours['first'])} new / {len(ours['cached'])} cached")
+    print(f"{'':40} {'mltrail (uv)':>13} {'MLflow (virtualenv)':>20} {'ratio':>7}")
+    rows = (
+        ("first", "`run` command, new environment"),
+        ("cached", "`run` command, cached environment"),
+        ("env_first", "environment step only, new"),
+        ("env_cached", "environment step only, cached"),
+    )
+    for key, label in rows:
         mine = med(ours[key])
         if "error" in theirs:
-            print(f"{label:34} {mine:>13.2f}s {'n/a':>20}")
+            print(f"{label:40} {mine:>12.3f}s {'n/a':>20}")
             continue
         other = med(theirs[key])
-        print(f"{label:34} {mine:>13.2f}s {other:>19.2f}s {other / mine:>7.1f}x")
-    print(f"{'environment only, new':34} {med(ours['env_first']):>13.2f}s")
-    print(f"{'environment only, cached':34} {med(ours['env_cached']):>13.2f}s")
+        print(f"{label:40} {mine:>12.3f}s {other:>19.3f}s {other / mine:>6.1f}x")
     if "error" in theirs:
         print(f"\nMLflow could not be measured: {theirs['error']}")
-    else:
-        print(f"\nMLflow {theirs.get('version')} from {MLFLOW_VENV}")
+        return
+    if theirs.get("uv_env_first"):
+        print(f"(MLflow's own --env-manager uv, environment step only: new "
+              f"{med(theirs['uv_env_first']):.3f}s, cached {med(theirs['uv_env_cached']):.3f}s)")
+    print(f"\nMLflow {theirs.get('version')} from {MLFLOW_VENV}. `run` rows: wall clock of the "
+          "whole command in a fresh process; environment rows: the environment call timed "
+          "inside a fresh process, after its imports.")
 
 
 def main() -> None:

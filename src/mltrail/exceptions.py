@@ -87,6 +87,28 @@ class InvalidParameter(MltrailException):
     default_code = "INVALID_PARAMETER_VALUE"
 
 
+# Errors MLflow raises as built-in types (or as its own classes that are also built-in types):
+# these are both, so `except ValueError` and `except MlflowException` keep working alike.
+class InvalidParameterValue(InvalidParameter, ValueError):
+    """A value of the right type that is not allowed (e.g. an unknown ``output_format``)."""
+
+
+class InvalidParameterType(InvalidParameter, TypeError):
+    """A value of a type the call cannot take (e.g. a list as a metric value)."""
+
+
+class ValueOutOfRange(InvalidParameter, OverflowError):
+    """A number outside what the store keeps (e.g. a step of 2**63 or more)."""
+
+
+class LocalFileNotFound(InvalidParameter, FileNotFoundError):
+    """A local file or folder given to log does not exist."""
+
+
+class ArtifactIsAFolder(InvalidParameter, IsADirectoryError):
+    """A file was asked for (``load_text``...) and the path names a folder."""
+
+
 class NotFound(MltrailException):
     """The experiment, run, model or file asked for does not exist."""
 
@@ -136,14 +158,19 @@ MlflowException = MltrailException
 
 __all__ = [
     "AlreadyExists",
+    "ArtifactIsAFolder",
     "InvalidParameter",
+    "InvalidParameterType",
+    "InvalidParameterValue",
     "InvalidState",
+    "LocalFileNotFound",
     "MltrailException",
     "MlflowException",
     "NotFound",
     "RestException",
     "SearchSyntaxError",
     "StoreUnavailable",
+    "ValueOutOfRange",
     "error_code_for_status",
     "http_status_for",
 ]

@@ -183,3 +183,17 @@ def test_model_metadata_round_trip_keeps_unknown_keys(tmp_path, iris_model):
     assert again["my_vendor_field"] == 42
     assert again["metadata"] == {"owner": "me"}
     assert mltrail.pyfunc.load_model(str(tmp_path / "m")).metadata.metadata == {"owner": "me"}
+
+
+def test_mlflow2_style_paths_fall_back_to_run_artifacts(iris, iris_model):
+    """``log_model(model, "Biscoe-0.5")`` (the seeds' names) cannot name a logged model; it
+    is stored in the run's artifacts the MLflow 2 way and loads by runs:/."""
+    features, _ = iris
+    with mltrail.start_run() as run:
+        info = mltrail.sklearn.log_model(iris_model, "Biscoe-0.5")
+    assert info.model_uri == f"runs:/{run.info.run_id}/Biscoe-0.5"
+    assert [f.path for f in mltrail.TrailClient().list_artifacts(run.info.run_id)] == ["Biscoe-0.5"]
+    loaded = mltrail.sklearn.load_model(info.model_uri)
+    assert (loaded.predict(features.head(3)) == iris_model.predict(features.head(3))).all()
+    with pytest.raises(InvalidParameter, match="logged model name"):
+        mltrail.sklearn.log_model(iris_model, name="a.b")

@@ -247,3 +247,37 @@ def test_kubernetes_job_is_rendered_and_kept_when_no_cluster(
     done = mltrail_run(str(root), "-b", "kubernetes", "--experiment-name", "k8s2")
     assert done.returncode == 1 and "needs a backend config" in done.stderr
     assert all_runs(client, "k8s2") == []
+
+
+def test_a_regular_install_of_mltrail_is_copied_into_the_environment(tmp_path: Path) -> None:
+    """mltrail is not on an index: an environment gets the caller's own installed files,
+    packed back into a wheel (here the caller is a non-editable install in a fresh venv)."""
+    import subprocess
+    import sys
+
+    from mltrail.environments.tools import uv_executable
+
+    uv = uv_executable()
+    assert uv is not None
+    source = Path(__file__).resolve().parents[2]
+    caller = tmp_path / "caller"
+    subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(caller)], check=True)
+    subprocess.run([uv, "pip", "install", "-q", "--python", str(caller / "bin" / "python"),
+                    str(source)], check=True, capture_output=True)
+    spec = write_project(tmp_path / "p", {"python_env.yaml": "dependencies: []\n"})
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLTRAIL_", "MLFLOW_"))}
+    env["MLTRAIL_ENV_CACHE"] = str(tmp_path / "cache")
+    env["MLTRAIL_UV"] = uv  # the caller's venv has no uv of its own (the [projects] extra)
+    done = subprocess.run(
+        [str(caller / "bin" / "python"), "-c",
+         "import sys; from mltrail.environments import prepare_python_env;"
+         "print(prepare_python_env(sys.argv[1], quiet=True))", str(spec / "python_env.yaml")],
+        capture_output=True, text=True, env=env, check=True, cwd=tmp_path,
+    )
+    python = done.stdout.strip().splitlines()[-1]
+    assert python.startswith(str(tmp_path / "cache"))
+    where = subprocess.run([python, "-c", "import mltrail; print(mltrail.__file__)"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    # its own copy, inside the new environment, not the caller's nor the source tree
+    assert where.startswith(str(Path(python).parent.parent)), where
+    assert list((tmp_path / "cache" / "wheels").glob("*/mltrail-*.whl"))

@@ -455,3 +455,72 @@ def test_a_permission_in_the_shared_route_table_is_honoured(
         assert test_client.post(path, auth=ADMIN, json={}).json() == {"touched": exp_id}
         refused = test_client.post(path, auth=ALICE, json={})  # default READ < EDIT
         assert refused.status_code == 403 and "EDIT" in refused.json()["message"]
+
+
+def test_ui_login_session_and_csrf(server: LiveServer) -> None:
+    with httpx.Client(base_url=server.url, timeout=30) as browser:
+        page = {"Accept": "text/html"}
+        first = browser.get("/", headers=page)
+        assert first.status_code == 303 and first.headers["location"] == "/login?next=%2F"
+        form = browser.get("/login", params={"next": "/"})
+        assert form.status_code == 200 and 'name="password"' in form.text
+        csrf = browser.cookies["mltrail_csrf"]
+        login = {"username": ADMIN[0], "password": ADMIN[1], "csrf": csrf, "next": "/"}
+        forged = browser.post("/login", data={**login, "csrf": "forged"})
+        assert forged.status_code == 403
+        wrong = browser.post("/login", data={**login, "password": "not the password"})
+        assert wrong.status_code == 401 and "Wrong user name or password" in wrong.text
+        done = browser.post("/login", data=login)
+        assert done.status_code == 303 and done.headers["location"] == "/"
+        cookie = next(h for h in done.headers.get_list("set-cookie") if "mltrail_session" in h)
+        assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+        assert browser.get("/", headers=page).status_code == 200
+        # Changes need the CSRF header that the page's script sends.
+        body = {"name": f"ui-{uuid.uuid4().hex[:6]}"}
+        refused = browser.post("/ajax-api/ui/experiments/create", json=body)
+        assert_error(refused, 403, "PERMISSION_DENIED", "CSRF")
+        token = {"X-CSRF-Token": browser.cookies["mltrail_csrf"]}
+        made = browser.post("/ajax-api/ui/experiments/create", json=body, headers=token)
+        assert made.status_code == 200, made.text
+        # Reads need no token; an open redirect is not possible.
+        assert browser.get("/api/2.0/mlflow/experiments/get-by-name",
+                           params={"experiment_name": body["name"]}).status_code == 200  # fmt: skip
+        evil = browser.post("/login", data={**login, "csrf": browser.cookies["mltrail_csrf"],
+                                            "next": "//evil.example/x"})  # fmt: skip
+        assert evil.headers["location"] == "/"
+        session = browser.cookies["mltrail_session"]
+        assert browser.post("/logout").status_code == 303
+    after = httpx.get(server.url + "/", headers=page, cookies={"mltrail_session": session})
+    assert after.status_code == 303  # the session ended with the logout
+
+
+def test_groups_give_their_members_grants(server: LiveServer, admin_exp: tuple[str, str]) -> None:
+    from click.testing import CliRunner
+
+    from mltrail.cli import main
+
+    exp_id, run_id = admin_exp
+    db = ["--backend-store-uri", server.settings.backend_store_uri]
+    group = f"team{uuid.uuid4().hex[:6]}"
+
+    def users(*args: str) -> str:
+        result = CliRunner().invoke(main, ["users", *args, *db], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    users("create-group", group)
+    users("add-to-group", group, BOB[0])
+    users("grant-group", group, "EDIT", "--experiment-id", exp_id)
+    assert f"{group}: {BOB[0]}" in users("groups")
+    batch = {"run_id": run_id, "metrics": [{"key": "g", "value": 1, "timestamp": 1}]}
+    server.app.state.forget_credentials()  # grants are cached a few seconds per worker
+    with client(server, BOB) as bob, client(server, ALICE) as alice:
+        assert bob.post("/runs/log-batch", json=batch).status_code == 200
+        assert_error(alice.post("/runs/log-batch", json=batch), 403, "PERMISSION_DENIED")
+        # Bob's own grant wins over his group's: it can take rights away.
+        users("grant", BOB[0], "READ", "--experiment-id", exp_id)
+        server.app.state.forget_credentials()
+        assert_error(bob.post("/runs/log-batch", json=batch), 403, "PERMISSION_DENIED")
+        users("remove-from-group", group, BOB[0])
+    users("delete-group", group)
+    assert group not in users("groups")

@@ -133,7 +133,7 @@ def test_unknown_models_are_404(api: httpx.Client) -> None:
         ({"name": ""}, ("name",)),
         ({"name": "x\x00y"}, ("NUL",)),
         ({"tags": [{"key": "bad*key", "value": "v"}]}, ("tag key",)),
-        ({"params": [{"key": "p", "value": "x" * 6001}]}, ("6000",)),
+        ({"params": [{"key": "p", "value": "x" * 16385}]}, ("16384",)),
         ({"params": [{"key": "p", "value": "1"}, {"key": "p", "value": "2"}]}, ("Duplicate",)),
         ({"tags": "not a list"}, ("tags",)),
         ({"source_run_id": "f" * 32}, ()),

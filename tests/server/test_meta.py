@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from mltrail.version import __version__
+from mltrail.version import MLFLOW_API_VERSION, __version__
 
 
 @pytest.fixture
@@ -18,7 +18,12 @@ def test_health_and_version(root: httpx.Client) -> None:
     health = root.get("/health")
     assert health.status_code == 200 and health.text == "OK"
     assert health.headers["content-type"].startswith("text/plain")
-    assert root.get("/version").text == __version__
+    # /version answers the MLflow API version (the mlflow client gates features on it);
+    # mltrail's own version is in server-info and on every answer.
+    version = root.get("/version")
+    assert version.text == MLFLOW_API_VERSION
+    assert version.headers["x-mltrail-version"] == __version__
+    assert root.get("/nowhere").headers["x-mltrail-version"] == __version__
 
 
 def test_server_info(root: httpx.Client) -> None:
@@ -27,6 +32,8 @@ def test_server_info(root: httpx.Client) -> None:
         assert info["store_type"] == "SqlStore"
         assert info["multipart_uploads_enabled"] is False
         assert info["multipart_downloads_enabled"] is False
+        assert info["mltrail_version"] == __version__
+        assert info["mlflow_api_version"] == MLFLOW_API_VERSION
 
 
 def test_unknown_route_is_404_and_not_json(root: httpx.Client) -> None:

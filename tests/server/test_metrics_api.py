@@ -122,3 +122,26 @@ def test_ui_bulk_history(live_server, api: httpx.Client, experiment_id: str) -> 
     )
     points = answer.json()["metrics"]
     assert [(p["run_id"], p["step"]) for p in points] == [(r, s) for r in runs for s in range(3)]
+
+
+def test_bulk_history_max_results_bounds_the_whole_answer(
+    live_server, api: httpx.Client, experiment_id: str
+) -> None:
+    # As MLflow's server: the limit is on the total (runs in id order), and a limit above
+    # 25000 is taken as 25000 rather than refused.
+    runs = sorted(
+        api.post("/runs/create", json={"experiment_id": experiment_id}).json()["run"]["info"][
+            "run_id"
+        ]
+        for _ in range(2)
+    )
+    for rid in runs:
+        log_points(api, rid, "loss", range(4))
+    url = live_server.url + "/ajax-api/2.0/mlflow/metrics/get-history-bulk"
+    answer = httpx.get(url, params={"run_id": runs, "metric_key": "loss", "max_results": 6})
+    points = answer.json()["metrics"]
+    assert [(p["run_id"], p["step"]) for p in points] == [
+        (runs[0], 0), (runs[0], 1), (runs[0], 2), (runs[0], 3), (runs[1], 0), (runs[1], 1)
+    ]  # fmt: skip
+    big = {"run_id": runs, "metric_key": "loss", "max_results": 100000}
+    assert len(httpx.get(url, params=big).json()["metrics"]) == 8

@@ -144,8 +144,8 @@ def test_param_is_immutable_and_batch_is_all_or_nothing(sql_store):
         ([Metric("k" * 251, 1.0, 1, 0)], [], [], "maximum length"),
         ([Metric("m", "abc", 1, 0)], [], [], "valid double"),  # type: ignore[arg-type]
         ([Metric("m", 1.0, -1, 0)], [], [], "nonnegative"),
-        ([], [Param("p", "x" * 6001)], [], "maximum"),
-        ([], [], [RunTag("t", "x" * 8001)], "maximum"),
+        ([], [Param("p", "x" * 16385)], [], "maximum"),
+        ([], [], [RunTag("t", "x" * 16385)], "maximum"),
         ([], [Param("p", "1"), Param("p", "2")], [], "Duplicate"),
         ([Metric("m", 1.0, 1, i) for i in range(1001)], [], [], "at most 1000"),
     ],

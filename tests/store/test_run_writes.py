@@ -109,7 +109,9 @@ def test_finish_refuses_deleted_or_unknown_runs(store: SqlStore) -> None:
 def test_bad_input_to_finish_fails_before_any_write(store: SqlStore) -> None:
     run_id = _start(store)
     with pytest.raises(InvalidParameter, match="maximum"):
-        store.finish_run(run_id, "FINISHED", 5000, (), [Param("p", "1")], [RunTag("t", "x" * 8001)])
+        store.finish_run(
+            run_id, "FINISHED", 5000, (), [Param("p", "1")], [RunTag("t", "x" * 16385)]
+        )
     with pytest.raises(InvalidParameter, match="Duplicate"):
         store.finish_run(run_id, "FINISHED", 5000, (), [Param("p", "1"), Param("p", "2")], [])
     run = store.get_run(run_id)

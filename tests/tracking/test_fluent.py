@@ -160,17 +160,18 @@ def test_bad_input_raises_at_the_call():
         with pytest.raises(InvalidParameter, match="alphanumerics"):
             mltrail.log_param("bad*key", 1)
         with pytest.raises(InvalidParameter, match="maximum"):
-            mltrail.set_tag("t", "x" * 9000)
+            mltrail.set_tag("t", "x" * 16385)
+        mltrail.set_tag("whole", "x" * 16384)  # stored whole, never cut
+    assert len(mltrail.get_run(run.info.run_id).data.tags["whole"]) == 16384
     assert mltrail.get_run(run.info.run_id).data.metrics == {}
 
 
-def test_param_change_error_reaches_user_by_end_run():
+def test_param_change_raises_at_the_call():
     run = mltrail.start_run()
     mltrail.log_param("p", 1)
-    mltrail.flush()
-    mltrail.log_param("p", 2)  # buffered; the conflict is found when it is written
     with pytest.raises(InvalidParameter, match="Changing param values"):
-        mltrail.end_run()
+        mltrail.log_param("p", 2)
+    mltrail.end_run()  # nothing left to fail here
     assert mltrail.get_run(run.info.run_id).data.params == {"p": "1"}
 
 
@@ -224,10 +225,9 @@ def test_param_changed_within_one_buffered_batch_is_refused_not_replaced():
     run = mltrail.start_run()
     mltrail.log_param("p", 1)
     mltrail.log_metric("m", 1.0, step=0)
-    mltrail.log_param("p", 2)  # same batch as p=1: must not silently win
-    mltrail.log_metric("m", 2.0, step=1)
     with pytest.raises(InvalidParameter, match="Changing param values"):
-        mltrail.flush()
+        mltrail.log_param("p", 2)  # refused at the call, the points around it kept
+    mltrail.log_metric("m", 2.0, step=1)
     mltrail.end_run()
     data = mltrail.get_run(run.info.run_id).data
     assert data.params == {"p": "1"}

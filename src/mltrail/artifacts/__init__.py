@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from mltrail.entities import FileInfo
-from mltrail.exceptions import InvalidParameter
+from mltrail.exceptions import ArtifactIsAFolder, InvalidParameter
 from mltrail.store.artifact import ArtifactRepository
 from mltrail.store.artifact import get_artifact_repository as _repository_for
 
@@ -91,8 +91,11 @@ def list_artifacts(
     artifact_path: str | None = None,
     tracking_uri: str | None = None,
 ) -> list[FileInfo]:
-    """The files and folders directly under an artifact folder (paths relative to it)."""
-    repo, path = _locate(artifact_uri, run_id, artifact_path, tracking_uri, whole=True)
+    """The files and folders directly under an artifact folder: paths relative to the run's
+    artifact root for ``run_id`` and ``runs:/`` URIs, as MLflow gives them; relative to the
+    folder itself for other URIs."""
+    by_run = artifact_uri is not None and artifact_uri.startswith("runs:")
+    repo, path = _locate(artifact_uri, run_id, artifact_path, tracking_uri, whole=not by_run)
     return repo.list_artifacts(path or None)
 
 
@@ -101,7 +104,7 @@ def _read_file(artifact_uri: str, read: Callable[[str], _T]) -> _T:
     with tempfile.TemporaryDirectory(prefix="mltrail-load-") as tmp:
         path = download_artifacts(artifact_uri=artifact_uri, dst_path=tmp)
         if os.path.isdir(path):
-            raise InvalidParameter(f"{artifact_uri!r} is a folder; give the URI of one file.")
+            raise ArtifactIsAFolder(f"{artifact_uri!r} is a folder; give the URI of one file.")
         return read(path)
 
 
@@ -129,7 +132,9 @@ def load_dict(artifact_uri: str) -> dict[str, Any]:
         try:
             data = json.loads(text)
         except ValueError as e:
-            raise InvalidParameter(f"{artifact_uri!r} is not valid JSON: {e}") from None
+            raise InvalidParameter(
+                f"{artifact_uri!r} is not valid JSON: {e}", error_code="BAD_REQUEST"
+            ) from None
     if not isinstance(data, dict):
         raise InvalidParameter(f"{artifact_uri!r} holds a {type(data).__name__}, not a dict.")
     return data

@@ -17,6 +17,7 @@ import click
 
 from mltrail.cli.artifacts import artifacts
 from mltrail.cli.db import db
+from mltrail.cli.doctor import doctor
 from mltrail.cli.experiments import experiments
 from mltrail.cli.gc import gc_command
 from mltrail.cli.runs import runs
@@ -105,12 +106,16 @@ def main() -> None:
     Every command reads and writes the store named by --tracking-uri, or by
     MLTRAIL_TRACKING_URI / MLFLOW_TRACKING_URI, or else ./mltrail.db.
     """
+    from mltrail.store import rest_http
+
+    rest_http.use_interactive_retries()
 
 
 main.add_command(experiments)
 main.add_command(runs)
 main.add_command(artifacts)
 main.add_command(db)
+main.add_command(doctor)
 main.add_command(gc_command)
 main.add_command(users)
 

@@ -137,7 +137,6 @@ class Run:
         return {
             "info": {
                 "run_id": self.info.run_id,
-                "run_uuid": self.info.run_id,
                 "experiment_id": self.info.experiment_id,
                 "run_name": self.info.run_name,
                 "user_id": self.info.user_id,
@@ -151,6 +150,28 @@ class Run:
                 "metrics": dict(self.data.metrics),
                 "params": dict(self.data.params),
                 "tags": dict(self.data.tags),
+            },
+            "inputs": {
+                "dataset_inputs": [
+                    {
+                        "dataset": {
+                            "name": d.dataset.name,
+                            "digest": d.dataset.digest,
+                            "source_type": d.dataset.source_type,
+                            "source": d.dataset.source,
+                            "schema": d.dataset.schema,
+                            "profile": d.dataset.profile,
+                        },
+                        "tags": {t.key: t.value for t in d.tags},
+                    }
+                    for d in self.inputs.dataset_inputs
+                ],
+                "model_inputs": [{"model_id": m.model_id} for m in self.inputs.model_inputs],
+            },
+            "outputs": {
+                "model_outputs": [
+                    {"model_id": m.model_id, "step": m.step} for m in self.outputs.model_outputs
+                ]
             },
         }
 

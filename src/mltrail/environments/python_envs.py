@@ -168,7 +168,8 @@ def _build_with_uv(
     uv = uv_executable()
     if uv is None:
         raise EnvironmentBuildError(
-            "uv is not installed; install it (`pip install uv`) or use --env-manager virtualenv."
+            "uv is not installed; install it (`pip install uv`, or mltrail[projects]) or "
+            "use --env-manager virtualenv."
         )
     env = dict(os.environ)
     env.setdefault("UV_NO_PROGRESS", "1")
@@ -189,11 +190,24 @@ def _build_with_uv(
     if installer is not None:
         args.extend(installer.args)  # type: ignore[attr-defined]
     if args:
-        log.run(
-            "installing dependencies" + (" and mltrail" if installer is not None else ""),
-            [uv, "pip", "install", "--python", python, *args],
-            cwd=spec.base_dir, env=env, failure="Installing the dependencies",
-        )
+        step = "installing dependencies" + (" and mltrail" if installer is not None else "")
+        command = [uv, "pip", "install", "--python", python, *args]
+        if _offline_first():
+            # Everything may already be in uv's cache: resolving from it skips a round trip
+            # to the index per package. Anything missing makes this fail, and the online
+            # install below fetches it.
+            try:
+                log.run(f"{step} (from uv's cache)", [*command, "--offline"],
+                        cwd=spec.base_dir, env=env)
+                return
+            except EnvironmentBuildError:
+                log.say("not everything is in uv's cache; installing from the index")
+        log.run(step, command, cwd=spec.base_dir, env=env,
+                failure="Installing the dependencies")
+
+
+def _offline_first() -> bool:
+    return os.environ.get("MLTRAIL_UV_OFFLINE_FIRST", "1") not in ("0", "false", "no")
 
 
 def _build_with_venv(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import os
 import tempfile
 import zipfile
@@ -38,22 +37,22 @@ class SelfInstall:
 
 
 def self_install(cache_dir: str | os.PathLike[str]) -> SelfInstall:
+    """How to put the mltrail running this code into another environment.
+
+    The installed distribution (regular or editable) is packed back into a wheel once and
+    cached: installing a ready wheel needs no build step, and an editable install's wheel is
+    just its ``.pth`` line pointing at the caller's source tree. Without an installed
+    distribution (run from a checkout through ``PYTHONPATH``), the tree is installed editable.
+    """
+    dist = _distribution()
+    if dist is not None and _is_the_imported_one(dist):
+        wheel = _repack_wheel(dist, Path(cache_dir))
+        packed = f"{wheel.parent.name}/{wheel.name}"
+        return SelfInstall((str(wheel),), f"its installed files, packed as {packed}")
     root = _source_tree()
     if root is not None:
         return SelfInstall(("-e", str(root)), f"source tree {root}")
-    dist = _distribution()
-    if dist is None:
-        raise RuntimeError("mltrail is neither installed nor run from a source tree")
-    url = _direct_url(dist)
-    location = str(url.get("url", ""))
-    dir_info = url.get("dir_info")
-    if isinstance(dir_info, dict) and location.startswith("file://"):
-        folder = location[len("file://") :]
-        if os.path.isdir(folder):
-            editable = bool(dir_info.get("editable"))
-            return SelfInstall(("-e", folder) if editable else (folder,), f"folder {folder}")
-    wheel = _repack_wheel(dist, Path(cache_dir))
-    return SelfInstall((str(wheel),), f"wheel {wheel}")
+    raise RuntimeError("mltrail is neither installed nor run from a source tree")
 
 
 def _source_tree() -> Path | None:
@@ -72,21 +71,35 @@ def _distribution() -> metadata.Distribution | None:
         return None
 
 
-def _direct_url(dist: metadata.Distribution) -> dict[str, object]:
-    text = dist.read_text("direct_url.json")
-    if not text:
-        return {}
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
+def _is_the_imported_one(dist: metadata.Distribution) -> bool:
+    """The distribution's files are the ones imported (a ``.pth`` naming their folder, or
+    the package itself), not another copy that ``PYTHONPATH`` shadows."""
+    imported = Path(mltrail.__file__).resolve()
+    for rel in dist.files or []:
+        name = str(rel)
+        if name.endswith(".pth"):
+            try:
+                lines = Path(str(dist.locate_file(rel))).read_text().splitlines()
+            except OSError:
+                continue
+            if str(imported.parent.parent) in (line.strip() for line in lines):
+                return True
+        elif (
+            name == "mltrail/__init__.py"
+            and Path(str(dist.locate_file(rel))).resolve() == imported
+        ):
+            return True
+    return False
 
 
 def _repack_wheel(dist: metadata.Distribution, cache_dir: Path) -> Path:
-    out_dir = cache_dir / "wheels"
+    # RECORD lists every installed file with its hash: a new install is a new wheel.
+    key = hashlib.sha256(
+        (dist.read_text("RECORD") or "").encode() + (dist.read_text("METADATA") or "").encode()
+    ).hexdigest()[:16]
+    out_dir = cache_dir / "wheels" / key
     out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / f"mltrail-{__version__}-py3-none-any.whl"
+    target = out_dir / f"mltrail-{dist.version}-py3-none-any.whl"
     if target.exists():
         return target
     files = [f for f in (dist.files or []) if not str(f).startswith("..")]

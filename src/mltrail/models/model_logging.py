@@ -30,6 +30,13 @@ def resolve_name(name: str | None, artifact_path: str | None) -> str:
     return chosen
 
 
+_NOT_IN_MODEL_NAMES = set('/:.%"\'')
+
+
+def _valid_logged_model_name(name: str) -> bool:
+    return not (set(name) & _NOT_IN_MODEL_NAMES)
+
+
 def _run_context(run_id: str | None) -> tuple[Any, str | None, str]:
     from mltrail.tracking import fluent
 
@@ -64,6 +71,16 @@ def log_model(
     from mltrail.tracking.context import current_user
 
     model_name = resolve_name(name, artifact_path)
+    if name is None and artifact_path is not None and not _valid_logged_model_name(artifact_path):
+        # MLflow 2 code passes paths such as "Biscoe-0.5" or "models/sk" that a logged model
+        # may not be named; keep such code working the MLflow 2 way (the run's artifacts).
+        return log_model_to_run(
+            save_model,
+            artifact_path,
+            registered_model_name=registered_model_name,
+            run_id=run_id,
+            **save_kwargs,
+        )
     client, run_id, experiment_id = _run_context(run_id)
     all_params: dict[str, Any] = {}
     if run_id is not None:
@@ -112,7 +129,7 @@ def log_model_to_run(
     artifacts under ``artifact_path`` and the model URI is ``runs:/<run_id>/<path>``."""
     import json
 
-    from mltrail.artifacts.paths import safe_relative_path
+    from mltrail.store.artifact.paths import safe_relative_path
     from mltrail.tracking import fluent
 
     rel = safe_relative_path(artifact_path)

@@ -163,7 +163,8 @@ class LoopbackServer:
 
     The socket is bound and listening before anything else, so its address can be handed to
     the command at once: connections made before the app has finished loading wait in the
-    socket's backlog. Loading the web stack thus costs the run no wall time.
+    socket's backlog. The web stack is loaded only when the first connection arrives, so a
+    project whose code logs with mltrail itself (straight to SQLite) never pays for it.
     """
 
     def __init__(self, tracking_uri: str, artifact_root: str) -> None:
@@ -184,6 +185,15 @@ class LoopbackServer:
         return self
 
     def _serve(self) -> None:
+        import select
+
+        while not self._stop_requested:
+            readable, _, _ = select.select([self._sock], [], [], 0.1)
+            if readable:
+                break
+        else:
+            self._sock.close()
+            return
         try:
             import uvicorn
 

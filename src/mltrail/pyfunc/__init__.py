@@ -25,7 +25,7 @@ def spark_udf(
     **kwargs: Any,
 ) -> Any:
     """A Spark UDF that scores columns (or a struct) with the model at ``model_uri``."""
-    from mltrail.pyfunc.spark_udf import spark_udf as _spark_udf
+    from mltrail.pyfunc.spark_scoring import spark_udf as _spark_udf
 
     return _spark_udf(
         spark,

@@ -58,8 +58,10 @@ def create_app(
     app.state.auth = open_auth_store(settings, tracking_store)
     if app.state.auth is not None:
         from mltrail.server.auth import api as auth_api
+        from mltrail.server.auth import login
 
         app.include_router(auth_api.router)
+        app.include_router(login.router)
     _install_layers(app, settings)
     return app
 
@@ -136,6 +138,7 @@ def _install_layers(app: FastAPI, settings: ServerSettings) -> None:
 
     1. Starlette's ServerErrorMiddleware (always outermost): an unexpected exception becomes
        our JSON INTERNAL_ERROR body, never a traceback;
+    1b. VersionHeaderMiddleware: ``X-Mltrail-Version`` on every answer;
     2. SecurityMiddleware: Host allowlist, Origin check, body cap, headers; it runs before any
        route so a refused request touches nothing;
     3. Backpressure: at most N requests at once per worker, then 503 with Retry-After;
@@ -146,6 +149,7 @@ def _install_layers(app: FastAPI, settings: ServerSettings) -> None:
     from mltrail.server import errors
     from mltrail.server.backpressure import Backpressure
     from mltrail.server.security import SecurityMiddleware
+    from mltrail.server.version_header import VersionHeaderMiddleware
 
     errors.install(app)
     app.add_middleware(
@@ -165,7 +169,8 @@ def _install_layers(app: FastAPI, settings: ServerSettings) -> None:
 
         app.state.metrics = Metrics()
         app.add_middleware(MetricsMiddleware, metrics=app.state.metrics, app_state=app.state)
-    app.add_middleware(SecurityMiddleware, settings=settings)  # added last: runs first
+    app.add_middleware(SecurityMiddleware, settings=settings)
+    app.add_middleware(VersionHeaderMiddleware)  # added last: runs first, so refusals carry it
 
 
 def tune_gc_for_serving() -> None:

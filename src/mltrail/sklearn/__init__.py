@@ -120,7 +120,8 @@ def save_model(
         raise InvalidParameter(
             f"pyfunc_predict_fn must be one of {list(_PREDICT_FNS)}, got {pyfunc_predict_fn!r}."
         )
-    if not hasattr(sk_model, pyfunc_predict_fn):
+    # A model without predict (DBSCAN) may still be saved and loaded natively.
+    if pyfunc_predict_fn != "predict" and not hasattr(sk_model, pyfunc_predict_fn):
         raise InvalidParameter(
             f"The model of type {type(sk_model).__name__} has no {pyfunc_predict_fn} method."
         )
@@ -163,7 +164,7 @@ def save_model(
         pip_requirements=pip_requirements,
         extra_pip_requirements=extra_pip_requirements,
         metadata=metadata,
-        predict=getattr(sk_model, pyfunc_predict_fn),
+        predict=getattr(sk_model, pyfunc_predict_fn, None),
     )
 
 

@@ -20,7 +20,7 @@ def write_dict(folder: str, name: str, data: Any) -> str:
     if name.endswith((".yaml", ".yml")):
         import yaml
 
-        text = yaml.safe_dump(data, default_flow_style=False, sort_keys=False)
+        text = yaml.safe_dump(data, default_flow_style=False, sort_keys=True)
     else:
         text = json.dumps(data, indent=2, default=str)
     return write_text(folder, name, text)

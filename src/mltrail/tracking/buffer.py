@@ -5,12 +5,17 @@ Guarantees: points are written in the order they were logged; ``flush()`` return
 everything logged before it is stored; an error met in the background is raised by the next
 call into the buffer (and so no later than ``end_run``), and the failed batch is kept out of
 the queue so a retry does not duplicate what already landed.
+
+In a worker process (forked from a process that uses mltrail, a ``multiprocessing`` or
+joblib child, a Spark Python worker) the buffer writes through: such processes often end with
+``os._exit``, which runs no exit handler, so a point queued there could be lost.
 """
 
 from __future__ import annotations
 
 import atexit
 import os
+import sys
 import threading
 import weakref
 from collections import deque
@@ -32,6 +37,18 @@ WriteBatch = Callable[[str, Sequence[PointRow], Sequence[Param], Sequence[RunTag
 FinishRun = Callable[[list[PointRow], list[Param], list[RunTag]], Any]
 
 _live_buffers: weakref.WeakSet[WriteBuffer] = weakref.WeakSet()
+_forked = False  # set in a child forked after mltrail was imported
+
+
+def in_worker_process() -> bool:
+    """Whether this process is a worker that may end without running exit handlers."""
+    if _forked:
+        return True
+    if "PYTHON_WORKER_FACTORY_SECRET" in os.environ:  # a Spark Python worker (or its daemon)
+        return True
+    mp = sys.modules.get("multiprocessing")
+    # multiprocessing (and joblib's loky) children have a parent process; the main one has not
+    return mp is not None and mp.parent_process() is not None
 
 
 class WriteBuffer:
@@ -44,6 +61,27 @@ class WriteBuffer:
         self._thread: threading.Thread | None = None
         self._closed = False
         _live_buffers.add(self)
+        if in_worker_process():
+            self.write_through()
+
+    def write_through(self) -> None:
+        """From now on write each item at once (worker processes, see the module's doc). The
+        methods are swapped on the instance, so the buffered hot path pays nothing for it."""
+        self._queue.clear()  # a forked child's copy of its parent's queue: the parent writes it
+        self._error = None
+        self.add_point = self._write_point_now  # type: ignore[method-assign]
+        self.add = self._write_item_now  # type: ignore[method-assign]
+
+    def _write_point_now(
+        self, run_id: str, key: str, value: float, timestamp: int, step: int
+    ) -> None:
+        self._write_batch(run_id, [(key, value, timestamp, step)], [], [])
+
+    def _write_item_now(self, run_id: str, item: Param | RunTag) -> None:
+        if isinstance(item, Param):
+            self._write_batch(run_id, [], [item], [])
+        else:
+            self._write_batch(run_id, [], [], [item])
 
     # -- producer side (the user's thread) ---------------------------------------------------
     def add_point(self, run_id: str, key: str, value: float, timestamp: int, step: int) -> None:
@@ -216,12 +254,15 @@ def _grouped(items: list[_Item]) -> tuple[list[PointRow], list[Param], list[RunT
 
 
 def _forget_threads_after_fork() -> None:
-    # A forked child has none of its parent's threads: it starts its own writer when it
-    # first logs, and must not wait on a lock the parent's writer held at fork time.
+    # A forked child has none of its parent's threads, and must not wait on a lock the
+    # parent's writer held at fork time; it writes through (see the module's doc).
+    global _forked
+    _forked = True
     for buffer in list(_live_buffers):
         buffer._thread = None
         buffer._flush_lock = threading.Lock()
         buffer._wake = threading.Event()
+        buffer.write_through()
 
 
 os.register_at_fork(after_in_child=_forget_threads_after_fork)

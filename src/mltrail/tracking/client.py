@@ -27,12 +27,15 @@ from mltrail.entities import (
     PagedList,
     Param,
     Run,
-    RunInfo,
     RunStatus,
     RunTag,
     ViewType,
 )
-from mltrail.exceptions import InvalidParameter
+from mltrail.exceptions import (
+    InvalidParameter,
+    InvalidParameterType,
+    LocalFileNotFound,
+)
 from mltrail.store.base import (
     LOGGED_MODELS_MAX_RESULTS_DEFAULT,
     SEARCH_MAX_RESULTS_DEFAULT,
@@ -41,15 +44,18 @@ from mltrail.store.base import (
 from mltrail.store.store_cache import get_tracking_store
 from mltrail.tracking import artifact_files
 from mltrail.tracking.buffer import WriteBuffer
+from mltrail.tracking.operations import RunOperations
 from mltrail.tracking.uri import (
     announce_once,
     default_artifact_root,
     get_tracking_uri,
+    is_new_sqlite_store,
     normalize_tracking_uri,
 )
 from mltrail.utils import validation as v
 
 _MAX_REMEMBERED_URIS = 10_000
+_MAX_KNOWN_RUNS = 100_000
 
 
 def _now_ms() -> int:
@@ -66,16 +72,36 @@ def _buffer_for(store: TrackingStore) -> WriteBuffer:
     return buffer
 
 
+# The model this process created last (``mltrail.last_logged_model()``).
+_last_logged_model_id: str | None = None
+
+
+def last_logged_model_id() -> str | None:
+    return _last_logged_model_id
+
+
+def _known_runs_of(store: TrackingStore) -> set[str]:
+    """Ids of runs this process has seen active in ``store`` (made, read or written here):
+    writes to them skip the existence check. Shared by every client of the store."""
+    known = getattr(store, "_mltrail_known_runs", None)
+    if known is None:
+        known = set()
+        store._mltrail_known_runs = known  # type: ignore[attr-defined]
+    return known
+
+
 class TrailClient:
     def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None) -> None:
         self.tracking_uri = (
             normalize_tracking_uri(tracking_uri) if tracking_uri else get_tracking_uri()
         )
         self._registry_uri = registry_uri
+        creates = is_new_sqlite_store(self.tracking_uri)
         self.store = get_tracking_store(self.tracking_uri)
-        if self.tracking_uri.startswith("sqlite:"):
+        if creates:  # told once, when the embedded store is made, not on every use
             announce_once(self.tracking_uri, default_artifact_root(self.tracking_uri))
         self._buffer = _buffer_for(self.store)
+        self._known_runs = _known_runs_of(self.store)
         self._artifact_uris: dict[str, str] = {}
 
     # -- experiments -------------------------------------------------------------------------
@@ -107,7 +133,9 @@ class TrailClient:
         )
 
     def delete_experiment(self, experiment_id: str) -> None:
+        self.flush()
         self.store.delete_experiment(str(experiment_id))
+        self._known_runs.clear()  # its runs are deleted with it
 
     def restore_experiment(self, experiment_id: str) -> None:
         self.store.restore_experiment(str(experiment_id))
@@ -139,11 +167,32 @@ class TrailClient:
             run_name,
         )
         self._remember_artifact_uri(run.info.run_id, run.info.artifact_uri)
+        self._know_run(run.info.run_id)
         return run
 
     def get_run(self, run_id: str) -> Run:
         self.flush()
-        return self.store.get_run(run_id)
+        run = self.store.get_run(run_id)
+        if run.info.lifecycle_stage == "active":
+            self._know_run(run_id)
+        return run
+
+    def _know_run(self, run_id: str) -> None:
+        known = self._known_runs
+        if len(known) >= _MAX_KNOWN_RUNS:
+            known.clear()
+        known.add(run_id)
+
+    def _require_active_run(self, run_id: str) -> None:
+        """Raise at the call, as MLflow does, when a write targets a run that does not exist
+        or is deleted. Each run is looked up once per process (see ``_known_runs_of``)."""
+        run = self.store.get_run(run_id)  # NotFound (RESOURCE_DOES_NOT_EXIST) if missing
+        if run.info.lifecycle_stage != "active":
+            raise InvalidParameter(
+                f"The run {run_id} must be in the 'active' state. Current state is "
+                f"{run.info.lifecycle_stage}."
+            )
+        self._know_run(run_id)
 
     def get_parent_run(self, run_id: str) -> Run | None:
         parent = self.get_run(run_id).data.tags.get("mlflow.parentRunId")
@@ -155,12 +204,12 @@ class TrailClient:
 
     def set_terminated(
         self, run_id: str, status: str | None = None, end_time: int | None = None
-    ) -> RunInfo:
+    ) -> None:
         """End a run: write what was logged to it and record its status and end time (one
         transaction where the store allows)."""
         final_status = RunStatus.normalize(status or "FINISHED")
         final_time = end_time if end_time is not None else _now_ms()
-        return self._buffer.flush_finishing(
+        self._buffer.flush_finishing(
             run_id,
             lambda points, params, tags: self.store.finish_run(
                 run_id, final_status, final_time, points, params, tags
@@ -170,11 +219,15 @@ class TrailClient:
     def delete_run(self, run_id: str) -> None:
         self.flush()
         self.store.delete_run(run_id)
+        self._known_runs.discard(run_id)
 
     def restore_run(self, run_id: str) -> None:
         self.store.restore_run(run_id)
 
     # -- logging -----------------------------------------------------------------------------
+    # Errors are raised at the call (a bad value, a run that does not exist, a param logged
+    # again with another value); what cannot fail any more is buffered, unless ``synchronous``.
+    # ``synchronous=False`` returns a ``RunOperations`` whose ``wait()`` flushes.
     def log_metric(
         self,
         run_id: str,
@@ -184,42 +237,49 @@ class TrailClient:
         step: int | None = None,
         synchronous: bool | None = None,
         **_ignored: Any,
-    ) -> None:
+    ) -> RunOperations | None:
         # The hot path of every training loop: keep it to a few attribute lookups.
         if type(value) is not float:
             value = v.validate_metric_value(key, value)
         if timestamp is None:
             timestamp = int(time.time() * 1000)
-        elif type(timestamp) is not int or timestamp < 0:
+        elif type(timestamp) is not int or not 0 <= timestamp <= v.INT64_MAX:
             timestamp = v.validate_timestamp(timestamp)
         if step is None:
             step = 0
-        elif type(step) is not int:
+        elif type(step) is not int or not v.INT64_MIN <= step <= v.INT64_MAX:
             step = v.validate_step(step)
         if key not in v.VALID_KEYS:  # the cache of keys already found valid
             v.validate_key(key, "metric key")
+        if run_id not in self._known_runs:
+            self._require_active_run(run_id)
         if synchronous:
             self.flush()
             self.store.log_batch(run_id, metrics=[Metric(key, value, timestamp, step)])
-        else:
-            self._buffer.add_point(run_id, key, value, timestamp, step)
+            return None
+        self._buffer.add_point(run_id, key, value, timestamp, step)
+        return None if synchronous is None else RunOperations(self.flush)
 
     def log_param(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> Any:
+        """Written at once, so a changed value raises here (params are few)."""
         param = Param(v.validate_key(key, "param key"), v.param_value_str(key, value))
-        if synchronous:
-            self.flush()
-            self.store.log_batch(run_id, params=[param])
-        else:
-            self._buffer.add(run_id, param)
-        return value
+        if run_id not in self._known_runs:
+            self._require_active_run(run_id)
+        self.store.log_batch(run_id, params=[param])
+        return RunOperations() if synchronous is False else value
 
-    def set_tag(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> None:
+    def set_tag(
+        self, run_id: str, key: str, value: Any, synchronous: bool | None = None
+    ) -> RunOperations | None:
         tag = RunTag(v.validate_key(key, "tag key"), v.tag_value_str(key, value))
+        if run_id not in self._known_runs:
+            self._require_active_run(run_id)
         if synchronous:
             self.flush()
             self.store.log_batch(run_id, tags=[tag])
-        else:
-            self._buffer.add(run_id, tag)
+            return None
+        self._buffer.add(run_id, tag)
+        return None if synchronous is None else RunOperations(self.flush)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         self.flush()
@@ -232,10 +292,20 @@ class TrailClient:
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
         synchronous: bool | None = None,
-    ) -> None:
-        """Log many values at once; written through at once (MLflow's semantics)."""
+    ) -> RunOperations | None:
+        """Log many values at once, written through at once (MLflow's semantics). Batches over
+        a request's limits (1000 metrics, 100 params, 100 tags) are split as MLflow's client
+        splits them; a SQL store takes the whole batch in one transaction."""
+        metrics, params, tags = list(metrics), list(params), list(tags)
         self.flush()
-        self.store.log_batch(run_id, list(metrics), list(params), list(tags))
+        write_whole = getattr(self.store, "write_batch", None)
+        if write_whole is not None:
+            write_whole(run_id, metrics, params, tags)
+        else:
+            for m_part, p_part, t_part in v.split_batch(metrics, params, tags):
+                self.store.log_batch(run_id, m_part, p_part, t_part)
+        self._know_run(run_id)
+        return RunOperations() if synchronous is False else None
 
     def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput] | None = None) -> None:
         self.store.log_inputs(run_id, list(datasets or []))
@@ -245,7 +315,8 @@ class TrailClient:
         self._buffer.flush()
 
     # -- reads -------------------------------------------------------------------------------
-    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+    def get_metric_history(self, run_id: str, key: str) -> PagedList:
+        """Every point of the metric, as one page (a ``PagedList`` with no next token)."""
         self.flush()
         points: list[Metric] = []
         token = None
@@ -254,7 +325,7 @@ class TrailClient:
             points.extend(page)
             token = page.token
             if not token:
-                return points
+                return PagedList(points, None)
 
     def search_runs(
         self,
@@ -306,10 +377,14 @@ class TrailClient:
         elif os.path.isfile(local_path):
             self._artifact_repo(run_id).log_artifact(local_path, artifact_path)
         else:
-            raise InvalidParameter(f"Cannot log artifact: no file or folder at {local_path!r}.")
+            raise LocalFileNotFound(f"Cannot log artifact: no file or folder at {local_path!r}.")
 
     def log_artifacts(self, run_id: str, local_dir: str, artifact_path: str | None = None) -> None:
-        self._artifact_repo(run_id).log_artifacts(os.fspath(local_dir), artifact_path)
+        local_dir = os.fspath(local_dir)
+        if not os.path.isdir(local_dir):
+            # MLflow logs nothing and says nothing; a typo in a path should not pass unseen.
+            raise LocalFileNotFound(f"Cannot log artifacts: no folder at {local_dir!r}.")
+        self._artifact_repo(run_id).log_artifacts(local_dir, artifact_path)
 
     def _log_object(self, run_id: str, artifact_file: str, writer: Any, obj: Any) -> None:
         from mltrail.store.artifact.paths import safe_relative_path
@@ -335,7 +410,7 @@ class TrailClient:
         self, run_id: str, image: Any, artifact_file: str | None = None, **_: Any
     ) -> None:
         if not artifact_file:
-            raise InvalidParameter("log_image needs artifact_file, e.g. 'sample.png'.")
+            raise InvalidParameterType("log_image needs artifact_file, e.g. 'sample.png'.")
         self._log_object(run_id, artifact_file, artifact_files.write_image, image)
 
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
@@ -355,7 +430,7 @@ class TrailClient:
         model_type: str | None = None,
     ) -> LoggedModel:
         """A new PENDING model; its files go under ``model.artifact_location``."""
-        return self.store.create_logged_model(
+        model = self.store.create_logged_model(
             str(experiment_id),
             name,
             source_run_id,
@@ -363,6 +438,9 @@ class TrailClient:
             [LoggedModelParameter(k, str(val)) for k, val in (params or {}).items()],
             model_type,
         )
+        global _last_logged_model_id
+        _last_logged_model_id = model.model_id
+        return model
 
     def get_logged_model(self, model_id: str, allow_deleted: bool = False) -> LoggedModel:
         return self.store.get_logged_model(model_id, allow_deleted=allow_deleted)

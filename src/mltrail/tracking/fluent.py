@@ -12,6 +12,7 @@ from typing import Any
 
 from mltrail.entities import (
     Experiment,
+    Param,
     Run,
     RunStatus,
     ViewType,
@@ -20,26 +21,25 @@ from mltrail.exceptions import InvalidParameter, MltrailException, NotFound
 from mltrail.tracking import context, run_companions
 from mltrail.tracking import uri as tracking_uri
 from mltrail.tracking.client import TrailClient
+from mltrail.tracking.operations import RunOperations
+from mltrail.utils import validation as v
 
 
 class ActiveRun(Run):
     """The run ``start_run`` returns; as a context manager it ends the run FINISHED, or
-    FAILED when the block raises (KILLED on Ctrl-C)."""
+    FAILED when the block raises (Ctrl-C included, as in MLflow)."""
 
     def __init__(self, run: Run) -> None:
         super().__init__(run.info, run.data, run.inputs, run.outputs)
+        # The process that started it ends it: a forked worker inherits the run but must not
+        # end it when the worker exits.
+        self._owner_pid = os.getpid()
 
     def __enter__(self) -> ActiveRun:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
-        if exc_type is None:
-            status = "FINISHED"
-        elif issubclass(exc_type, KeyboardInterrupt):
-            status = "KILLED"
-        else:
-            status = "FAILED"
-        end_run(status)
+        end_run("FINISHED" if exc_type is None else "FAILED")
         return False
 
 
@@ -208,9 +208,11 @@ def start_run(
             f"Run with UUID {stack[-1].info.run_id} is already active. To start a nested run, "
             "call start_run with nested=True; to start a new one, call end_run() first."
         )
-    run_id = run_id or os.environ.get("MLFLOW_RUN_ID") or None
+    if not run_id and os.environ.get("MLFLOW_RUN_ID"):
+        # As MLflow: the variable names the run of the first start_run only.
+        run_id = os.environ.pop("MLFLOW_RUN_ID")
     if run_id:
-        run = _resume(client, run_id, experiment_id)
+        run = _resume(client, run_id, experiment_id, run_name)
     else:
         run = _create(client, experiment_id, run_name, nested, parent_run_id, tags, description)
     active = ActiveRun(run)
@@ -220,7 +222,9 @@ def start_run(
     return active
 
 
-def _resume(client: TrailClient, run_id: str, experiment_id: str | None) -> Run:
+def _resume(
+    client: TrailClient, run_id: str, experiment_id: str | None, run_name: str | None
+) -> Run:
     try:
         run = client.get_run(run_id)
     except NotFound:
@@ -231,7 +235,7 @@ def _resume(client: TrailClient, run_id: str, experiment_id: str | None) -> Run:
         )
     if run.info.lifecycle_stage != "active":
         raise InvalidParameter(f"Cannot resume run {run_id}: it is deleted.")
-    client.update_run(run_id, status="RUNNING")
+    client.update_run(run_id, status="RUNNING", name=run_name or None)
     return client.get_run(run_id)
 
 
@@ -312,7 +316,7 @@ def delete_run(run_id: str) -> None:
 
 def _end_runs_at_exit() -> None:
     # As MLflow does: a script that never called end_run still leaves its runs FINISHED.
-    while _state.stack:
+    while _state.stack and _state.stack[-1]._owner_pid == os.getpid():
         try:
             end_run()
         except Exception as exc:  # noqa: BLE001 - the interpreter is going away; say it once
@@ -342,6 +346,7 @@ def _writer(run_id: str | None = None) -> tuple[TrailClient, str]:
 
 
 # -- logging ---------------------------------------------------------------------------------
+# ``synchronous=False`` returns a ``RunOperations`` (wait() flushes), as MLflow's calls do.
 def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
     client, rid = _writer()
     return client.log_param(rid, key, value, synchronous)
@@ -349,10 +354,14 @@ def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
 
 def log_params(
     params: dict[str, Any], synchronous: bool | None = None, run_id: str | None = None
-) -> None:
+) -> RunOperations | None:
+    """One write: when one of the params was logged before with another value, none is."""
     client, rid = _writer(run_id)
-    for key, value in params.items():
-        client.log_param(rid, key, value, synchronous)
+    checked = [
+        Param(v.validate_key(key, "param key"), v.param_value_str(key, value))
+        for key, value in params.items()
+    ]
+    return client.log_batch(rid, params=checked, synchronous=synchronous)
 
 
 def log_metric(
@@ -363,14 +372,17 @@ def log_metric(
     timestamp: int | None = None,
     run_id: str | None = None,
     **_ignored: Any,
-) -> None:
+) -> RunOperations | None:
     stack = _state.stack
     if run_id is None and stack and _client is not None:
         # A training loop's hot path: the client that started the active run, without
         # re-reading the tracking URI settings (two environment lookups, half the cost).
-        _client.log_metric(stack[-1].info.run_id, key, value, timestamp, step, synchronous)
-        return
-    _get_client().log_metric(_active_run_id(run_id), key, value, timestamp, step, synchronous)
+        return _client.log_metric(
+            stack[-1].info.run_id, key, value, timestamp, step, synchronous
+        )
+    return _get_client().log_metric(
+        _active_run_id(run_id), key, value, timestamp, step, synchronous
+    )
 
 
 def log_metrics(
@@ -380,21 +392,23 @@ def log_metrics(
     run_id: str | None = None,
     timestamp: int | None = None,
     **_ignored: Any,
-) -> None:
+) -> RunOperations | None:
     client, rid = _writer(run_id)
     for key, value in metrics.items():
-        client.log_metric(rid, key, value, timestamp, step, synchronous)
+        client.log_metric(rid, key, value, timestamp, step, synchronous or None)
+    return RunOperations(client.flush) if synchronous is False else None
 
 
-def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
+def set_tag(key: str, value: Any, synchronous: bool | None = None) -> RunOperations | None:
     client, rid = _writer()
-    client.set_tag(rid, key, value, synchronous)
+    return client.set_tag(rid, key, value, synchronous)
 
 
-def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> None:
+def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> RunOperations | None:
     client, rid = _writer()
     for key, value in tags.items():
-        client.set_tag(rid, key, value, synchronous)
+        client.set_tag(rid, key, value, synchronous or None)
+    return RunOperations(client.flush) if synchronous is False else None
 
 
 def delete_tag(key: str) -> None:

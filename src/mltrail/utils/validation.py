@@ -9,11 +9,17 @@ import re
 from collections.abc import Sequence
 
 from mltrail.entities import Metric
-from mltrail.exceptions import InvalidParameter
+from mltrail.exceptions import InvalidParameter, InvalidParameterType, ValueOutOfRange
 
 MAX_ENTITY_KEY_LENGTH = 250
-MAX_PARAM_VAL_LENGTH = 6000
-MAX_TAG_VAL_LENGTH = 8000
+# MLflow truncates params past 6000 characters and tags past 8000; mltrail stores values whole
+# up to this limit and refuses longer ones (docs/compatibility.md#long-values). 100 params and
+# 100 tags at the limit make about 3.3 MB of JSON: a full log-batch stays far below the
+# server's 32 MiB request limit.
+MAX_PARAM_VAL_LENGTH = 16384
+MAX_TAG_VAL_LENGTH = 16384
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
 MAX_EXPERIMENT_NAME_LENGTH = 500
 MAX_EXPERIMENT_TAG_VAL_LENGTH = 20000
 MAX_ARTIFACT_LOCATION_LENGTH = 2048
@@ -34,6 +40,10 @@ def validate_key(key: object, what: str = "key") -> str:
     """A metric, param or tag key: ``[\\w/.- :]``, at most 250 characters, path-normal."""
     if key in VALID_KEYS:
         return key  # type: ignore[return-value]
+    if key is not None and not isinstance(key, str):
+        raise InvalidParameterType(
+            f"The {what} must be a string, got {type(key).__name__} {key!r}."
+        )
     if not isinstance(key, str) or not key:
         raise InvalidParameter(f"The {what} must be a non-empty string, got {key!r}.")
     if len(key) > MAX_ENTITY_KEY_LENGTH:
@@ -57,52 +67,83 @@ def validate_key(key: object, what: str = "key") -> str:
 
 
 def validate_metric_value(key: str, value: object) -> float:
-    """A metric value must be a real number (NaN and infinities are kept as they are)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        try:
-            import numbers
-
-            if isinstance(value, numbers.Real) and not isinstance(value, bool):
-                return float(value)
-        except Exception:  # noqa: BLE001 - any failure means "not a number"
-            pass
+    """A metric value as a float, from anything MLflow takes: numbers (NaN and infinities are
+    kept), bools (1.0 and 0.0), NumPy scalars and one-element arrays, numeric strings."""
+    if value is None:
+        raise InvalidParameter(f"Missing value for metric '{key}': give a number.")
+    if getattr(value, "ndim", 0) and getattr(value, "size", 0) == 1:
+        value = value.item()  # type: ignore[attr-defined]  # a one-element NumPy array
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise InvalidParameterType(
+            f"Got invalid value {value!r} for metric '{key}': please specify the value as a "
+            "valid double (64-bit floating point)."
+        ) from None
+    except (ValueError, OverflowError):
         raise InvalidParameter(
             f"Got invalid value {value!r} for metric '{key}': please specify the value as a "
             "valid double (64-bit floating point)."
-        )
-    return float(value)
+        ) from None
 
 
 def validate_timestamp(value: object) -> int:
     number = _as_int(value)
     if number is None or number < 0:
         raise InvalidParameter(
-            f"Invalid timestamp {value!r}: it must be a nonnegative long (64-bit integer)."
+            f"Invalid timestamp {value!r}: it must be a nonnegative long (64-bit integer) "
+            "of milliseconds."
         )
+    if number > INT64_MAX:
+        raise ValueOutOfRange(f"Invalid timestamp {value!r}: it must fit in 64 bits.")
     return number
 
 
 def validate_step(value: object) -> int:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidParameter(
+            f"Invalid step {value!r}: it must be an integer.", error_code="BAD_REQUEST"
+        )
     number = _as_int(value)
     if number is None:
         raise InvalidParameter(f"Invalid step {value!r}: it must be an integer.")
+    if not INT64_MIN <= number <= INT64_MAX:
+        raise ValueOutOfRange(
+            f"Invalid step {value!r}: a step must be a 64-bit integer, between -2**63 and "
+            "2**63 - 1."
+        )
     return number
 
 
 def _as_int(value: object) -> int | None:
-    """A plain int from an int or another integer type (NumPy's, say); None for the rest."""
+    """A plain int from an int, a bool, another integer type (NumPy's, say) or a float with no
+    fractional part; None for the rest (a fraction would be silently cut)."""
     if type(value) is int:
         return value
     if isinstance(value, bool):
-        return None
+        return int(value)
     try:
         return operator.index(value)  # type: ignore[arg-type]
     except TypeError:
-        return None
+        pass
+    if isinstance(value, float) or (hasattr(value, "is_integer") and hasattr(value, "dtype")):
+        number = float(value)  # type: ignore[arg-type]
+        if math.isfinite(number) and number.is_integer():
+            return int(number)
+    return None
+
+
+def _refuse_nul(what: str, key: str, text: str) -> None:
+    if "\x00" in text:
+        raise InvalidParameter(
+            f"The value of {what} '{key}' contains a NUL character, which databases such as "
+            "PostgreSQL cannot store; remove it."
+        )
 
 
 def param_value_str(key: str, value: object) -> str:
     text = value if isinstance(value, str) else str(value)
+    _refuse_nul("param", key, text)
     if len(text) > MAX_PARAM_VAL_LENGTH:
         raise InvalidParameter(
             f"The value of param '{key}' is {len(text)} characters long; the maximum is "
@@ -113,6 +154,7 @@ def param_value_str(key: str, value: object) -> str:
 
 def tag_value_str(key: str, value: object) -> str:
     text = value if isinstance(value, str) else str(value)
+    _refuse_nul("tag", key, text)
     if len(text) > MAX_TAG_VAL_LENGTH:
         raise InvalidParameter(
             f"The value of tag '{key}' is {len(text)} characters long; the maximum is "
@@ -162,6 +204,25 @@ def validate_batch_size(n_metrics: int, n_params: int, n_tags: int) -> None:
             )
 
 
+def split_batch(
+    metrics: Sequence[Metric], params: Sequence[object], tags: Sequence[object]
+) -> list[tuple[list[Metric], list[object], list[object]]]:
+    """A batch cut into requests within the limits: params and tags first, 100 of each a
+    request, topped up with metrics to 1000 items; then the remaining metrics, 1000 a request."""
+    parts: list[tuple[list[Metric], list[object], list[object]]] = []
+    metrics, params, tags = list(metrics), list(params), list(tags)
+    while params or tags:
+        p_part, params = params[:MAX_BATCH_PARAMS], params[MAX_BATCH_PARAMS:]
+        t_part, tags = tags[:MAX_BATCH_TAGS], tags[MAX_BATCH_TAGS:]
+        room = min(MAX_BATCH_TOTAL - len(p_part) - len(t_part), MAX_BATCH_METRICS)
+        m_part, metrics = metrics[:room], metrics[room:]
+        parts.append((m_part, p_part, t_part))
+    while metrics:
+        m_part, metrics = metrics[:MAX_BATCH_METRICS], metrics[MAX_BATCH_METRICS:]
+        parts.append((m_part, [], []))
+    return parts or [([], [], [])]
+
+
 def validate_unique_param_keys(keys: Sequence[str]) -> None:
     seen: set[str] = set()
     dupes = sorted({k for k in keys if k in seen or seen.add(k)})  # type: ignore[func-returns-value]
@@ -181,7 +242,7 @@ def checked_metric(m: Metric) -> Metric:
     if type(m.value) is float and type(m.timestamp) is int and type(m.step) is int:
         # Already well-typed (the client's buffer checked it): only the key needs a look.
         validate_key(m.key, "metric key")
-        if m.timestamp >= 0:
+        if 0 <= m.timestamp <= INT64_MAX and INT64_MIN <= m.step <= INT64_MAX:
             return m
     validate_key(m.key, "metric key")
     value = validate_metric_value(m.key, m.value)
@@ -198,7 +259,8 @@ def checked_metrics(metrics: Sequence[Metric]) -> list[Metric]:
         if type(m.value) is float
         and type(m.timestamp) is int
         and type(m.step) is int
-        and m.timestamp >= 0
+        and 0 <= m.timestamp <= INT64_MAX
+        and INT64_MIN <= m.step <= INT64_MAX
         and m.key in known
         else checked_metric(m)
         for m in metrics

@@ -8,7 +8,7 @@ from fastapi.responses import PlainTextResponse
 from mltrail.protocol import server_routes
 from mltrail.server.api.encode import reply
 from mltrail.server.api.mount import serve_at_full_path
-from mltrail.version import __version__
+from mltrail.version import MLFLOW_API_VERSION, __version__
 
 router = APIRouter(tags=["server"])
 
@@ -21,6 +21,8 @@ SERVER_INFO = {
     "presigned_upload_run_id_supported": False,
     "presigned_upload_model_id_supported": False,
     "features_enabled": {"gateway": False},
+    "mltrail_version": __version__,
+    "mlflow_api_version": MLFLOW_API_VERSION,
 }
 
 
@@ -31,7 +33,9 @@ async def health() -> str:
 
 @serve_at_full_path(router, server_routes.VERSION, response_class=PlainTextResponse)
 async def version() -> str:
-    return __version__
+    """The MLflow version whose API this server implements (the ``mlflow`` client enables
+    features by it); mltrail's own version is in server-info and every answer's headers."""
+    return MLFLOW_API_VERSION
 
 
 @serve_at_full_path(router, server_routes.SERVER_INFO)

@@ -73,13 +73,17 @@ async def get_metric_history_bulk_interval(request: Request) -> Response:
 
 
 def _bulk_history(request: Request, query: BulkIn) -> list[dict[str, object]]:
+    """As MLflow: runs in id order, each run's points in history order, and ``max_results``
+    (at most 25000; more is taken as 25000) bounds the whole answer, not each run."""
     store = store_of(request)
-    limit = BULK_MAX_RESULTS if query.max_results is None else query.max_results
+    limit = min(BULK_MAX_RESULTS, query.max_results or BULK_MAX_RESULTS)
     out: list[dict[str, object]] = []
     for run_id in sorted(set(query.run_id)):
-        for m in store.get_metric_history(run_id, query.metric_key, max_results=limit):
+        if len(out) >= limit:
+            break
+        for m in store.get_metric_history(run_id, query.metric_key, max_results=limit - len(out)):
             out.append(metric_json(m, run_id))
-    return out
+    return out[:limit]
 
 
 @serve(router, routes.GET_METRIC_HISTORY_BULK)
@@ -88,6 +92,6 @@ async def get_metric_history_bulk(request: Request) -> Response:
     query = await read_query(request, BulkIn)
     if len(query.run_id) > BULK_MAX_RUNS:
         raise InvalidParameter(f"Ask for at most {BULK_MAX_RUNS} runs at a time.")
-    if query.max_results is not None and not 1 <= query.max_results <= BULK_MAX_RESULTS:
-        raise InvalidParameter(f"max_results must be between 1 and {BULK_MAX_RESULTS}.")
+    if query.max_results is not None and query.max_results < 1:
+        raise InvalidParameter("max_results must be a positive number.")
     return reply(paged("metrics", await call(_bulk_history, request, query), None))

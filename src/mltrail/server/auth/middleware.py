@@ -28,6 +28,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mltrail.exceptions import MltrailException, NotFound
+from mltrail.server.auth.login import (
+    CSRF_COOKIE,
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    SESSION_HOURS,
+    cookie_value,
+    login_redirect,
+    wants_page,
+)
 from mltrail.server.auth.rules import Rule, find_rule, rule_from_route_table
 from mltrail.server.auth.store import RANK, AuthStore, User
 from mltrail.server.errors import error_response
@@ -107,6 +116,10 @@ class AuthMiddleware:
                 body, receive = await _buffer(receive)
             await run_in_threadpool(self._check, rule, user, scope, params, body)
         except Denied as denied:
+            if denied.status == 401 and wants_page(scope):  # a browser: the login page
+                query = scope.get("query_string", b"").decode("latin-1")
+                await login_redirect(path, query)(scope, receive, send)
+                return
             await self._refuse(denied, scope, receive, send)
             if method in STATE_CHANGING or denied.status == 401:
                 self._note(user.username if user else None, scope, denied.status)
@@ -171,12 +184,7 @@ class AuthMiddleware:
         scheme, _, credentials = header.partition(" ")
         scheme = scheme.lower()
         if not header:
-            raise Denied(
-                401,
-                "UNAUTHENTICATED",
-                "Authentication required: give a user name "
-                "and password (HTTP basic) or an API token (bearer).",
-            )
+            return self._session_user(scope)
         cache_key = hmac.new(self._key, header.encode("utf-8"), hashlib.sha256).digest()
         cached = self.credentials.get(cache_key)
         if cached is not None:
@@ -199,6 +207,35 @@ class AuthMiddleware:
             raise Denied(401, "UNAUTHENTICATED", "The credentials are not valid.")
         self.credentials.put(cache_key, user)
         return user
+
+    def _session_user(self, scope: Scope) -> User:
+        """The web UI's session cookie; changes must carry the CSRF token as well."""
+        headers = scope["headers"]
+        session = cookie_value(headers, SESSION_COOKIE)
+        if not session:
+            raise Denied(
+                401,
+                "UNAUTHENTICATED",
+                "Authentication required: give a user name and password (HTTP basic) or an "
+                "API token (bearer), or sign in at /login.",
+            )
+        cache_key = hmac.new(self._key, b"session:" + session.encode(), hashlib.sha256).digest()
+        user = self.credentials.get(cache_key)
+        if user is None:
+            user = self.auth.user_for_session(session, SESSION_HOURS * 3600 * 1000)
+            if user is None:
+                raise Denied(401, "UNAUTHENTICATED", "The session has ended; sign in again.")
+            self.credentials.put(cache_key, user)
+        if scope["method"] in STATE_CHANGING:
+            sent = next((v.decode("latin-1") for k, v in headers if k == CSRF_HEADER.encode()), "")
+            expected = cookie_value(headers, CSRF_COOKIE) or ""
+            if not expected or not secrets.compare_digest(sent, expected):
+                raise Denied(
+                    403,
+                    "PERMISSION_DENIED",
+                    "The request lacks the page's CSRF token (X-CSRF-Token); reload the page.",
+                )
+        return user  # type: ignore[no-any-return]
 
     def forget_credentials(self) -> None:
         """After a password change, deletion or demotion: verify everything afresh."""
@@ -264,7 +301,13 @@ class AuthMiddleware:
         key = (user.id, kind, resource)
         have = self.grants.get(key)
         if have is None:
-            have = self.auth.get_grant(kind, resource, user.id) or self.default
+            # The user's own grant wins (it may take rights away); else the best of their
+            # groups'; else the server's default.
+            have = (
+                self.auth.get_grant(kind, resource, user.id)
+                or self.auth.group_grant(kind, resource, user.id)
+                or self.default
+            )
             self.grants.put(key, have)
         return RANK[have] >= RANK[need]
 

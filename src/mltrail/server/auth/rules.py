@@ -120,6 +120,9 @@ API_RULES: dict[tuple[str, str], Rule] = {
 # Everything else, by absolute path.
 OTHER_RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/health"): Rule("public"),
+    ("GET", "/login"): Rule("public"),
+    ("POST", "/login"): Rule("public"),
+    ("POST", "/logout"): Rule("public"),  # ends the session in its cookie, if any
     ("GET", "/version"): Rule("public"),
     ("GET", "/ui/static/plotly.min.js"): Rule("public"),
     ("GET", "/ui/static/{name}"): Rule("public"),

@@ -50,9 +50,18 @@ class ArtifactRepository(abc.ABC):
         rel_root = safe_relative_path(artifact_path)
         for dirpath, _dirnames, filenames in os.walk(local_dir):
             rel = os.path.relpath(dirpath, local_dir).replace(os.sep, "/")
+            if not filenames:  # an empty folder is kept (as MLflow's local store keeps it)
+                folder = safe_relative_path(join(rel_root, "" if rel == "." else rel))
+                if folder:
+                    self._make_dir(folder)
             for name in filenames:
                 target = join(rel_root, "" if rel == "." else rel, name)
                 self._put_file(os.path.join(dirpath, name), safe_relative_path(target))
+
+    def _make_dir(self, rel_path: str) -> None:
+        """Make an empty folder; stores without folders (S3, the proxy) keep none, as in
+        MLflow."""
+        return None
 
     def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
         return sorted(self._list(safe_relative_path(path)), key=lambda f: f.path)

@@ -49,6 +49,9 @@ class LocalArtifactRepository(ArtifactRepository):
                 os.unlink(tmp)
             raise
 
+    def _make_dir(self, rel_path: str) -> None:
+        os.makedirs(self._full(rel_path), exist_ok=True)
+
     def _get_file(self, rel_path: str, local_file: str) -> None:
         source = self._full(rel_path)
         if not os.path.isfile(source):

@@ -77,6 +77,17 @@ def dispose_engines() -> None:
         _engines.clear()
 
 
+def _fresh_pools_in_child() -> None:
+    # A forked child must not use its parent's pooled connections (a SQLite or PostgreSQL
+    # connection shared by two processes corrupts both): it opens its own, leaving the
+    # parent's untouched (close=False).
+    for engine in list(_engines.values()):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_fresh_pools_in_child)
+
+
 def _create_engine(uri: str) -> Engine:
     import sqlalchemy as sa
     from sqlalchemy import event
@@ -135,10 +146,20 @@ def _create_engine(uri: str) -> Engine:
             uri, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args=connect_args
         )
     except ModuleNotFoundError as exc:
+        scheme = uri.split("://")[0]
         raise StoreUnavailable(
-            f"The database driver for {uri.split('://')[0]!r} is not installed ({exc.name}); "
-            "install mltrail[postgres] or mltrail[mysql]."
+            f"The database driver for {scheme!r} is not installed ({exc.name}); "
+            f"{driver_hint(scheme)}"
         ) from None
+
+
+def driver_hint(scheme: str) -> str:
+    """How to install the driver of one database: only the extra that fits the URI."""
+    backend = scheme.split("+", 1)[0].lower()
+    extra = {"postgresql": "postgres", "postgres": "postgres", "mysql": "mysql"}.get(backend)
+    if extra is None:
+        return f"install the SQLAlchemy driver named in {scheme!r}."
+    return f"install it with: pip install 'mltrail[{extra}]'."
 
 
 @contextlib.contextmanager

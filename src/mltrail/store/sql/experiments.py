@@ -131,6 +131,10 @@ class ExperimentMethods:
         now = now_ms()
         with transaction(self.engine, write=True) as conn:
             row = self._experiment_row(conn, experiment_id)
+            if row.lifecycle_stage == stage:
+                # As MLflow: deleting looks among active experiments, restoring among deleted.
+                wanted = "active" if stage == LifecycleStage.DELETED else "deleted"
+                raise NotFound(f"No {wanted} experiment with id {experiment_id}.")
             conn.execute(
                 experiments.update()
                 .where(experiments.c.experiment_id == row.experiment_id)

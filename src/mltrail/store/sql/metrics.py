@@ -95,12 +95,15 @@ _SUMMARY_FIELDS = (
     "run_uuid", "key", "value", "timestamp", "step", "is_nan", "min_value", "max_value",
     "small_chunks",
 )  # fmt: skip
-# The latest point is the one with the greatest step, then timestamp (a tie goes to the new
-# one); min and max ignore NULL (a series of NaN only). One atomic statement, so concurrent
-# writers to one run (many clients, many server workers) never lose a newer point.
+# The latest point is the one with the greatest step, then timestamp, then value (MLflow's
+# rule: at a full tie the larger value wins, NaN counting as 0, which is what ``value`` holds
+# for NaN; at equal values the one stored first stays). Min and max ignore NULL (a series of
+# NaN only). One atomic statement, so concurrent writers to one run (many clients, many server
+# workers) never lose a newer point.
 _NEWER = (
     "(excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step "
-    "AND excluded.timestamp >= latest_metrics.timestamp))"
+    "AND (excluded.timestamp > latest_metrics.timestamp OR (excluded.timestamp = "
+    "latest_metrics.timestamp AND excluded.value > latest_metrics.value))))"
 )
 _SUMMARY_COLUMNS = ", ".join(f'"{f}"' for f in _SUMMARY_FIELDS)
 _SUMMARY_SLOTS = ", ".join("?" for _ in _SUMMARY_FIELDS)
@@ -259,8 +262,10 @@ def _merge_summaries_portably(
 
 
 def _is_newer(new: dict[str, Any], old: dict[str, Any]) -> bool:
-    # The same rule as the upsert's CASE: a later step, or the same step logged no earlier.
-    return (new["step"], new["timestamp"]) >= (old["step"], old["timestamp"])
+    # The same rule as the upsert's CASE (``value`` holds 0 for NaN).
+    return (new["step"], new["timestamp"], new["value"]) > (
+        old["step"], old["timestamp"], old["value"]
+    )
 
 
 def _min_none(a: float | None, b: float | None) -> float | None:

@@ -336,12 +336,14 @@ class RunMethods:
                             profile=ds.profile,
                         )
                     )
-                tag_json = json.dumps({t.key: t.value for t in item.tags}, sort_keys=True)
-                conn.execute(
-                    run_inputs.delete().where(
+                logged = conn.execute(
+                    sa.select(run_inputs.c.run_uuid).where(
                         run_inputs.c.run_uuid == run_id, run_inputs.c.dataset_uuid == found
                     )
-                )
+                ).first()
+                if logged is not None:
+                    continue  # as MLflow: the dataset's first input (and its tags) stays
+                tag_json = json.dumps({t.key: t.value for t in item.tags}, sort_keys=True)
                 conn.execute(
                     run_inputs.insert().values(run_uuid=run_id, dataset_uuid=found, tags=tag_json)
                 )

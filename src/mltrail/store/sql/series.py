@@ -164,17 +164,20 @@ def merged(chunks: Sequence[Columns]) -> Columns:
 
 
 def latest_index(columns: Columns) -> int:
-    """The position of the series' latest point: the greatest (step, timestamp, value)."""
+    """The position of the series' latest point: the greatest (step, timestamp, value), NaN
+    counting as 0 and the first of equals winning (MLflow's rule, pinned by the differential
+    suite)."""
     timestamps, steps, values = columns
-    if all(map(le, steps, islice(steps, 1, None))):
-        # Sorted by timestamp with steps never going down: the last point is the latest.
-        return len(steps) - 1
-    return max(range(len(steps)), key=lambda i: _latest_key(steps[i], timestamps[i], values[i]))
+    n = len(steps)
+    if n < 2 or (steps[-1] > steps[-2] and all(map(le, steps, islice(steps, 1, None)))):
+        # Steps never going down, the last one alone at its step: it is the latest.
+        return n - 1
+    # max() keeps the first of equal keys.
+    return max(range(n), key=lambda i: _latest_key(steps[i], timestamps[i], values[i]))
 
 
-def _latest_key(step: int, ts: int, value: float) -> tuple[int, int, bool, float]:
-    is_nan = value != value
-    return step, ts, is_nan, 0.0 if is_nan else value
+def _latest_key(step: int, ts: int, value: float) -> tuple[int, int, float]:
+    return step, ts, 0.0 if value != value else value
 
 
 def value_range(values: Sequence[float]) -> tuple[float | None, float | None]:

@@ -35,10 +35,20 @@ export async function getJSON(url, options = {}) {
   return answer(await fetch(url, { headers: { Accept: "application/json" }, ...options }));
 }
 
+// With --auth, a signed-in page repeats its CSRF cookie in a header on every change.
+function csrfToken() {
+  const found = document.cookie.split("; ").find((c) => c.startsWith("mltrail_csrf="));
+  return found ? decodeURIComponent(found.slice("mltrail_csrf=".length)) : "";
+}
+
 export async function postJSON(url, body) {
   return answer(await fetch(url, {
     method: "POST",
-    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    headers: {
+      "Content-Type": "application/json",
+      Accept: "application/json",
+      "X-CSRF-Token": csrfToken(),
+    },
     body: JSON.stringify(body),
   }));
 }
