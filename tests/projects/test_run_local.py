@@ -167,6 +167,18 @@ with mlflow.start_run() as run:
 
 def test_real_mlflow_logs_into_the_embedded_store(mltrail_run, client: TrailClient,
                                                   tmp_path: Path) -> None:
+    check_real_mlflow_project(mltrail_run, client, tmp_path, {})
+
+
+@pytest.mark.postgres
+def test_real_mlflow_logs_into_a_postgresql_store(mltrail_run, pg_uri: str,
+                                                  tmp_path: Path) -> None:
+    env = {"MLTRAIL_TRACKING_URI": pg_uri, "MLTRAIL_ARTIFACT_ROOT": str(tmp_path / "art")}
+    check_real_mlflow_project(mltrail_run, TrailClient(pg_uri), tmp_path, env)
+
+
+def check_real_mlflow_project(mltrail_run, client: TrailClient, tmp_path: Path,  # type: ignore[no-untyped-def]
+                              env: dict[str, str]) -> None:
     root = write_project(tmp_path / "mlf", {
         "MLproject": "name: mlf\nentry_points:\n  main:\n"
                      "    parameters: {epochs: {type: int, default: 2}}\n"
@@ -174,7 +186,7 @@ def test_real_mlflow_logs_into_the_embedded_store(mltrail_run, client: TrailClie
         "train.py": REAL_MLFLOW_TRAIN,
     })
     done = mltrail_run(str(root), "--env-manager", "local", "-P", "epochs=4",
-                       "--experiment-name", "mlf")
+                       "--experiment-name", "mlf", env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     run = only_run(client, "mlf")
     assert f"mlflow run {run.info.run_id}" in done.stdout
@@ -252,3 +264,20 @@ def test_ctrl_c_or_kill_marks_killed(store: str, env_cache: Path, tmp_path: Path
     assert proc.returncode == 130, err
     assert "KILLED" in err
     assert only_run(client).info.status == "KILLED", err
+
+
+def test_experiment_id_and_run_id(mltrail_run, client: TrailClient, tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    out = tmp_path / "args.json"
+    done = mltrail_run(str(root), "--experiment-id", "424242", env={"ARGS_OUT": str(out)})
+    assert done.returncode == 1 and "No experiment with id 424242" in done.stderr
+    assert not out.exists()
+    exp_id = client.create_experiment("existing")
+    made = client.create_run(exp_id, run_name="made-before")
+    done = mltrail_run(str(root), "--experiment-id", exp_id, "--run-id", made.info.run_id,
+                       "-P", "epochs=9", env={"ARGS_OUT": str(out)})
+    assert done.returncode == 0, done.stderr
+    run = client.get_run(made.info.run_id)
+    assert run.info.status == "FINISHED" and run.data.params["epochs"] == "9"
+    assert run.data.tags["mlflow.project.entryPoint"] == "main"
+    assert len(all_runs(client, "existing")) == 1
