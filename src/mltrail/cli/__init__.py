@@ -85,10 +85,12 @@ def describe_error(exc: Exception) -> str:
 
     if isinstance(exc, MltrailException):
         return exc.message
-    sa_exc = sys.modules.get("sqlalchemy.exc")
-    if sa_exc is not None and isinstance(exc, sa_exc.SQLAlchemyError):
-        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-        return f"The tracking database could not be used: {detail[0] if detail else exc}"
+    if "sqlalchemy" in sys.modules:  # a database error is only possible once it is loaded
+        from mltrail.store.sql.engine import translate_driver_error
+
+        translated = translate_driver_error(exc)
+        if translated is not None:
+            return translated.message
     if isinstance(exc, OSError) and exc.strerror:
         where = f": {exc.filename}" if exc.filename else ""
         return f"{exc.strerror}{where}."
