@@ -41,6 +41,7 @@ class Sizes:
     history: int  # points read back by get_metric_history (same for both)
     repeats: int
     read_repeats: int
+    small_search_repeats: int = 30
 
 
 FULL = {
@@ -153,9 +154,9 @@ def bench_runs(api: Api, sizes: Sizes) -> dict[str, Any]:
     return {"n": sizes.runs, "times": _repeat(once, sizes.repeats)}
 
 
-def _fill_search_experiment(api: Api, n: int) -> str:
+def _fill_search_experiment(api: Api, n: int, name: str = "search") -> str:
     """An experiment of ``n`` runs shaped like bench_runs', made through the fast path."""
-    exp_id = api.experiment("search")
+    exp_id = api.experiment(name)
     client = api.client
     for i in range(n):
         params, tags, metrics = _run_values(i, n)
@@ -195,6 +196,40 @@ def bench_search(api: Api, sizes: Sizes) -> dict[str, Any]:
     return {"n": sizes.search_runs, "hits": hits, "times": times}
 
 
+SMALL_SEARCH_SIZES = (50, 500)
+SMALL_SEARCH_FILTER = "metrics.m1 >= 0.5"  # half the runs match
+SMALL_SEARCH_ORDER = ["metrics.m0 DESC"]
+
+
+def bench_small_search(api: Api, sizes: Sizes) -> dict[str, Any]:
+    """The fluent ``search_runs`` a notebook calls: an experiment of 50 or 500 runs, half of
+    them matching, ordered by a metric; as a DataFrame and as a list of runs."""
+    out: dict[str, Any] = {}
+    for n in SMALL_SEARCH_SIZES:
+        exp_id = _fill_search_experiment(api, n, f"small-search-{n}")
+        for fmt in ("pandas", "list"):
+
+            def search(fmt: str = fmt, exp_id: str = exp_id) -> int:
+                found = api.lib.search_runs(
+                    experiment_ids=[exp_id],
+                    filter_string=SMALL_SEARCH_FILTER,
+                    order_by=SMALL_SEARCH_ORDER,
+                    output_format=fmt,
+                )
+                return len(found)
+
+            hits = search()  # warm-up
+
+            def once(search: Callable[[], int] = search) -> float:
+                t0 = time.perf_counter()
+                search()
+                return time.perf_counter() - t0
+
+            repeats = sizes.small_search_repeats
+            out[f"{n}/{fmt}"] = {"n": n, "hits": hits, "times": _repeat(once, repeats)}
+    return out
+
+
 def bench_history(api: Api, sizes: Sizes) -> dict[str, Any]:
     """get_metric_history of one key with ``history`` points (written by log_batch)."""
     exp_id = api.experiment("history")
@@ -221,6 +256,7 @@ WORKLOADS = {
     "log_batch": bench_log_batch,
     "runs": bench_runs,
     "search": bench_search,
+    "small_search": bench_small_search,
     "history": bench_history,
 }
 
@@ -473,6 +509,17 @@ def build_rows(
             "ms",
             False,
             10,
+        ),
+        *(
+            Row(
+                f"mltrail.search_runs ({key.replace('/', ' runs, ')}, half match, by metric)",
+                _ms(ours["small_search"][key]),
+                _ms(theirs["small_search"][key]),
+                "ms",
+                False,
+                10,
+            )
+            for key in ours["small_search"]
         ),
         Row(
             f"get_metric_history ({ours['history']['n']:,} points)",

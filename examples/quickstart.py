@@ -10,7 +10,14 @@ import random
 
 import mltrail
 
-mltrail.set_experiment("penguins")
+experiment = mltrail.set_experiment("penguins")
+already = mltrail.search_runs(
+    [experiment.experiment_id], "tags.mlflow.runName = 'sweep'", output_format="list"
+)
+if already:  # the demo logs its sweep once; starting it again only opens the UI
+    print(f"The demo sweep is already in {mltrail.get_tracking_uri()}; open it with `mltrail ui`.")
+    raise SystemExit(0)
+
 with mltrail.start_run(run_name="sweep", description="A small **learning-rate** sweep.") as parent:
     for lr in (0.3, 0.1, 0.03):
         for seed in (0, 1):

@@ -20,7 +20,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "mltrail"
 # number); on one layer, only the order written allows an import. "mltrail" is the package's
 # own __init__ (the fluent facade: ``import mltrail`` from inside the package).
 LAYERS: list[tuple[str, ...]] = [
-    ("version", "exceptions"),
+    ("version", "exceptions", "environment_variables"),
     ("types", "entities", "utils", "companions"),
     ("search", "protocol"),
     ("store",),
@@ -165,3 +165,35 @@ def test_nothing_below_imports_the_applications(upper: str) -> None:
         s for (s, d) in _edges() if d == upper and rank[s] < rank[upper] and (s, d) not in PENDING
     ]
     assert below == []
+
+
+# SQL tables that the server keeps for itself (run leases, idempotency keys, users and
+# permissions) are stores living under server/; they are the only server modules that speak
+# SQLAlchemy (they could move under store/ as the registry's tables will).
+SERVER_SIDE_STORES = (
+    "mltrail.server.leases",
+    "mltrail.server.idempotency",
+    "mltrail.server.server_tables",
+    "mltrail.server.auth",
+)
+
+
+def test_only_stores_import_sqlalchemy() -> None:
+    """Driver errors are translated in store/sql/engine.py alone: the CLI, the API, the UI and
+    the error handlers import nothing from SQLAlchemy."""
+    offenders = []
+    for path in SRC.rglob("*.py"):
+        module = _module_name(path)
+        if not module.startswith(("mltrail.server", "mltrail.cli")):
+            continue
+        if module.startswith(SERVER_SIDE_STORES):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            offenders += [f"{module}: {n}" for n in names if n.split(".")[0] == "sqlalchemy"]
+    assert offenders == []

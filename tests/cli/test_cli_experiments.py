@@ -154,6 +154,9 @@ def test_bad_view_is_a_usage_error(cli, seeded):
 
 
 def test_empty_store_says_so(cli, sqlite_uri):
+    from mltrail.tracking.client import TrailClient
+
+    TrailClient(sqlite_uri)  # the store exists (listing never creates one)
     result = cli("experiments", "list", "--view", "deleted", uri=sqlite_uri)
     assert result.code == 0
     assert result.stdout.strip() == "No experiments found."

@@ -125,10 +125,9 @@ def test_unknown_run(cli, seeded, command):
 
 
 def test_unknown_experiment(cli, seeded):
+    # An experiment that does not exist is an error (exit 1), not an empty listing.
     result = cli("runs", "list", "-x", "999", "--json", uri=seeded.uri)
-    # MLflow answers an empty list for an experiment without runs; so do we.
-    assert result.code == 0
-    assert result.json()["runs"] == []
+    assert_one_sentence_error(result, contains="999")
 
 
 @pytest.mark.parametrize(

@@ -167,6 +167,18 @@ with mlflow.start_run() as run:
 
 def test_real_mlflow_logs_into_the_embedded_store(mltrail_run, client: TrailClient,
                                                   tmp_path: Path) -> None:
+    check_real_mlflow_project(mltrail_run, client, tmp_path, {})
+
+
+@pytest.mark.postgres
+def test_real_mlflow_logs_into_a_postgresql_store(mltrail_run, pg_uri: str,
+                                                  tmp_path: Path) -> None:
+    env = {"MLTRAIL_TRACKING_URI": pg_uri, "MLTRAIL_ARTIFACT_ROOT": str(tmp_path / "art")}
+    check_real_mlflow_project(mltrail_run, TrailClient(pg_uri), tmp_path, env)
+
+
+def check_real_mlflow_project(mltrail_run, client: TrailClient, tmp_path: Path,  # type: ignore[no-untyped-def]
+                              env: dict[str, str]) -> None:
     root = write_project(tmp_path / "mlf", {
         "MLproject": "name: mlf\nentry_points:\n  main:\n"
                      "    parameters: {epochs: {type: int, default: 2}}\n"
@@ -174,7 +186,7 @@ def test_real_mlflow_logs_into_the_embedded_store(mltrail_run, client: TrailClie
         "train.py": REAL_MLFLOW_TRAIN,
     })
     done = mltrail_run(str(root), "--env-manager", "local", "-P", "epochs=4",
-                       "--experiment-name", "mlf")
+                       "--experiment-name", "mlf", env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     run = only_run(client, "mlf")
     assert f"mlflow run {run.info.run_id}" in done.stdout

@@ -492,3 +492,35 @@ def test_ui_login_session_and_csrf(server: LiveServer) -> None:
         assert browser.post("/logout").status_code == 303
     after = httpx.get(server.url + "/", headers=page, cookies={"mltrail_session": session})
     assert after.status_code == 303  # the session ended with the logout
+
+
+def test_groups_give_their_members_grants(server: LiveServer, admin_exp: tuple[str, str]) -> None:
+    from click.testing import CliRunner
+
+    from mltrail.cli import main
+
+    exp_id, run_id = admin_exp
+    db = ["--backend-store-uri", server.settings.backend_store_uri]
+    group = f"team{uuid.uuid4().hex[:6]}"
+
+    def users(*args: str) -> str:
+        result = CliRunner().invoke(main, ["users", *args, *db], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    users("create-group", group)
+    users("add-to-group", group, BOB[0])
+    users("grant-group", group, "EDIT", "--experiment-id", exp_id)
+    assert f"{group}: {BOB[0]}" in users("groups")
+    batch = {"run_id": run_id, "metrics": [{"key": "g", "value": 1, "timestamp": 1}]}
+    server.app.state.forget_credentials()  # grants are cached a few seconds per worker
+    with client(server, BOB) as bob, client(server, ALICE) as alice:
+        assert bob.post("/runs/log-batch", json=batch).status_code == 200
+        assert_error(alice.post("/runs/log-batch", json=batch), 403, "PERMISSION_DENIED")
+        # Bob's own grant wins over his group's: it can take rights away.
+        users("grant", BOB[0], "READ", "--experiment-id", exp_id)
+        server.app.state.forget_credentials()
+        assert_error(bob.post("/runs/log-batch", json=batch), 403, "PERMISSION_DENIED")
+        users("remove-from-group", group, BOB[0])
+    users("delete-group", group)
+    assert group not in users("groups")

@@ -34,8 +34,9 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
     settings = make_settings(
         f"sqlite:///{tmp_path / 'db.sqlite'}",
         tmp_path,
-        run_lease_seconds=1.0,
-        silent_run_lease_seconds=2.0,
+        # Leases of a few seconds: long enough that a busy machine does not miss a beat.
+        run_lease_seconds=3.0,
+        silent_run_lease_seconds=4.0,
     )
     with serve(settings, lifespan="on") as live:
         yield live
@@ -62,9 +63,9 @@ def test_a_heartbeating_run_stays_running_until_its_client_stops(server: LiveSer
     run = store.create_run("0", "me", 0)
     beater = heartbeats_for(store._http, server.url)
     wait_for_first_beat(beater)
-    assert beater.interval == pytest.approx(0.25)  # a quarter of the 1 s lease
+    assert beater.interval == pytest.approx(0.75)  # a quarter of the 3 s lease
     # Several leases long, with no write at all: the heartbeats alone keep it alive.
-    assert not wait_until(lambda: status(server, run.info.run_id) != "RUNNING", seconds=4)
+    assert not wait_until(lambda: status(server, run.info.run_id) != "RUNNING", seconds=7)
     beater.stop(run.info.run_id)  # as if the process had died
     assert wait_until(lambda: status(server, run.info.run_id) == "KILLED")
 
@@ -83,7 +84,7 @@ def test_a_killed_run_that_shows_signs_of_life_is_running_again(server: LiveServ
     assert wait_until(lambda: status(server, run["run_id"]) == "KILLED")
     beat = httpx.post(server.api + "/runs/heartbeat", json={"run_id": run["run_id"]})
     assert beat.status_code == 200, beat.text
-    assert beat.json()["status"] == "RUNNING" and beat.json()["lease_seconds"] == 1.0
+    assert beat.json()["status"] == "RUNNING" and beat.json()["lease_seconds"] == 3.0
     info = httpx.get(server.api + "/runs/get", params={"run_id": run["run_id"]}).json()
     assert "end_time" not in info["run"]["info"]
 
@@ -151,7 +152,7 @@ def test_sigkill_of_the_client_mid_run_strands_nothing_and_loses_nothing(
         run_id = child.stdout.readline().strip()
         assert run_id, "the client did not start its run"
         # Alive and beating: RUNNING for several leases.
-        assert not wait_until(lambda: status(server, run_id) != "RUNNING", seconds=3)
+        assert not wait_until(lambda: status(server, run_id) != "RUNNING", seconds=6)
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=30)
     finally:

@@ -21,6 +21,8 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
 @pytest.fixture(scope="session")
 def browser():
     if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):  # CI must run the browser tests, as it runs the databases
+            pytest.fail(f"{CHROMIUM} is required in CI but is not installed: apt install chromium")
         pytest.skip(f"{CHROMIUM} is not installed")
     from playwright.sync_api import sync_playwright
 

@@ -17,6 +17,7 @@ import click
 
 from mltrail.cli.artifacts import artifacts
 from mltrail.cli.db import db
+from mltrail.cli.doctor import doctor
 from mltrail.cli.experiments import experiments
 from mltrail.cli.gc import gc_command
 from mltrail.cli.runs import runs
@@ -84,10 +85,12 @@ def describe_error(exc: Exception) -> str:
 
     if isinstance(exc, MltrailException):
         return exc.message
-    sa_exc = sys.modules.get("sqlalchemy.exc")
-    if sa_exc is not None and isinstance(exc, sa_exc.SQLAlchemyError):
-        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-        return f"The tracking database could not be used: {detail[0] if detail else exc}"
+    if "sqlalchemy" in sys.modules:  # a database error is only possible once it is loaded
+        from mltrail.store.sql.engine import translate_driver_error
+
+        translated = translate_driver_error(exc)
+        if translated is not None:
+            return translated.message
     if isinstance(exc, OSError) and exc.strerror:
         where = f": {exc.filename}" if exc.filename else ""
         return f"{exc.strerror}{where}."
@@ -105,12 +108,16 @@ def main() -> None:
     Every command reads and writes the store named by --tracking-uri, or by
     MLTRAIL_TRACKING_URI / MLFLOW_TRACKING_URI, or else ./mltrail.db.
     """
+    from mltrail.store import rest_http
+
+    rest_http.use_interactive_retries()
 
 
 main.add_command(experiments)
 main.add_command(runs)
 main.add_command(artifacts)
 main.add_command(db)
+main.add_command(doctor)
 main.add_command(gc_command)
 main.add_command(users)
 

@@ -27,7 +27,7 @@ def list_artifacts(
     run_id: str, artifact_path: str | None, tracking_uri: str | None, as_json: bool
 ) -> None:
     """List the files and folders directly under a run's artifact path."""
-    files = client_for(tracking_uri).list_artifacts(run_id, artifact_path)
+    files = client_for(tracking_uri, must_exist=True).list_artifacts(run_id, artifact_path)
     if as_json:
         output.emit_json({"files": [output.file_dict(f) for f in files]})
         return
@@ -77,7 +77,8 @@ def download(
         raise click.UsageError("Give either --run-id or --artifact-uri (not both).")
     if artifact_uri is not None and artifact_path is not None:
         raise click.UsageError("--artifact-path goes with --run-id; put the path in the URI.")
-    client_for(tracking_uri)  # settles the tracking URI (and checks it) for runs:/ URIs
+    # settles the tracking URI (and checks it) for runs:/ URIs
+    client_for(tracking_uri, must_exist=True)
     local = download_artifacts(
         artifact_uri=artifact_uri,
         run_id=run_id,

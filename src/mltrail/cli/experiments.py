@@ -13,6 +13,7 @@ from mltrail.cli.options import (
     experiment_id_option,
     max_results_option,
     page_token_option,
+    tracking_uri_option,
     view_option,
 )
 
@@ -52,7 +53,7 @@ def _search(
     tracking_uri: str | None,
     as_json: bool,
 ) -> None:
-    client = client_for(tracking_uri)
+    client = client_for(tracking_uri, must_exist=True)
     page = client.search_experiments(
         view_type, max_results, filter_string, list(order_by) or None, page_token
     )
@@ -117,7 +118,7 @@ list_ = _search_command("list", "List experiments (the same as `search`).")
 @common_options
 def get(experiment_id: str, tracking_uri: str | None, as_json: bool) -> None:
     """Show one experiment: name, stage, artifact location and tags."""
-    exp = client_for(tracking_uri).get_experiment(experiment_id)
+    exp = client_for(tracking_uri, must_exist=True).get_experiment(experiment_id)
     if as_json:
         output.emit_json(output.experiment_dict(exp))
         return
@@ -141,7 +142,7 @@ def get(experiment_id: str, tracking_uri: str | None, as_json: bool) -> None:
 @common_options
 def rename(experiment_id: str, new_name: str, tracking_uri: str | None, as_json: bool) -> None:
     """Give an active experiment a new name."""
-    client_for(tracking_uri).rename_experiment(experiment_id, new_name)
+    client_for(tracking_uri, must_exist=True).rename_experiment(experiment_id, new_name)
     _report(
         as_json,
         experiment_id,
@@ -155,7 +156,7 @@ def rename(experiment_id: str, new_name: str, tracking_uri: str | None, as_json:
 @common_options
 def delete(experiment_id: str, tracking_uri: str | None, as_json: bool) -> None:
     """Mark an experiment and its runs deleted (undo with `restore`)."""
-    client_for(tracking_uri).delete_experiment(experiment_id)
+    client_for(tracking_uri, must_exist=True).delete_experiment(experiment_id)
     _report(
         as_json, experiment_id, f"Deleted experiment {experiment_id}.", lifecycle_stage="deleted"
     )
@@ -166,7 +167,7 @@ def delete(experiment_id: str, tracking_uri: str | None, as_json: bool) -> None:
 @common_options
 def restore(experiment_id: str, tracking_uri: str | None, as_json: bool) -> None:
     """Bring back a deleted experiment and its runs."""
-    client_for(tracking_uri).restore_experiment(experiment_id)
+    client_for(tracking_uri, must_exist=True).restore_experiment(experiment_id)
     _report(
         as_json, experiment_id, f"Restored experiment {experiment_id}.", lifecycle_stage="active"
     )
@@ -177,3 +178,35 @@ def _report(as_json: bool, experiment_id: str, sentence: str, **fields: str) -> 
         output.emit_json({"experiment_id": str(experiment_id), **fields})
     else:
         click.echo(sentence)
+
+
+@experiments.command("csv")
+@experiment_id_option
+@click.option(
+    "--filename",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    metavar="FILE",
+    help="Write the CSV here instead of to standard output.",
+)
+@tracking_uri_option
+def export_csv(experiment_id: str, filename: str | None, tracking_uri: str | None) -> None:
+    """Export every run of an experiment, with its params, metrics and tags, as CSV (the
+    columns of `mltrail.search_runs`)."""
+    from mltrail.tracking.frames import runs_to_dataframe
+
+    client = client_for(tracking_uri, must_exist=True)
+    client.get_experiment(experiment_id)  # an unknown experiment is an error, not an empty file
+    found, token = [], None
+    while True:
+        page = client.search_runs([experiment_id], "", 1, 50000, None, token)  # active runs
+        found.extend(page)
+        token = page.token
+        if not token:
+            break
+    frame = runs_to_dataframe(found)
+    if filename is None:
+        click.echo(frame.to_csv(index=False), nl=False)
+        return
+    frame.to_csv(filename, index=False)
+    click.echo(f"Wrote {len(found)} runs of experiment {experiment_id} to {filename}.", err=True)

@@ -73,6 +73,13 @@ def print_mapping(title: str, values: Mapping[str, Any], sort: bool = True) -> N
     print_table(["Key", "Value"], items, title=title)
 
 
+def format_number(value: float | None) -> str:
+    """A metric in a table cell: up to 6 significant digits; empty when the run lacks it."""
+    if value is None:
+        return ""
+    return f"{value:.6g}"
+
+
 def format_time(ms: int | None) -> str:
     if ms is None:
         return ""
@@ -82,7 +89,10 @@ def format_time(ms: int | None) -> str:
 def format_duration(start_ms: int | None, end_ms: int | None) -> str:
     if start_ms is None or end_ms is None:
         return ""
-    seconds = max(0, end_ms - start_ms) / 1000
+    elapsed_ms = max(0, end_ms - start_ms)
+    if elapsed_ms < 1000:  # short runs are common (tests, sweeps): "0.0s" told nothing
+        return f"{elapsed_ms}ms"
+    seconds = elapsed_ms / 1000
     if seconds < 60:
         return f"{seconds:.1f}s"
     minutes, seconds = divmod(int(seconds), 60)

@@ -13,6 +13,7 @@ from mltrail.cli.options import (
     run_id_option,
     view_option,
 )
+from mltrail.entities import Run
 
 
 @click.group("runs")
@@ -56,8 +57,13 @@ def list_runs(
     tracking_uri: str | None,
     as_json: bool,
 ) -> None:
-    """List the runs of experiments, newest first unless --order-by says otherwise."""
-    client = client_for(tracking_uri)
+    """List the runs of experiments, newest first unless --order-by says otherwise.
+
+    The table shows the metrics and params that --filter and --order-by name (else the first
+    few of the page), so what sorted the runs is on screen."""
+    client = client_for(tracking_uri, must_exist=True)
+    for experiment_id in experiment_ids:
+        client.get_experiment(experiment_id)  # an unknown experiment is an error, not "no runs"
     page = client.search_runs(
         list(experiment_ids),
         filter_string or "",
@@ -74,8 +80,11 @@ def list_runs(
     if not page:
         click.echo("No runs found.")
         return
+    metric_keys, param_keys = shown_keys(list(page), filter_string, order_by)
     output.print_table(
-        ["Run ID", "Name", "Status", "Started", "Duration"],
+        ["Run ID", "Name", "Status", "Started", "Duration"]
+        + [f"metrics.{k}" for k in metric_keys]
+        + [f"params.{k}" for k in param_keys],
         [
             (
                 r.info.run_id,
@@ -83,6 +92,8 @@ def list_runs(
                 r.info.status,
                 output.format_time(r.info.start_time),
                 output.format_duration(r.info.start_time, r.info.end_time),
+                *(output.format_number(r.data.metrics.get(k)) for k in metric_keys),
+                *(r.data.params.get(k, "") for k in param_keys),
             )
             for r in page
         ],
@@ -91,12 +102,43 @@ def list_runs(
         click.echo(f"More runs follow; continue with --page-token {page.token}")
 
 
+SHOWN_KEYS = 3  # metric and param columns when --filter and --order-by name none
+
+
+def shown_keys(
+    found: list[Run], filter_string: str | None, order_by: tuple[str, ...]
+) -> tuple[list[str], list[str]]:
+    """The metric and param keys to show as columns: those the filter and order name, in
+    that order; else the first few keys the runs have."""
+    from mltrail import search
+
+    named: dict[str, list[str]] = {"metric": [], "param": []}
+    nodes = [t.key for t in search.parse_run_order_by(list(order_by))]
+    stack = [search.parse_run_filter(filter_string)] if filter_string else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, search.Comparison):
+            nodes.append(node.left)
+        elif isinstance(node, search.Not):
+            stack.append(node.item)
+        else:
+            stack += node.items
+    for ident in nodes:
+        keys = named.get(ident.kind)
+        if keys is not None and ident.key not in keys:
+            keys.append(ident.key)
+    if not named["metric"] and not named["param"]:
+        named["metric"] = sorted({k for r in found for k in r.data.metrics})[:SHOWN_KEYS]
+        named["param"] = sorted({k for r in found for k in r.data.params})[:SHOWN_KEYS]
+    return named["metric"], named["param"]
+
+
 @runs.command("describe")
 @run_id_option
 @common_options
 def describe(run_id: str, tracking_uri: str | None, as_json: bool) -> None:
     """Show a run: its info, params, latest metrics and tags."""
-    run = client_for(tracking_uri).get_run(run_id)
+    run = client_for(tracking_uri, must_exist=True).get_run(run_id)
     if as_json:
         output.emit_json(output.run_dict(run))
         return
@@ -125,7 +167,7 @@ def describe(run_id: str, tracking_uri: str | None, as_json: bool) -> None:
 @common_options
 def delete(run_id: str, tracking_uri: str | None, as_json: bool) -> None:
     """Mark a run deleted (undo with `restore`)."""
-    client_for(tracking_uri).delete_run(run_id)
+    client_for(tracking_uri, must_exist=True).delete_run(run_id)
     _report(as_json, run_id, "deleted")
 
 
@@ -134,7 +176,7 @@ def delete(run_id: str, tracking_uri: str | None, as_json: bool) -> None:
 @common_options
 def restore(run_id: str, tracking_uri: str | None, as_json: bool) -> None:
     """Bring back a deleted run."""
-    client_for(tracking_uri).restore_run(run_id)
+    client_for(tracking_uri, must_exist=True).restore_run(run_id)
     _report(as_json, run_id, "active")
 
 

@@ -117,11 +117,7 @@ def grant(
     backend_store_uri: str,
 ) -> None:
     """Give USERNAME a PERMISSION (READ, EDIT, MANAGE, NO_PERMISSIONS) on one resource."""
-    if bool(experiment_id) == bool(registered_model):
-        raise click.UsageError("Give exactly one of --experiment-id and --registered-model.")
-    kind, resource = (
-        ("experiment", experiment_id) if experiment_id else ("registered_model", registered_model)
-    )
+    kind, resource = _resource(experiment_id, registered_model)
     auth = _auth(backend_store_uri)
     user = auth.get_user(username)
     if auth.get_grant(kind, str(resource), user.id) is None:
@@ -129,6 +125,84 @@ def grant(
     else:
         auth.update_grant(kind, str(resource), username, permission)
     click.echo(f"{username} has {permission.upper()} on {kind.replace('_', ' ')} {resource}.")
+
+
+def _resource(experiment_id: str | None, registered_model: str | None) -> tuple[str, str]:
+    if bool(experiment_id) == bool(registered_model):
+        raise click.UsageError("Give exactly one of --experiment-id and --registered-model.")
+    if experiment_id:
+        return "experiment", experiment_id
+    return "registered_model", str(registered_model)
+
+
+@users.command("create-group")
+@click.argument("group")
+@backend_option
+def create_group(group: str, backend_store_uri: str) -> None:
+    """Create a group: its members get its grants (a user's own grant wins)."""
+    _auth(backend_store_uri).create_group(group)
+    click.echo(f"Created group {group}.")
+
+
+@users.command("delete-group")
+@click.argument("group")
+@backend_option
+def delete_group(group: str, backend_store_uri: str) -> None:
+    """Delete a group with its grants (its members stay)."""
+    _auth(backend_store_uri).delete_group(group)
+    click.echo(f"Deleted group {group}.")
+
+
+@users.command("add-to-group")
+@click.argument("group")
+@click.argument("username")
+@backend_option
+def add_to_group(group: str, username: str, backend_store_uri: str) -> None:
+    """Make USERNAME a member of GROUP."""
+    _auth(backend_store_uri).add_member(group, username)
+    click.echo(f"{username} is in {group}.")
+
+
+@users.command("remove-from-group")
+@click.argument("group")
+@click.argument("username")
+@backend_option
+def remove_from_group(group: str, username: str, backend_store_uri: str) -> None:
+    """Take USERNAME out of GROUP."""
+    _auth(backend_store_uri).remove_member(group, username)
+    click.echo(f"{username} is no longer in {group}.")
+
+
+@users.command("grant-group")
+@click.argument("group")
+@click.argument("permission")
+@click.option("--experiment-id", help="The experiment the grant is on.")
+@click.option("--registered-model", help="The registered model the grant is on.")
+@backend_option
+def grant_group(
+    group: str,
+    permission: str,
+    experiment_id: str | None,
+    registered_model: str | None,
+    backend_store_uri: str,
+) -> None:
+    """Give GROUP a PERMISSION (READ, EDIT, MANAGE, NO_PERMISSIONS) on one resource."""
+    kind, resource = _resource(experiment_id, registered_model)
+    _auth(backend_store_uri).grant_group(group, kind, resource, permission)
+    click.echo(f"{group} has {permission.upper()} on {kind.replace('_', ' ')} {resource}.")
+
+
+@users.command("groups")
+@backend_option
+@json_option
+def list_groups(backend_store_uri: str, as_json: bool) -> None:
+    """List groups and their members."""
+    found = _auth(backend_store_uri).list_groups()
+    if as_json:
+        output.emit_json(found)
+        return
+    for name, members in found.items():
+        click.echo(f"{name}: {', '.join(members) or '(no members)'}")
 
 
 @users.command("list")

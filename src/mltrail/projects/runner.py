@@ -163,7 +163,9 @@ def run(
 
     tracking = client.tracking_uri
     loopback = None
-    if tracking.startswith("sqlite:///"):
+    if not tracking.startswith(("http://", "https://")):
+        # A database store (SQLite, PostgreSQL, MySQL) has mltrail's schema, which the real
+        # mlflow client cannot use: it gets the store through mltrail's server instead.
         loopback = LoopbackServer(tracking, default_artifact_root(tracking)).start()
     try:
         prepared = envsetup.prepare(spec, plan, quiet=quiet)

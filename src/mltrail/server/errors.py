@@ -14,12 +14,12 @@ import logging
 from typing import Any
 
 import orjson
-import sqlalchemy.exc as sa_exc
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from mltrail.exceptions import MltrailException, SearchSyntaxError
+from mltrail.exceptions import InvalidParameter, MltrailException, SearchSyntaxError
+from mltrail.store.sql.engine import driver_error_types, translate_driver_error
 
 log = logging.getLogger("mltrail.server")
 
@@ -73,10 +73,12 @@ _PAGE = (
 
 
 async def _database_error(request: Request, exc: Exception) -> Response:
-    # Failures that escaped the store, by kind: a value the database refused, or a database
-    # that is busy or down (503, so clients retry).
+    # Failures that escaped the store, translated by the store's engine (the one owner of
+    # driver errors): a value the database refused, or a database that is busy or down (503,
+    # so clients retry). The driver's text goes to the log, not to the client.
     log.warning("%s %s failed: %s", request.method, request.url.path, exc)
-    if isinstance(exc, sa_exc.DataError):
+    translated = translate_driver_error(exc)
+    if isinstance(translated, InvalidParameter):
         return error_response(
             "INVALID_PARAMETER_VALUE", "The database refused a value in the request.", 400
         )
@@ -100,6 +102,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(MltrailException, _mltrail_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    for db_error in (sa_exc.DataError, sa_exc.OperationalError, sa_exc.TimeoutError):
+    for db_error in driver_error_types():
         app.add_exception_handler(db_error, _database_error)
     app.add_exception_handler(Exception, _unexpected)

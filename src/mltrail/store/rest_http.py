@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import email.utils
+import logging
 import os
 import random
 import re
@@ -37,6 +38,18 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MAX_SLEEP_SECONDS = 120.0
 
 _sleep = time.sleep  # swapped by tests that watch the backoff
+logger = logging.getLogger("mltrail.http")
+
+# Retries of a request when MLTRAIL_HTTP_REQUEST_MAX_RETRIES is not set: a training job waits
+# out a server restart (5 retries, about 30 s); an interactive command gives up sooner.
+_default_retries = 5
+INTERACTIVE_RETRIES = 2
+
+
+def use_interactive_retries() -> None:
+    """A person is waiting (the CLI): retry a few seconds, not half a minute."""
+    global _default_retries
+    _default_retries = INTERACTIVE_RETRIES
 
 _EXCEPTION_BY_CODE: dict[str, type[MltrailException]] = {
     "RESOURCE_DOES_NOT_EXIST": NotFound,
@@ -219,7 +232,7 @@ class HttpClient:
             all_headers.update(auth_header(userinfo))
         all_headers.update(headers or {})
         seconds = _env_float("HTTP_REQUEST_TIMEOUT", 120.0)
-        retries = int(_env_float("HTTP_REQUEST_MAX_RETRIES", 5))
+        retries = int(_env_float("HTTP_REQUEST_MAX_RETRIES", _default_retries))
         backoff = _env_float("HTTP_REQUEST_BACKOFF_FACTOR", 1.0)
         verify = _verify()
         start = data.tell() if hasattr(data, "seek") else None
@@ -245,6 +258,15 @@ class HttpClient:
                     "MLTRAIL_TRACKING_INSECURE_TLS=true)."
                 ) from None
             except (requests.ConnectionError, requests.Timeout) as exc:
+                if attempt == 0 and retries > 0:
+                    # Said at once: a silent wait of half a minute looks like a hang.
+                    logger.warning(
+                        "mltrail: cannot reach %s (%s); retrying %d times with backoff "
+                        "(MLTRAIL_HTTP_REQUEST_MAX_RETRIES)",
+                        display_url(url),
+                        _short_reason(exc),
+                        retries,
+                    )
                 if attempt >= retries:
                     raise StoreUnavailable(
                         f"Cannot reach the tracking server at {display_url(url)} "

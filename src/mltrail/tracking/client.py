@@ -49,6 +49,7 @@ from mltrail.tracking.uri import (
     announce_once,
     default_artifact_root,
     get_tracking_uri,
+    is_new_sqlite_store,
     normalize_tracking_uri,
 )
 from mltrail.utils import validation as v
@@ -71,6 +72,14 @@ def _buffer_for(store: TrackingStore) -> WriteBuffer:
     return buffer
 
 
+# The model this process created last (``mltrail.last_logged_model()``).
+_last_logged_model_id: str | None = None
+
+
+def last_logged_model_id() -> str | None:
+    return _last_logged_model_id
+
+
 def _known_runs_of(store: TrackingStore) -> set[str]:
     """Ids of runs this process has seen active in ``store`` (made, read or written here):
     writes to them skip the existence check. Shared by every client of the store."""
@@ -87,8 +96,9 @@ class TrailClient:
             normalize_tracking_uri(tracking_uri) if tracking_uri else get_tracking_uri()
         )
         self._registry_uri = registry_uri
+        creates = is_new_sqlite_store(self.tracking_uri)
         self.store = get_tracking_store(self.tracking_uri)
-        if self.tracking_uri.startswith("sqlite:"):
+        if creates:  # told once, when the embedded store is made, not on every use
             announce_once(self.tracking_uri, default_artifact_root(self.tracking_uri))
         self._buffer = _buffer_for(self.store)
         self._known_runs = _known_runs_of(self.store)
@@ -421,7 +431,7 @@ class TrailClient:
         model_type: str | None = None,
     ) -> LoggedModel:
         """A new PENDING model; its files go under ``model.artifact_location``."""
-        return self.store.create_logged_model(
+        model = self.store.create_logged_model(
             str(experiment_id),
             name,
             source_run_id,
@@ -429,6 +439,9 @@ class TrailClient:
             [LoggedModelParameter(k, str(val)) for k, val in (params or {}).items()],
             model_type,
         )
+        global _last_logged_model_id
+        _last_logged_model_id = model.model_id
+        return model
 
     def get_logged_model(self, model_id: str, allow_deleted: bool = False) -> LoggedModel:
         return self.store.get_logged_model(model_id, allow_deleted=allow_deleted)

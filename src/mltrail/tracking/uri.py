@@ -85,6 +85,19 @@ def normalize_tracking_uri(uri: str) -> str:
     return uri
 
 
+def sqlite_path(tracking_uri: str) -> str | None:
+    """The file of a SQLite tracking URI (None for other stores and in-memory ones)."""
+    if not tracking_uri.startswith("sqlite:///") or tracking_uri == "sqlite:///:memory:":
+        return None
+    return tracking_uri[len("sqlite:///") :].split("?", 1)[0]
+
+
+def is_new_sqlite_store(tracking_uri: str) -> bool:
+    """Whether opening ``tracking_uri`` would create its SQLite file."""
+    path = sqlite_path(tracking_uri)
+    return path is not None and not os.path.exists(path)
+
+
 def announce_once(tracking_uri: str, artifact_root: str) -> None:
     """Tell the user once where an embedded store keeps their data."""
     if tracking_uri in _announced or is_tracking_uri_set():
@@ -104,7 +117,9 @@ __all__ = [
     "announce_once",
     "default_artifact_root",
     "get_tracking_uri",
+    "is_new_sqlite_store",
     "is_tracking_uri_set",
     "normalize_tracking_uri",
     "set_tracking_uri",
+    "sqlite_path",
 ]

@@ -227,5 +227,6 @@ async def get_permission(request: Request) -> Response:
     auth = _auth(request)
     user = await call(auth.get_user, username)
     have = "MANAGE" if user.is_admin else await call(auth.get_grant, kind, resource, user.id)
+    have = have or await call(auth.group_grant, kind, resource, user.id)
     have = have or request.app.state.settings.auth_default_permission
     return reply({"allowed": RANK[have] > 0, "permission": have})

@@ -301,7 +301,13 @@ class AuthMiddleware:
         key = (user.id, kind, resource)
         have = self.grants.get(key)
         if have is None:
-            have = self.auth.get_grant(kind, resource, user.id) or self.default
+            # The user's own grant wins (it may take rights away); else the best of their
+            # groups'; else the server's default.
+            have = (
+                self.auth.get_grant(kind, resource, user.id)
+                or self.auth.group_grant(kind, resource, user.id)
+                or self.default
+            )
             self.grants.put(key, have)
         return RANK[have] >= RANK[need]
 

@@ -61,6 +61,13 @@ def verify_password(stored_hash: str, password: str) -> bool:
         return False
 
 
+@cache
+def dummy_hash() -> str:
+    """A hash to verify against when the user does not exist, so that the answer takes as long
+    as for a wrong password and does not tell which user names exist."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
 def new_token() -> str:
     """A personal API token, shown once: 32 random bytes, URL-safe."""
     return TOKEN_PREFIX + secrets.token_urlsafe(32)

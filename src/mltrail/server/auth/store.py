@@ -17,6 +17,9 @@ from mltrail.server.auth.tables import (
     audit_log,
     ensure_auth_tables,
     experiment_permissions,
+    group_members,
+    group_permissions,
+    groups,
     registered_model_permissions,
     tokens,
     users,
@@ -104,7 +107,10 @@ class AuthStore:
     def authenticate(self, username: str, password: str) -> User | None:
         with self._tx() as conn:
             row = conn.execute(sa.select(users).where(users.c.username == username)).first()
-        if row is None or not passwords.verify_password(row.password_hash, password):
+        if row is None:
+            passwords.verify_password(passwords.dummy_hash(), password)  # same time either way
+            return None
+        if not passwords.verify_password(row.password_hash, password):
             return None
         return User(row.id, row.username, bool(row.is_admin))
 
@@ -129,7 +135,12 @@ class AuthStore:
     def delete_user(self, username: str) -> None:
         user = self.get_user(username)
         with self._tx(write=True) as conn:
-            for table in (tokens, experiment_permissions, registered_model_permissions):
+            for table in (
+                tokens,
+                experiment_permissions,
+                registered_model_permissions,
+                group_members,
+            ):
                 conn.execute(table.delete().where(table.c.user_id == user.id))
             conn.execute(users.delete().where(users.c.id == user.id))
 
@@ -245,6 +256,104 @@ class AuthStore:
                 sa.select(column, table.c.permission).where(table.c.user_id == user_id)
             ).all()
         return {str(r[0]): str(r[1]) for r in rows}
+
+    # -- groups ---------------------------------------------------------------------------------
+    def create_group(self, name: str) -> None:
+        if not isinstance(name, str) or not _USERNAME.match(name):
+            raise InvalidParameter(f"Invalid group name {name!r}: letters, digits and _ . @ + -.")
+        with self._tx(write=True) as conn:
+            if conn.execute(sa.select(groups.c.id).where(groups.c.name == name)).first():
+                raise AlreadyExists(f"Group '{name}' already exists.")
+            conn.execute(groups.insert().values(name=name))
+
+    def _group_id(self, conn: Any, name: str) -> int:
+        row = conn.execute(sa.select(groups.c.id).where(groups.c.name == name)).first()
+        if row is None:
+            raise NotFound(f"Group '{name}' not found.")
+        return int(row.id)
+
+    def delete_group(self, name: str) -> None:
+        with self._tx(write=True) as conn:
+            group_id = self._group_id(conn, name)
+            for table in (group_members, group_permissions):
+                conn.execute(table.delete().where(table.c.group_id == group_id))
+            conn.execute(groups.delete().where(groups.c.id == group_id))
+
+    def add_member(self, group: str, username: str) -> None:
+        user = self.get_user(username)
+        with self._tx(write=True) as conn:
+            group_id = self._group_id(conn, group)
+            found = conn.execute(
+                sa.select(group_members.c.user_id).where(
+                    group_members.c.group_id == group_id, group_members.c.user_id == user.id
+                )
+            ).first()
+            if found is None:
+                conn.execute(group_members.insert().values(group_id=group_id, user_id=user.id))
+
+    def remove_member(self, group: str, username: str) -> None:
+        user = self.get_user(username)
+        with self._tx(write=True) as conn:
+            group_id = self._group_id(conn, group)
+            conn.execute(
+                group_members.delete().where(
+                    group_members.c.group_id == group_id, group_members.c.user_id == user.id
+                )
+            )
+
+    def grant_group(self, group: str, kind: str, resource: str, permission: str) -> None:
+        """Set a group's permission on one resource (replacing any it had)."""
+        permission = permission_name(permission)
+        with self._tx(write=True) as conn:
+            group_id = self._group_id(conn, group)
+            where = (
+                group_permissions.c.group_id == group_id,
+                group_permissions.c.kind == kind,
+                group_permissions.c.resource == resource,
+            )
+            conn.execute(group_permissions.delete().where(*where))
+            conn.execute(
+                group_permissions.insert().values(
+                    group_id=group_id, kind=kind, resource=resource, permission=permission
+                )
+            )
+
+    def list_groups(self) -> dict[str, list[str]]:
+        with self._tx() as conn:
+            rows = conn.execute(
+                sa.select(groups.c.name, users.c.username)
+                .select_from(
+                    groups.outerjoin(
+                        group_members, group_members.c.group_id == groups.c.id
+                    ).outerjoin(users, users.c.id == group_members.c.user_id)
+                )
+                .order_by(groups.c.name, users.c.username)
+            ).all()
+        found: dict[str, list[str]] = {}
+        for name, username in rows:
+            found.setdefault(name, [])
+            if username:
+                found[name].append(username)
+        return found
+
+    def group_grant(self, kind: str, resource: str, user_id: int) -> str | None:
+        """The best permission any of the user's groups has on the resource."""
+        with self._tx() as conn:
+            rows = conn.execute(
+                sa.select(group_permissions.c.permission)
+                .select_from(
+                    group_permissions.join(
+                        group_members, group_members.c.group_id == group_permissions.c.group_id
+                    )
+                )
+                .where(
+                    group_members.c.user_id == user_id,
+                    group_permissions.c.kind == kind,
+                    group_permissions.c.resource == resource,
+                )
+            ).scalars()
+            best = max(rows, key=lambda p: RANK[p], default=None)
+        return None if best is None else str(best)
 
     # -- audit log ------------------------------------------------------------------------------
     def note(self, username: str | None, method: str, path: str, status: int, client: str) -> None:

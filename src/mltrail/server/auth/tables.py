@@ -54,6 +54,33 @@ registered_model_permissions = Table(
     Column("permission", String(32), nullable=False),
 )
 
+groups = Table(
+    "mltrail_groups",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(255), nullable=False, unique=True),
+)
+
+group_members = Table(
+    "mltrail_group_members",
+    metadata,
+    Column("group_id", Integer, ForeignKey("mltrail_groups.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("user_id", Integer, ForeignKey("mltrail_users.id", ondelete="CASCADE"),
+           primary_key=True),
+)  # fmt: skip
+
+# A group's grants: ``kind`` is "experiment" or "registered_model".
+group_permissions = Table(
+    "mltrail_group_permissions",
+    metadata,
+    Column("group_id", Integer, ForeignKey("mltrail_groups.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("kind", String(32), primary_key=True),
+    Column("resource", String(255), primary_key=True),
+    Column("permission", String(32), nullable=False),
+)  # fmt: skip
+
 audit_log = Table(
     "mltrail_audit_log",
     metadata,

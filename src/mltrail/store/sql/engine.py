@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, NoReturn
@@ -146,10 +147,20 @@ def _create_engine(uri: str) -> Engine:
             uri, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args=connect_args
         )
     except ModuleNotFoundError as exc:
+        scheme = uri.split("://")[0]
         raise StoreUnavailable(
-            f"The database driver for {uri.split('://')[0]!r} is not installed ({exc.name}); "
-            "install mltrail[postgres] or mltrail[mysql]."
+            f"The database driver for {scheme!r} is not installed ({exc.name}); "
+            f"{driver_hint(scheme)}"
         ) from None
+
+
+def driver_hint(scheme: str) -> str:
+    """How to install the driver of one database: only the extra that fits the URI."""
+    backend = scheme.split("+", 1)[0].lower()
+    extra = {"postgresql": "postgres", "postgres": "postgres", "mysql": "mysql"}.get(backend)
+    if extra is None:
+        return f"install the SQLAlchemy driver named in {scheme!r}."
+    return f"install it with: pip install 'mltrail[{extra}]'."
 
 
 @contextlib.contextmanager
@@ -215,6 +226,31 @@ def _raise_translated(exc: BaseException) -> NoReturn:
             error_code="RESOURCE_CONFLICT",
         ) from exc
     raise exc
+
+
+def driver_error_types() -> tuple[type[BaseException], ...]:
+    """The database errors that can escape a store call (for a server's error handlers): the
+    one place outside the stores that knows SQLAlchemy's exception classes."""
+    import sqlalchemy.exc as sa_exc
+
+    return (sa_exc.DataError, sa_exc.OperationalError, sa_exc.TimeoutError)
+
+
+def translate_driver_error(exc: BaseException) -> MltrailException | None:
+    """A database error that escaped a store as the ``MltrailException`` a user should see:
+    a value the database refused (a 400), a database busy or down (``StoreUnavailable``, a
+    503 that clients retry), a conflicting write. None for anything else."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    if sa_exc is None or not isinstance(exc, sa_exc.SQLAlchemyError):
+        return None  # SQLAlchemy never loaded: it cannot be its error
+    if isinstance(exc, sa_exc.DataError):
+        return InvalidParameter(f"The database refused a value in the request: {_short(exc)}")
+    if isinstance(exc, sa_exc.IntegrityError):
+        return MltrailException(
+            f"The write conflicts with data already stored: {_short(exc)}",
+            error_code="RESOURCE_CONFLICT",
+        )
+    return StoreUnavailable(f"The tracking database could not be used: {_short(exc)}")
 
 
 def _short(exc: Exception) -> str:
