@@ -85,7 +85,11 @@ PROJECT = {
 def mltrail(folder: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(
         [str(VENV_BIN / "mltrail"), *args],
-        cwd=folder, env=clean_env(), capture_output=True, text=True, timeout=120,
+        cwd=folder,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     if check:
         assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -99,7 +103,11 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (folder / "train.py").write_text(TRAIN_SCRIPT)
     proc = subprocess.run(
         [sys.executable, "train.py", "intro"],
-        cwd=folder, env=clean_env(), capture_output=True, text=True, timeout=120,
+        cwd=folder,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (folder / "out.txt").write_text(proc.stdout + proc.stderr)
@@ -139,9 +147,7 @@ def test_experiments_create_then_listed(workdir: Path) -> None:
     assert again.returncode != 0 and "Traceback" not in again.stderr
 
 
-def test_metric_history_and_model_load_back(
-    workdir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_metric_history_and_model_load_back(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import torch
 
     monkeypatch.chdir(workdir)
@@ -158,9 +164,7 @@ def test_metric_history_and_model_load_back(
 
     model = mltrail.pytorch.load_model(f"runs:/{run_id}/test_model")
     torch.manual_seed(0)
-    expected = torch.nn.Sequential(
-        torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2)
-    )
+    expected = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
     x = torch.ones(2, 4)
     assert torch.allclose(model(x), expected(x))
 
@@ -171,9 +175,21 @@ def test_models_serve_answers_over_http(workdir: Path) -> None:
     port = free_port()
     log = open(workdir / "serve.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
-        [str(VENV_BIN / "mltrail"), "models", "serve", "-m",
-         f"runs:/{run_id_of(workdir)}/test_model", "-p", str(port), "--env-manager", "local"],
-        cwd=workdir, env=clean_env(), stdout=log, stderr=subprocess.STDOUT,
+        [
+            str(VENV_BIN / "mltrail"),
+            "models",
+            "serve",
+            "-m",
+            f"runs:/{run_id_of(workdir)}/test_model",
+            "-p",
+            str(port),
+            "--env-manager",
+            "local",
+        ],
+        cwd=workdir,
+        env=clean_env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:
@@ -192,8 +208,12 @@ def test_models_serve_answers_over_http(workdir: Path) -> None:
         for row, want in zip(got, expected, strict=True):
             values = list(row.values()) if isinstance(row, dict) else row
             assert values == pytest.approx(want, abs=1e-5)
-        bad = requests.post(url + "/invocations", data="not json", timeout=10,
-                            headers={"Content-Type": "application/json"})
+        bad = requests.post(
+            url + "/invocations",
+            data="not json",
+            timeout=10,
+            headers={"Content-Type": "application/json"},
+        )
         assert 400 <= bad.status_code < 500
     finally:
         proc.terminate()
@@ -213,8 +233,14 @@ def test_project_run_by_cli_and_api(workdir: Path) -> None:
         "parameters={'alpha': 0.3, 'epochs': 3}, experiment_name='proj')\n"
         "print('STATUS', sub.get_status(), sub.run_id)\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], cwd=workdir, env=clean_env(),
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=workdir,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "STATUS FINISHED" in proc.stdout
 
@@ -231,7 +257,10 @@ def test_ui_shows_the_runs(workdir: Path) -> None:
     port = free_port()
     proc = subprocess.Popen(
         [str(VENV_BIN / "mltrail"), "ui", "--port", str(port)],
-        cwd=workdir, env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=workdir,
+        env=clean_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     try:
