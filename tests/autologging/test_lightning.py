@@ -131,7 +131,7 @@ def test_explicit_logger_logs_metrics_hyperparams_and_checkpoints(client):
     import lightning.pytorch as pl
     from lightning.pytorch.callbacks import ModelCheckpoint
 
-    from mltrail.autologging.pytorch.logger import MLFlowLogger
+    from mltrail.autologging.pytorch import MLFlowLogger
 
     logger = MLFlowLogger(experiment_name="mnist", run_name="explicit", log_model=True)
     module = mnist_like_module(pl)

@@ -42,7 +42,12 @@ def test_logistic_regression_logs_params_tags_training_metrics_and_dataset(blobs
     assert expected <= set(run.data.metrics)
     model = LogisticRegression(max_iter=200).fit(x_train, y_train)  # unlogged twin: same numbers
     assert run.data.metrics["training_score"] == pytest.approx(model.score(x_train, y_train))
-    assert {"estimator.html", "training_confusion_matrix.png"} <= artifact_paths(run.info.run_id)
+    assert {
+        "estimator.html",
+        "training_confusion_matrix.png",
+        "training_roc_curve.png",  # a binary classifier
+        "training_precision_recall_curve.png",
+    } <= artifact_paths(run.info.run_id)
     (dataset_input,) = run.inputs.dataset_inputs
     assert dataset_input.dataset.name == "dataset"
     assert len(dataset_input.dataset.digest) == 8

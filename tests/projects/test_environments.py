@@ -16,6 +16,7 @@ from project_helpers import all_runs, artifact_text, only_run, write_project
 
 from mltrail.environments.docker import docker_env_from_dict, docker_run_argv
 from mltrail.projects.kubernetes import render_job
+from mltrail.projects.runner import docker_arg_words
 from mltrail.tracking.client import TrailClient
 
 SEED_TRAIN = """\
@@ -172,6 +173,8 @@ def test_docker_command_line_and_clear_error_without_an_engine(
         ("-e", "AWS_ACCESS_KEY_ID=AK"),
     ]:
         assert (flag, value) in pairs
+    assert docker_arg_words({"gpus": "all", "t": None, "shm-size": "1g"}) == [
+        "--gpus", "all", "-t", "--shm-size", "1g"]
     # the command is one argument of bash -c, after the image
     assert argv[-4:] == ["mlflow-docker-example:7.0", "bash", "-c",
                          "python train.py --alpha '1; rm -rf /'"]

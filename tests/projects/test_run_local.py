@@ -264,3 +264,20 @@ def test_ctrl_c_or_kill_marks_killed(store: str, env_cache: Path, tmp_path: Path
     assert proc.returncode == 130, err
     assert "KILLED" in err
     assert only_run(client).info.status == "KILLED", err
+
+
+def test_experiment_id_and_run_id(mltrail_run, client: TrailClient, tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    out = tmp_path / "args.json"
+    done = mltrail_run(str(root), "--experiment-id", "424242", env={"ARGS_OUT": str(out)})
+    assert done.returncode == 1 and "No experiment with id 424242" in done.stderr
+    assert not out.exists()
+    exp_id = client.create_experiment("existing")
+    made = client.create_run(exp_id, run_name="made-before")
+    done = mltrail_run(str(root), "--experiment-id", exp_id, "--run-id", made.info.run_id,
+                       "-P", "epochs=9", env={"ARGS_OUT": str(out)})
+    assert done.returncode == 0, done.stderr
+    run = client.get_run(made.info.run_id)
+    assert run.info.status == "FINISHED" and run.data.params["epochs"] == "9"
+    assert run.data.tags["mlflow.project.entryPoint"] == "main"
+    assert len(all_runs(client, "existing")) == 1

@@ -46,6 +46,7 @@ from mltrail.store.store_cache import get_tracking_store
 from mltrail.tracking import artifact_files
 from mltrail.tracking.buffer import WriteBuffer
 from mltrail.tracking.operations import RunOperations
+from mltrail.tracking.registry_client import RegistryClientMethods
 from mltrail.tracking.uri import (
     announce_once,
     default_artifact_root,
@@ -91,7 +92,7 @@ def _known_runs_of(store: TrackingStore) -> set[str]:
     return known
 
 
-class TrailClient:
+class TrailClient(RegistryClientMethods):
     def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None) -> None:
         self.tracking_uri = (
             normalize_tracking_uri(tracking_uri) if tracking_uri else get_tracking_uri()

@@ -8,7 +8,7 @@ import os
 import sys
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from mltrail.entities import (
     Experiment,
@@ -38,8 +38,9 @@ class ActiveRun(Run):
     def __enter__(self) -> ActiveRun:
         return self
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> Literal[False]:
         end_run("FINISHED" if exc_type is None else "FAILED")
+        return False
 
 
 class _State(threading.local):

@@ -33,16 +33,17 @@ _KEY_CHARS = re.compile(r"^[\w/.\- :]*$")
 _RUN_ID = re.compile(r"^[a-zA-Z0-9][\w\-]{0,255}$")
 _EXPERIMENT_ID = re.compile(r"^[0-9]{1,19}$")
 
-# Keys that passed once are remembered: a training loop logs the same few keys a million times.
-VALID_KEYS: set[str] = set()
 _P = TypeVar("_P")
 _T = TypeVar("_T")
+
+# Keys that passed once are remembered: a training loop logs the same few keys a million times.
+VALID_KEYS: set[str] = set()
 
 
 def validate_key(key: object, what: str = "key") -> str:
     """A metric, param or tag key: ``[\\w/.- :]``, at most 250 characters, path-normal."""
-    if isinstance(key, str) and key in VALID_KEYS:
-        return key
+    if key in VALID_KEYS:
+        return str(key)
     if key is not None and not isinstance(key, str):
         raise InvalidParameterType(
             f"The {what} must be a string, got {type(key).__name__} {key!r}."

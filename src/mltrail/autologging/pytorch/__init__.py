@@ -63,6 +63,10 @@ def __getattr__(name: str) -> Any:
         from mltrail.autologging.pytorch import plain
 
         return getattr(plain, name)
+    if name in ("MLFlowLogger", "MltrailLogger"):
+        from mltrail.autologging.pytorch import logger
+
+        return getattr(logger, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

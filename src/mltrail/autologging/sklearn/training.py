@@ -186,9 +186,26 @@ def _log_estimator_artifacts(run_id: str, estimator: Any, x: Any, y: Any, folder
             y,
             folder / "training_confusion_matrix.png",
         )
+        classes = getattr(estimator, "classes_", ())
+        if len(classes) == 2 and hasattr(estimator, "predict_proba"):
+            safety.guarded(FLAVOR, _plot_binary_curves, estimator, x, y, folder)
     writer = runs.client()
     for path in sorted(folder.iterdir()):
         writer.log_artifact(run_id, str(path))
+
+
+def _plot_binary_curves(estimator: Any, x: Any, y: Any, folder: Path) -> None:
+    """MLflow's ``training_roc_curve.png`` and ``training_precision_recall_curve.png``."""
+    from matplotlib.figure import Figure
+    from sklearn.metrics import PrecisionRecallDisplay, RocCurveDisplay
+
+    for display, name in (
+        (RocCurveDisplay, "training_roc_curve.png"),
+        (PrecisionRecallDisplay, "training_precision_recall_curve.png"),
+    ):
+        figure = Figure(figsize=(5, 4))
+        display.from_estimator(estimator, x, y, ax=figure.subplots())
+        figure.savefig(folder / name, dpi=80)
 
 
 def _plot_confusion_matrix(estimator: Any, x: Any, y: Any, target: Path) -> None:
