@@ -154,13 +154,23 @@ def test_missing_models_give_clear_errors(tmp_path):
         mltrail.pyfunc.load_model("models:/")
 
 
-def test_registry_uris_and_registration_need_the_registry(iris_model):
-    if hasattr(mltrail.TrailClient, "get_model_version"):
-        pytest.skip("the model registry is present; its own tests cover these URIs")
-    with pytest.raises(MltrailException, match="no model registry"):
-        mltrail.pyfunc.load_model("models:/iris/1")
-    with pytest.raises(MltrailException, match="registry"):
-        mltrail.sklearn.log_model(iris_model, "m", registered_model_name="iris")
+def test_registered_model_name_and_registry_uris(iris, iris_model):
+    """log_model(registered_model_name=) registers a version; models:/<name>/<version>,
+    /latest and @alias resolve through the registry's TrailClient methods."""
+    if not hasattr(mltrail.TrailClient, "get_model_version"):
+        with pytest.raises(MltrailException, match="registry"):
+            mltrail.sklearn.log_model(iris_model, "m", registered_model_name="iris")
+        return
+    features, _ = iris
+    expected = iris_model.predict(features.head(4))
+    with mltrail.start_run():
+        info = mltrail.sklearn.log_model(iris_model, "m", registered_model_name="iris")
+    assert info.registered_model_version == 1
+    mltrail.TrailClient().set_registered_model_alias("iris", "champion", 1)
+    for uri in ("models:/iris/1", "models:/iris/latest", "models:/iris@champion"):
+        assert (mltrail.pyfunc.load_model(uri).predict(features.head(4)) == expected).all()
+    with pytest.raises(NotFound, match="version=7"):
+        mltrail.pyfunc.load_model("models:/iris/7")
 
 
 def test_sklearn_load_needs_the_sklearn_flavor(tmp_path):

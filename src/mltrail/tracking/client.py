@@ -301,7 +301,8 @@ class TrailClient(RegistryClientMethods):
         metrics, params, tags = list(metrics), list(params), list(tags)
         self.flush()
         write_whole = getattr(self.store, "write_batch", None)
-        if write_whole is not None:
+        # Points linked to a logged model go through log_batch, which files the model's copy.
+        if write_whole is not None and not any(m.model_id for m in metrics):
             write_whole(run_id, metrics, params, tags)
         else:
             for m_part, p_part, t_part in v.split_batch(metrics, params, tags):
