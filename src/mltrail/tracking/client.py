@@ -36,6 +36,7 @@ from mltrail.exceptions import (
     InvalidParameterType,
     LocalFileNotFound,
 )
+from mltrail.store.artifact.base import ArtifactRepository
 from mltrail.store.base import (
     LOGGED_MODELS_MAX_RESULTS_DEFAULT,
     SEARCH_MAX_RESULTS_DEFAULT,
@@ -365,7 +366,7 @@ class TrailClient(RegistryClientMethods):
         self._artifact_uris[run_id] = uri
         return uri
 
-    def _artifact_repo(self, run_id: str) -> Any:
+    def _artifact_repo(self, run_id: str) -> ArtifactRepository:
         from mltrail.store.artifact import get_artifact_repository
 
         return get_artifact_repository(self.artifact_uri(run_id), self.tracking_uri)

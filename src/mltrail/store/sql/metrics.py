@@ -211,7 +211,7 @@ def series_ids(conn: Connection, run_id: str, keys: Sequence[str]) -> dict[str, 
             latest_metrics.c.run_uuid == run_id, latest_metrics.c.key.in_(list(keys))
         )
     ).all()
-    return dict(found)  # type: ignore[arg-type]
+    return dict(found)
 
 
 def series_id(conn: Connection, run_id: str, key: str) -> int | None:
@@ -252,7 +252,7 @@ def _merge_summaries_portably(
         )
     c = latest_metrics.c
     return [
-        tuple(r)  # type: ignore[misc]
+        tuple(r)
         for r in conn.execute(
             sa.select(c.key, c.series_id, c.small_chunks).where(
                 c.run_uuid == run_id, c.key.in_(keys)

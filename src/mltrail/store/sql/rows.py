@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 import sqlalchemy as sa
@@ -53,7 +53,7 @@ RUN_COLUMNS = (
 )
 
 
-def run_info(row: Row[Any]) -> RunInfo:
+def run_info(row: Any) -> RunInfo:
     return RunInfo(
         run_id=row.run_uuid,
         experiment_id=str(row.experiment_id),
@@ -109,7 +109,7 @@ class _ByRunIds:
                 return col == sa.any_(array)
 
         else:
-            expanding = sa.bindparam("ids", expanding=True)
+            expanding: sa.BindParameter[Any] = sa.bindparam("ids", expanding=True)
             self.chunk = 500
 
             def of_run(col: Any) -> Any:
@@ -232,7 +232,8 @@ def _build_runs(conn: Connection, rows: Sequence[Row[Any]]) -> list[Run]:
     for start in range(0, len(ids), by_ids.chunk):
         loaded.read(conn, by_ids, {"ids": ids[start : start + by_ids.chunk]})
     result = []
-    for run_id, name, exp_id, user_id, status, start_time, end_time, stage, uri in rows:
+    page = cast(Sequence[tuple[Any, ...]], rows)  # rows of RUN_COLUMNS, nine values each
+    for run_id, name, exp_id, user_id, status, start_time, end_time, stage, uri in page:
         metric_objs = loaded.metrics[run_id]
         info = RunInfo(
             run_id, str(exp_id), name or "", user_id or "", status, start_time, end_time,
