@@ -37,6 +37,7 @@ RESULT_PREFIX = "RESULT "
 CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
     "no tracking": ("none", {}),
     "mltrail autolog": ("mltrail", {}),
+    "mltrail, no checkpoint": ("mltrail", {"checkpoint": False}),
     "MLflow autolog": ("mlflow", {}),
     "mltrail, every step": ("mltrail", {"log_every_n_step": 1}),
     "MLflow, every step": ("mlflow", {"log_every_n_step": 1}),
@@ -53,8 +54,11 @@ def _child(impl: str, options: dict[str, Any], epochs: int, batches: int) -> dic
     from torch.nn import functional as F  # noqa: N812
     from torch.utils.data import DataLoader, TensorDataset
 
+    hook_cpu: dict[str, float] = {}
     if impl == "mltrail":
         import mltrail
+
+        _time_hooks(hook_cpu)
 
         mltrail.set_tracking_uri("sqlite:///" + os.path.abspath("bench.db"))
         mltrail.pytorch.autolog(**options)
@@ -132,6 +136,7 @@ def _child(impl: str, options: dict[str, Any], epochs: int, batches: int) -> dic
         return time.perf_counter() - started, clock
 
     fit(1, limit=2)  # warm-up: imports, store, first calls
+    hook_cpu.clear()
     total, clock = fit(epochs)
     epoch_times = clock.epoch_times(0)
     return {
@@ -139,7 +144,33 @@ def _child(impl: str, options: dict[str, Any], epochs: int, batches: int) -> dic
         "epoch_cpu": clock.epoch_times(1),
         "fit": total,
         "fixed": total - sum(epoch_times),
+        # CPU seconds inside mltrail's per-batch and per-epoch hooks during the timed fit
+        "hook_cpu": sum(v for k, v in hook_cpu.items() if k != "on_train_start"),
     }
+
+
+def _time_hooks(spent: dict[str, float]) -> None:
+    """Count the CPU time mltrail's Lightning callback spends in each hook (mltrail only: a
+    direct measure of what autologging adds, unmoved by other programs on the machine)."""
+    from mltrail.autologging.pytorch import lightning_callback
+
+    hooks = lightning_callback.AutologHooks
+    for name in (
+        "on_train_start",
+        "on_train_batch_start",
+        "on_train_batch_end",
+        "on_train_epoch_end",
+    ):
+        original = getattr(hooks, name)
+
+        def timed(self: Any, *args: Any, _original: Any = original, _name: str = name) -> Any:
+            started = time.process_time()
+            try:
+                return _original(self, *args)
+            finally:
+                spent[_name] = spent.get(_name, 0.0) + time.process_time() - started
+
+        setattr(hooks, name, timed)
 
 
 # -- the parent: run every configuration, interleaved, and report ----------------------------
@@ -217,6 +248,11 @@ def main() -> None:
         wall_over = "" if name == "no tracking" else f"{100 * (epoch - base) / base:+.1f}%"
         cpu_over = "" if name == "no tracking" else f"{100 * (cpu - base_cpu) / base_cpu:+.1f}%"
         print(f"{name:<22} {cpu:>13.3f} {cpu_over:>9} {epoch:>14.3f} {wall_over:>9} {fixed:>18.3f}")
+    print("\nCPU time inside mltrail's Lightning hooks, as a share of the epochs' CPU time:")
+    for name, (impl, _options) in CONFIGS.items():
+        if impl == "mltrail":
+            shares = [100 * r["hook_cpu"] / sum(r["epoch_cpu"]) for r in raw[name]]
+            print(f"  {name:<22} {statistics.median(shares):.2f}%")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(raw, fh, indent=2)
