@@ -64,6 +64,13 @@ from mltrail.tracking.fluent_more import (
     restore_run,
     set_logged_model_tags,
 )
+from mltrail.tracking.fluent_registry import (
+    get_registry_uri,
+    register_model,
+    search_model_versions,
+    search_registered_models,
+    set_registry_uri,
+)
 from mltrail.tracking.fluent_search import get_logged_model, search_logged_models, search_runs
 from mltrail.version import __version__
 
@@ -146,6 +153,7 @@ __all__ = [
     "get_experiment_by_name",
     "get_logged_model",
     "get_parent_run",
+    "get_registry_uri",
     "get_run",
     "get_tracking_uri",
     "initialize_logged_model",
@@ -167,15 +175,19 @@ __all__ = [
     "log_params",
     "log_table",
     "log_text",
+    "register_model",
     "restore_experiment",
     "restore_run",
     "search_experiments",
     "search_logged_models",
+    "search_model_versions",
+    "search_registered_models",
     "search_runs",
     "set_experiment",
     "set_experiment_tag",
     "set_experiment_tags",
     "set_logged_model_tags",
+    "set_registry_uri",
     "set_system_metrics_node_id",
     "set_system_metrics_samples_before_logging",
     "set_system_metrics_sampling_interval",

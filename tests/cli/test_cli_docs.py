@@ -27,7 +27,7 @@ def test_docs_match_generated_help():
 
 def test_every_command_is_documented():
     documented = set(_all_command_paths())
-    for group in ("experiments", "runs", "artifacts", "db"):
+    for group in ("experiments", "runs", "artifacts", "db", "registry"):
         sub = main.commands[group]
         assert f"mltrail {group}" in documented
         for name in sub.commands:  # type: ignore[attr-defined]

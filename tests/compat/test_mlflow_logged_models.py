@@ -177,18 +177,3 @@ def test_unknown_model_and_bad_filter(mlflow_client: MlflowClient) -> None:
     with pytest.raises(MlflowException) as info:
         mlflow_client.search_logged_models([exp_id], filter_string="metrics.acc > 'high'")
     assert info.value.error_code == "INVALID_PARAMETER_VALUE"
-
-
-def test_registering_fails_clearly_until_the_registry_lands(mlflow_client: MlflowClient) -> None:
-    mlflow.set_experiment(unique("registry"))
-    with mlflow.start_run(), pytest.raises(MlflowException) as info:
-        mlflow.sklearn.log_model(
-            fitted(),
-            name="model",
-            serialization_format="cloudpickle",
-            pip_requirements=["scikit-learn"],
-            registered_model_name="not-yet",
-        )
-    assert "registered-models/create" in str(info.value)
-    # The model itself was logged before the registration failed.
-    assert mlflow.last_logged_model().status == LoggedModelStatus.READY

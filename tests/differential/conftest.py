@@ -20,14 +20,31 @@ from typing import Any
 
 import pytest
 
+# Before mlflow is imported anywhere: no telemetry from tests (as tests/compat does).
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "true")
-os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
-os.environ.setdefault("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
+
+# For the mlflow client while this suite runs only (other suites check these defaults).
+_MLFLOW_CLIENT_ENV = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
+    "MLFLOW_ENABLE_ASYNC_LOGGING": "false",
+}
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from diff_harness import Impl, run_case  # noqa: E402
+
+
+@pytest.fixture(scope="module", autouse=True)
+def mlflow_client_env() -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in _MLFLOW_CLIENT_ENV}
+    os.environ.update(_MLFLOW_CLIENT_ENV)
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 @pytest.fixture(scope="session")

@@ -132,7 +132,9 @@ def test_negative_timestamp(api: httpx.Client, run_id: str) -> None:
 
 
 def test_too_long_values(api: httpx.Client, run_id: str, experiment_id: str) -> None:
-    param = {"run_id": run_id, "key": "p", "value": "v" * 10_000}
+    from mltrail.utils.validation import MAX_PARAM_VAL_LENGTH
+
+    param = {"run_id": run_id, "key": "p", "value": "v" * (MAX_PARAM_VAL_LENGTH + 1)}
     assert_error(api.post("/runs/log-parameter", json=param), 400, "INVALID_PARAMETER_VALUE")
     tag = {"run_id": run_id, "key": "t", "value": "v" * 10_000_00}
     assert_error(api.post("/runs/set-tag", json=tag), 400, "INVALID_PARAMETER_VALUE")

@@ -198,10 +198,14 @@ def test_overload_is_503_with_retry_after_and_the_client_waits_it_out(
         holder = threading.Thread(target=lambda: httpx.put(proxy_url, content=slow_body()))
         holder.start()
         try:
-            deadline = time.monotonic() + 10
+            # Wait until the upload holds the one slot (no request of ours may take it first).
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                pressure = getattr(live.app.state, "backpressure", None)
+                if pressure is not None and pressure.in_flight == 1:
+                    break
+                time.sleep(0.02)
             busy = httpx.get(live.api + "/experiments/search")
-            while busy.status_code != 503 and time.monotonic() < deadline:
-                busy = httpx.get(live.api + "/experiments/search")
             assert_error(busy, 503, "TEMPORARILY_UNAVAILABLE", "busy")
             assert busy.headers["retry-after"] == "1"
             assert httpx.get(live.url + "/health").status_code == 200  # probes pass

@@ -20,6 +20,7 @@ from mltrail.cli.db import db
 from mltrail.cli.doctor import doctor
 from mltrail.cli.experiments import experiments
 from mltrail.cli.gc import gc_command
+from mltrail.cli.registry import registry
 from mltrail.cli.runs import runs
 from mltrail.cli.users import users
 from mltrail.version import __version__
@@ -117,6 +118,7 @@ main.add_command(experiments)
 main.add_command(runs)
 main.add_command(artifacts)
 main.add_command(db)
+main.add_command(registry)
 main.add_command(doctor)
 main.add_command(gc_command)
 main.add_command(users)

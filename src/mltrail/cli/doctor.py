@@ -78,7 +78,7 @@ def doctor(tracking_uri: str | None, as_json: bool) -> None:
     if tracking_uri:
         tracking_uri_mod.set_tracking_uri(tracking_uri)
     uri = tracking_uri_mod.get_tracking_uri()
-    report = {
+    report: dict[str, Any] = {
         "mltrail": __version__,
         "python": platform.python_version(),
         "platform": platform.platform(terse=True),

@@ -34,13 +34,21 @@ INTRO = """\
   with code 1 (for example an unknown experiment, a malformed tracking URI or a bad filter).
   A command used wrongly (a missing or unknown option) exits with code 2. Set
   `MLTRAIL_DEBUG=1` to see the traceback of an unexpected error.
+- **Model registry.** `mltrail registry` registers a model from a run (`register --run-id ID
+  --path model -n NAME`, or `-m runs:/...`), lists registered models (`list`), shows one with
+  all its versions (`describe -n NAME`), lists versions (`versions`) and moves aliases
+  (`set-alias` / `delete-alias`). With `--json`: `{"registered_models": [...],
+  "next_page_token": ...}` and `{"model_versions": [...]}`; versions are strings, as in
+  MLflow's API. See docs/registry.md.
 """
 
 
 def render(root: click.Command | None = None) -> str:
     """The whole reference page as Markdown."""
     if root is None:
-        from mltrail.cli import main as root
+        from mltrail.cli import main
+
+        root = main
     parts = [INTRO]
     for path, command, ctx in _walk(root, "mltrail", None):
         level = "#" * min(2 + path.count(" "), 4)

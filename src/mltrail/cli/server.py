@@ -108,6 +108,14 @@ def _server_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "artifact root through the proxy and the default artifact root.",
         ),
         click.option(
+            "--webhook-allowed-hosts",
+            envvar="MLTRAIL_WEBHOOK_ALLOWED_HOSTS",
+            metavar="LIST",
+            help="Comma-separated hosts, *.domains, addresses or networks registry webhooks "
+            "may be sent to. Default: any public host; loopback, link-local and private "
+            "addresses only when listed.",
+        ),
+        click.option(
             "--max-body-size",
             envvar="MLTRAIL_MAX_BODY_SIZE",
             metavar="SIZE",
@@ -203,6 +211,7 @@ def build_settings(
     cors_allowed_origins: str | None,
     allowed_artifact_locations: str | None = None,
     max_body_size: str = "4MiB",
+    webhook_allowed_hosts: str | None = None,
     run_lease: str = "5m",
     run_lease_without_heartbeats: str = "24h",
     max_concurrent_requests: int = 256,
@@ -242,6 +251,7 @@ def build_settings(
         cors_allowed_origins=_split(cors_allowed_origins),
         allowed_artifact_locations=_allowed_locations(allowed_artifact_locations),
         max_body_bytes=parse_size(max_body_size),
+        webhook_allowed_hosts=_split(webhook_allowed_hosts),
         run_lease_seconds=_duration(run_lease, "--run-lease"),
         silent_run_lease_seconds=_duration(
             run_lease_without_heartbeats, "--run-lease-without-heartbeats"

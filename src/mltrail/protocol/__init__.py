@@ -11,7 +11,7 @@ Adding a resource (e.g. the model registry): write ``<resource>_routes.py`` besi
 
 from __future__ import annotations
 
-from mltrail.protocol import server_routes, tracking_routes
+from mltrail.protocol import registry_routes, server_routes, tracking_routes
 from mltrail.protocol.route import Permission, Route
 
 ROUTES: tuple[Route, ...] = (
@@ -19,6 +19,8 @@ ROUTES: tuple[Route, ...] = (
     *server_routes.META_ROUTES,
     *server_routes.ARTIFACT_ROUTES,
     *server_routes.UI_ROUTES,
+    *registry_routes.ROUTES,
+    *registry_routes.UI_ROUTES,
 )
 
 

@@ -13,6 +13,10 @@ from mltrail.search.parser import (
     parse_experiment_filter,
     parse_experiment_order_by,
     parse_logged_model_filter,
+    parse_model_version_filter,
+    parse_model_version_order_by,
+    parse_registered_model_filter,
+    parse_registered_model_order_by,
     parse_run_filter,
     parse_run_order_by,
 )
@@ -28,6 +32,10 @@ __all__ = [
     "parse_experiment_filter",
     "parse_experiment_order_by",
     "parse_logged_model_filter",
+    "parse_model_version_filter",
+    "parse_model_version_order_by",
+    "parse_registered_model_filter",
+    "parse_registered_model_order_by",
     "parse_run_filter",
     "parse_run_order_by",
 ]

@@ -149,6 +149,44 @@ _LOGGED_MODELS = _Language(
     order_kinds=("metric", "attribute"),
 )
 
+# The model registry: registered models (name and tags) and model versions.
+_REGISTRY_PREFIXES: dict[str, Kind] = {
+    "tag": "tag",
+    "tags": "tag",
+    "attribute": "attribute",
+    "attributes": "attribute",
+    "attr": "attribute",
+}
+
+_REGISTERED_MODELS = _Language(
+    what="registered model",
+    shown_prefixes="tags., attribute.",
+    prefixes=_REGISTRY_PREFIXES,
+    attributes={
+        "name": ("name", "id"),
+        "timestamp": ("last_updated_timestamp", "number"),
+        "last_updated_timestamp": ("last_updated_timestamp", "number"),
+        "creation_timestamp": ("creation_timestamp", "number"),
+    },
+)
+
+_MODEL_VERSIONS = _Language(
+    what="model version",
+    shown_prefixes="tags., attribute.",
+    prefixes=_REGISTRY_PREFIXES,
+    attributes={
+        "name": ("name", "id"),
+        "run_id": ("run_id", "id"),
+        "model_id": ("model_id", "id"),
+        "source_path": ("source_path", "string"),
+        "current_stage": ("current_stage", "id"),
+        "version_number": ("version_number", "number"),
+        "creation_timestamp": ("creation_timestamp", "number"),
+        "last_updated_timestamp": ("last_updated_timestamp", "number"),
+        "timestamp": ("last_updated_timestamp", "number"),
+    },
+)
+
 # Spelling -> (canonical name, type) of the logged-model attributes, for structured order_by.
 LOGGED_MODEL_ATTRIBUTES = _LOGGED_MODELS.attributes
 
@@ -171,6 +209,26 @@ def parse_experiment_filter(text: str | None) -> Node | None:
 def parse_logged_model_filter(text: str | None) -> Node | None:
     """The tree of a search-logged-models filter; ``None`` for an empty or missing filter."""
     return _parse_filter(text, _LOGGED_MODELS)
+
+
+def parse_registered_model_filter(text: str | None) -> Node | None:
+    """The tree of a search-registered-models filter; ``None`` for an empty filter."""
+    return _parse_filter(text, _REGISTERED_MODELS)
+
+
+def parse_model_version_filter(text: str | None) -> Node | None:
+    """The tree of a search-model-versions filter; ``None`` for an empty filter."""
+    return _parse_filter(text, _MODEL_VERSIONS)
+
+
+def parse_registered_model_order_by(items: Sequence[str] | None) -> list[OrderTerm]:
+    """Parse search-registered-models ``order_by`` items such as ``"name DESC"``."""
+    return _parse_order_by(items, _REGISTERED_MODELS)
+
+
+def parse_model_version_order_by(items: Sequence[str] | None) -> list[OrderTerm]:
+    """Parse search-model-versions ``order_by`` items such as ``"version_number DESC"``."""
+    return _parse_order_by(items, _MODEL_VERSIONS)
 
 
 def parse_run_order_by(items: Sequence[str] | None) -> list[OrderTerm]:

@@ -16,17 +16,29 @@ from mltrail.server.leases import LeasePolicy, RunLeases
 from mltrail.server.locations import ArtifactLocationPolicy
 from mltrail.server.settings import ServerSettings
 from mltrail.store.base import TrackingStore
+from mltrail.store.registry_base import ModelRegistryStore
 from mltrail.version import __version__
 
 
 def create_app(
-    settings: ServerSettings | None = None, *, tracking_store: TrackingStore | None = None
+    settings: ServerSettings | None = None,
+    *,
+    tracking_store: TrackingStore | None = None,
+    registry_store: ModelRegistryStore | None = None,
 ) -> FastAPI:
     settings = settings or ServerSettings.from_env()
     if tracking_store is None:
         from mltrail.store.sql.store import SqlStore
 
         tracking_store = SqlStore(settings.backend_store_uri, settings.default_artifact_root)
+    if registry_store is None:
+        from mltrail.store.sql.registry import SqlRegistryStore
+
+        # The registry lives in the tracking database: a version's source is checked against
+        # its run and logged model there.
+        registry_store = SqlRegistryStore(
+            settings.backend_store_uri, settings.default_artifact_root
+        )
     app = FastAPI(
         title="mltrail",
         version=__version__,
@@ -38,6 +50,8 @@ def create_app(
     )
     app.state.settings = settings
     app.state.store = tracking_store
+    app.state.registry_store = registry_store
+    _install_webhooks(app, settings)
     app.state.locations = ArtifactLocationPolicy(settings.artifact_location_roots())
     app.state.leases = _leases(settings, tracking_store)
     engine = getattr(tracking_store, "engine", None)
@@ -64,6 +78,16 @@ def create_app(
         app.include_router(login.router)
     _install_layers(app, settings)
     return app
+
+
+def _install_webhooks(app: FastAPI, settings: ServerSettings) -> None:
+    """Registry webhooks live in the tracking database; the dispatcher sends events."""
+    from mltrail.server.webhooks import WebhookDispatcher, WebhookUrlPolicy
+    from mltrail.store.sql.webhooks import SqlWebhookStore
+
+    app.state.webhook_store = SqlWebhookStore(settings.backend_store_uri)
+    policy = WebhookUrlPolicy(settings.webhook_allowed_hosts)
+    app.state.webhooks = WebhookDispatcher(app.state.webhook_store, policy)
 
 
 def open_auth_store(settings: ServerSettings, store: TrackingStore) -> Any:

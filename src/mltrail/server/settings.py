@@ -26,6 +26,9 @@ class ServerSettings:
     # JSON bodies; artifact uploads stream. Sized to hold the largest valid request, a full
     # log-batch (1000 metrics, 100 params and 100 tags at their longest) with room to spare.
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # Hosts, *.domains, addresses or networks registry webhooks may be sent to. Empty: any
+    # public host; loopback, link-local and private addresses only when listed here.
+    webhook_allowed_hosts: tuple[str, ...] = ()
     # Run leases (server/leases.py): seconds without news before a RUNNING run is KILLED, for
     # clients that send heartbeats and for those that do not (None: never).
     # Backpressure (server/backpressure.py): requests served at once per worker, and how long
@@ -51,6 +54,7 @@ class ServerSettings:
             "MLTRAIL_CORS_ALLOWED_ORIGINS": ",".join(self.cors_allowed_origins),
             "MLTRAIL_ALLOWED_ARTIFACT_LOCATIONS": ",".join(self.allowed_artifact_locations),
             "MLTRAIL_MAX_BODY_BYTES": str(self.max_body_bytes),
+            "MLTRAIL_WEBHOOK_ALLOWED_HOSTS": ",".join(self.webhook_allowed_hosts),
             "MLTRAIL_MAX_CONCURRENT_REQUESTS": str(self.max_concurrent_requests),
             "MLTRAIL_AUTH": "1" if self.auth else "0",
             "MLTRAIL_EXPOSE_PROMETHEUS": "1" if self.expose_prometheus else "0",
@@ -94,6 +98,7 @@ class ServerSettings:
             max_body_bytes=_positive_int(
                 os.environ.get("MLTRAIL_MAX_BODY_BYTES"), DEFAULT_MAX_BODY_BYTES
             ),
+            webhook_allowed_hosts=items("MLTRAIL_WEBHOOK_ALLOWED_HOSTS"),
             max_concurrent_requests=_positive_int(
                 os.environ.get("MLTRAIL_MAX_CONCURRENT_REQUESTS"), 256
             ),

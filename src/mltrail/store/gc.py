@@ -142,12 +142,26 @@ def collect(
         say(f"{verb} {kind} {item_id} and its artifacts ({uri or 'none'})")
         return True
 
+    registered_runs, registered_models = _registered(engine)
     for run in garbage.runs:
+        if run.run_id in registered_runs:  # a model version's files live there
+            report.failures.append(
+                f"run {run.run_id}: kept, {registered_runs[run.run_id]} uses its artifacts"
+            )
+            blocked.add(run.experiment_id)
+            continue
         if attempt("run", run.run_id, run.experiment_id, run.artifact_uri):
             if not dry_run:
                 purge.purge_run(engine, run.run_id)
             report.runs.append(run.run_id)
     for model in garbage.models:
+        if model.model_id in registered_models:
+            report.failures.append(
+                f"logged model {model.model_id}: kept, {registered_models[model.model_id]} "
+                "uses its files"
+            )
+            blocked.add(model.experiment_id)
+            continue
         if attempt("logged model", model.model_id, model.experiment_id, model.artifact_location):
             if not dry_run:
                 purge.purge_model(engine, model.model_id)
@@ -162,3 +176,26 @@ def collect(
         say(f"{verb} experiment {label}; its name can be used again")
         report.experiments.append(label)
     return report
+
+
+def _registered(engine: object) -> tuple[dict[str, str], dict[str, str]]:
+    """Runs and logged models that registered model versions still use, each with the first
+    such version ("model 'churn' version 3"): gc keeps them (delete the versions first)."""
+    import sqlalchemy as sa
+
+    from mltrail.store.sql.registry_schema import model_versions, registered_models
+
+    mv, rm = model_versions, registered_models
+    runs: dict[str, str] = {}
+    models: dict[str, str] = {}
+    query = sa.select(rm.c.name, mv.c.version, mv.c.run_id, mv.c.model_id).select_from(
+        mv.join(rm, rm.c.model_key == mv.c.model_key)
+    )
+    with engine.connect() as conn:  # type: ignore[attr-defined]
+        for name, version, run_id, model_id in conn.execute(query):
+            label = f"model '{name}' version {version}"
+            if run_id:
+                runs.setdefault(run_id, label)
+            if model_id:
+                models.setdefault(model_id, label)
+    return runs, models

@@ -80,7 +80,7 @@ def _env_float(suffix: str, default: float) -> float:
 
 
 def _env_bool(suffix: str) -> bool:
-    raw = env(f"MLTRAIL_{suffix}", f"MLFLOW_{suffix}", default="")
+    raw = env(f"MLTRAIL_{suffix}", f"MLFLOW_{suffix}", default="") or ""
     return raw.strip().lower() in ("1", "true", "yes", "on")
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import threading
 
 from mltrail.store.base import TrackingStore
+from mltrail.store.registry_base import ModelRegistryStore
 
 _stores: dict[tuple[str, str | None], TrackingStore] = {}
+_registry_stores: dict[tuple[str, str | None], ModelRegistryStore] = {}
 _lock = threading.Lock()
 
 
@@ -35,7 +37,34 @@ def _make_store(uri: str, artifact_root: str | None) -> TrackingStore:
     return SqlStore(uri, artifact_root or default_artifact_root(uri))
 
 
+def get_registry_store(uri: str, artifact_root: str | None = None) -> ModelRegistryStore:
+    """The model registry for a URI: a server's (http/https) or a SQL database's."""
+    key = (uri, artifact_root)
+    store = _registry_stores.get(key)
+    if store is not None:
+        return store
+    with _lock:
+        store = _registry_stores.get(key)
+        if store is None:
+            store = _make_registry_store(uri, artifact_root)
+            _registry_stores[key] = store
+        return store
+
+
+def _make_registry_store(uri: str, artifact_root: str | None) -> ModelRegistryStore:
+    scheme = uri.split(":", 1)[0].lower()
+    if scheme in ("http", "https"):
+        from mltrail.store.rest_registry import RestRegistryStore
+
+        return RestRegistryStore(uri)
+    from mltrail.store.locations import default_artifact_root
+    from mltrail.store.sql.registry import SqlRegistryStore
+
+    return SqlRegistryStore(uri, artifact_root or default_artifact_root(uri))
+
+
 def reset_stores() -> None:
     """Forget cached stores (tests, and after ``set_tracking_uri`` to a new place)."""
     with _lock:
         _stores.clear()
+        _registry_stores.clear()

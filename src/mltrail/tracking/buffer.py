@@ -147,7 +147,7 @@ class WriteBuffer:
     def _drain(self) -> None:
         with self._flush_lock:
             while self._queue:
-                batch = []
+                batch: list[_Item] = []
                 while self._queue and len(batch) < FLUSH_AT_ITEMS * 2:
                     batch.append(self._queue.popleft())
                 self._write(batch)

@@ -36,6 +36,7 @@ from mltrail.exceptions import (
     InvalidParameterType,
     LocalFileNotFound,
 )
+from mltrail.store.artifact.base import ArtifactRepository
 from mltrail.store.base import (
     LOGGED_MODELS_MAX_RESULTS_DEFAULT,
     SEARCH_MAX_RESULTS_DEFAULT,
@@ -45,6 +46,7 @@ from mltrail.store.store_cache import get_tracking_store
 from mltrail.tracking import artifact_files
 from mltrail.tracking.buffer import WriteBuffer
 from mltrail.tracking.operations import RunOperations
+from mltrail.tracking.registry_client import RegistryClientMethods
 from mltrail.tracking.uri import (
     announce_once,
     default_artifact_root,
@@ -90,7 +92,7 @@ def _known_runs_of(store: TrackingStore) -> set[str]:
     return known
 
 
-class TrailClient:
+class TrailClient(RegistryClientMethods):
     def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None) -> None:
         self.tracking_uri = (
             normalize_tracking_uri(tracking_uri) if tracking_uri else get_tracking_uri()
@@ -299,7 +301,8 @@ class TrailClient:
         metrics, params, tags = list(metrics), list(params), list(tags)
         self.flush()
         write_whole = getattr(self.store, "write_batch", None)
-        if write_whole is not None:
+        # Points linked to a logged model go through log_batch, which files the model's copy.
+        if write_whole is not None and not any(m.model_id for m in metrics):
             write_whole(run_id, metrics, params, tags)
         else:
             for m_part, p_part, t_part in v.split_batch(metrics, params, tags):
@@ -363,7 +366,7 @@ class TrailClient:
         self._artifact_uris[run_id] = uri
         return uri
 
-    def _artifact_repo(self, run_id: str) -> Any:
+    def _artifact_repo(self, run_id: str) -> ArtifactRepository:
         from mltrail.store.artifact import get_artifact_repository
 
         return get_artifact_repository(self.artifact_uri(run_id), self.tracking_uri)

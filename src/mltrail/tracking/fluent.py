@@ -8,7 +8,7 @@ import os
 import sys
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from mltrail.entities import (
     Experiment,
@@ -38,7 +38,7 @@ class ActiveRun(Run):
     def __enter__(self) -> ActiveRun:
         return self
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> Literal[False]:
         end_run("FINISHED" if exc_type is None else "FAILED")
         return False
 
@@ -119,15 +119,20 @@ def set_experiment(
     if experiment_id is not None:
         experiment = client.get_experiment(str(experiment_id))
     else:
-        experiment = client.get_experiment_by_name(experiment_name)  # type: ignore[arg-type]
-        if experiment is None:
+        name = str(experiment_name)
+        found = client.get_experiment_by_name(name)
+        if found is None:
             try:
-                new_id = client.create_experiment(experiment_name)  # type: ignore[arg-type]
+                new_id = client.create_experiment(name)
             except MltrailException as exc:
                 if exc.error_code != "RESOURCE_ALREADY_EXISTS":  # created by a racing process
                     raise
-                new_id = client.get_experiment_by_name(experiment_name).experiment_id  # type: ignore[arg-type,union-attr]
-            experiment = client.get_experiment(new_id)
+                raced = client.get_experiment_by_name(name)
+                if raced is None:
+                    raise
+                new_id = raced.experiment_id
+            found = client.get_experiment(new_id)
+        experiment = found
     if experiment.lifecycle_stage != "active":
         raise InvalidParameter(
             f"Experiment '{experiment.name}' (id {experiment.experiment_id}) is deleted; "

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mltrail.entities import LoggedModel, Run, ViewType
-from mltrail.exceptions import InvalidParameter
+from mltrail.exceptions import InvalidParameterValue
 from mltrail.tracking.client import TrailClient
 from mltrail.tracking.fluent import _get_client, _resolve_experiment_id, search_experiments
 
@@ -23,7 +23,9 @@ def search_runs(
 ) -> Any:
     """Runs matching a filter, as a pandas DataFrame (default) or a list of ``Run``."""
     if output_format not in ("pandas", "list"):
-        raise InvalidParameter(f"Unknown output_format {output_format!r}; use 'pandas' or 'list'.")
+        raise InvalidParameterValue(
+            f"Unknown output_format {output_format!r}; use 'pandas' or 'list'."
+        )
     client = _get_client()
     ids = _search_experiment_ids(client, experiment_ids, experiment_names, search_all_experiments)
     runs: list[Run] = []
@@ -86,7 +88,9 @@ def search_logged_models(
 ) -> Any:
     """Logged models matching a filter (every page), as a DataFrame (default) or a list."""
     if output_format not in ("pandas", "list"):
-        raise InvalidParameter(f"Unknown output_format {output_format!r}; use 'pandas' or 'list'.")
+        raise InvalidParameterValue(
+            f"Unknown output_format {output_format!r}; use 'pandas' or 'list'."
+        )
     client = _get_client()
     ids = _search_experiment_ids(client, experiment_ids, None, False)
     models: list[LoggedModel] = []

@@ -7,6 +7,7 @@ import operator
 import posixpath
 import re
 from collections.abc import Sequence
+from typing import TypeVar
 
 from mltrail.entities import Metric
 from mltrail.exceptions import InvalidParameter, InvalidParameterType, ValueOutOfRange
@@ -32,6 +33,9 @@ _KEY_CHARS = re.compile(r"^[\w/.\- :]*$")
 _RUN_ID = re.compile(r"^[a-zA-Z0-9][\w\-]{0,255}$")
 _EXPERIMENT_ID = re.compile(r"^[0-9]{1,19}$")
 
+_P = TypeVar("_P")
+_T = TypeVar("_T")
+
 # Keys that passed once are remembered: a training loop logs the same few keys a million times.
 VALID_KEYS: set[str] = set()
 
@@ -39,7 +43,7 @@ VALID_KEYS: set[str] = set()
 def validate_key(key: object, what: str = "key") -> str:
     """A metric, param or tag key: ``[\\w/.- :]``, at most 250 characters, path-normal."""
     if key in VALID_KEYS:
-        return key  # type: ignore[return-value]
+        return str(key)
     if key is not None and not isinstance(key, str):
         raise InvalidParameterType(
             f"The {what} must be a string, got {type(key).__name__} {key!r}."
@@ -205,11 +209,11 @@ def validate_batch_size(n_metrics: int, n_params: int, n_tags: int) -> None:
 
 
 def split_batch(
-    metrics: Sequence[Metric], params: Sequence[object], tags: Sequence[object]
-) -> list[tuple[list[Metric], list[object], list[object]]]:
+    metrics: Sequence[Metric], params: Sequence[_P], tags: Sequence[_T]
+) -> list[tuple[list[Metric], list[_P], list[_T]]]:
     """A batch cut into requests within the limits: params and tags first, 100 of each a
     request, topped up with metrics to 1000 items; then the remaining metrics, 1000 a request."""
-    parts: list[tuple[list[Metric], list[object], list[object]]] = []
+    parts: list[tuple[list[Metric], list[_P], list[_T]]] = []
     metrics, params, tags = list(metrics), list(params), list(tags)
     while params or tags:
         p_part, params = params[:MAX_BATCH_PARAMS], params[MAX_BATCH_PARAMS:]
@@ -220,7 +224,9 @@ def split_batch(
     while metrics:
         m_part, metrics = metrics[:MAX_BATCH_METRICS], metrics[MAX_BATCH_METRICS:]
         parts.append((m_part, [], []))
-    return parts or [([], [], [])]
+    if not parts:
+        parts.append(([], [], []))
+    return parts
 
 
 def validate_unique_param_keys(keys: Sequence[str]) -> None:

@@ -6,7 +6,16 @@ copy (what MLflow's web UI calls) is left out of the OpenAPI document to keep it
 
 from fastapi import APIRouter
 
-from mltrail.server.api import artifacts, experiments, logged_models, meta, metrics, runs
+from mltrail.server.api import (
+    artifacts,
+    experiments,
+    logged_models,
+    meta,
+    metrics,
+    registry,
+    runs,
+    webhooks,
+)
 
 API_PREFIX = "/api/2.0/mlflow"
 AJAX_PREFIX = "/ajax-api/2.0/mlflow"
@@ -19,9 +28,12 @@ _RESOURCES = (
     experiments.router,
     artifacts.router,
     logged_models.router,
+    registry.router,
+    webhooks.router,
 )
 router = APIRouter()
 router.include_router(meta.router)
+router.include_router(registry.root_router)
 for _resource in _RESOURCES:
     router.include_router(_resource, prefix=API_PREFIX)
 for _resource in _RESOURCES:

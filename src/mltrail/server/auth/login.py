@@ -93,10 +93,17 @@ async def login(request: Request) -> Response:
         return _page(cookie or secrets.token_urlsafe(24), next_path,
                      "The form expired; please sign in again.", 403)  # fmt: skip
     auth: AuthStore = request.app.state.auth
+    keys = (f"ip:{_client(request)}", f"user:{form.get('username', '')}")
+    wait = auth.throttle.retry_after(*keys)
+    if wait:
+        refused = _page(cookie, next_path, f"Too many failed sign-ins; try again in {wait} s.", 429)
+        refused.headers["Retry-After"] = str(wait)
+        return refused
     user = await run_in_threadpool(
         auth.authenticate, form.get("username", ""), form.get("password", "")
     )
     if user is None:
+        auth.throttle.failed(*keys)
         request.app.state.auth.note(
             form.get("username") or None, "POST", "/login", 401, _client(request)
         )

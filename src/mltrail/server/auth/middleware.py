@@ -72,9 +72,10 @@ class _Ttl:
 
 
 class Denied(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, retry_after: int = 0) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        self.retry_after = retry_after
 
 
 class AuthMiddleware:
@@ -90,6 +91,7 @@ class AuthMiddleware:
         self.grants = _Ttl(GRANT_SECONDS)
         self.owners = _Ttl(3600.0)  # run / model -> experiment id: never changes
         self.router: Any = None  # set by install(): answers "does this route exist?"
+        self.throttle = auth.throttle
 
     # -- the ASGI entry -------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -161,6 +163,8 @@ class AuthMiddleware:
         answer = error_response(denied.code, denied.message, denied.status)
         if denied.status == 401:
             answer.headers["WWW-Authenticate"] = 'Basic realm="mltrail", charset="UTF-8"'
+        if denied.retry_after:
+            answer.headers["Retry-After"] = str(denied.retry_after)
         await answer(scope, receive, send)
 
     def _route_exists(self, scope: Scope) -> bool:
@@ -190,23 +194,40 @@ class AuthMiddleware:
         if cached is not None:
             return cached  # type: ignore[no-any-return]
         user: User | None = None
+        client = str((scope.get("client") or ("", 0))[0])
+        keys = [f"ip:{client}"]
         if scheme == "basic":
             try:
                 decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
             except (binascii.Error, UnicodeDecodeError):
                 decoded = ""
             username, sep, password = decoded.partition(":")
+            keys.append(f"user:{username}")
+            self._check_throttle(keys)
             if sep:
                 user = self.auth.authenticate(username, password)
                 if user is None and password.startswith("mlt_"):
                     token_user = self.auth.user_for_token(password)  # token as the password
                     user = token_user if token_user and token_user.username == username else None
         elif scheme == "bearer":
+            self._check_throttle(keys)
             user = self.auth.user_for_token(credentials.strip())
         if user is None:
+            self.throttle.failed(*keys)
             raise Denied(401, "UNAUTHENTICATED", "The credentials are not valid.")
+        self.throttle.succeeded(*keys[1:])  # a right password clears its user's count
         self.credentials.put(cache_key, user)
         return user
+
+    def _check_throttle(self, keys: list[str]) -> None:
+        wait = self.throttle.retry_after(*keys)
+        if wait:
+            raise Denied(
+                429,
+                "REQUEST_LIMIT_EXCEEDED",
+                f"Too many failed sign-ins; try again in {wait} seconds.",
+                retry_after=wait,
+            )
 
     def _session_user(self, scope: Scope) -> User:
         """The web UI's session cookie; changes must carry the CSRF token as well."""

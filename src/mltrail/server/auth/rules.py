@@ -102,7 +102,7 @@ API_RULES: dict[tuple[str, str], Rule] = {
     ("POST", "registered-models/set-tag"): Rule(E, "registered_model", body=True),
     ("DELETE", "registered-models/delete-tag"): Rule(E, "registered_model", body=True),
     ("POST", "registered-models/alias"): Rule(E, "registered_model", body=True),
-    ("DELETE", "registered-models/alias"): Rule(E, "registered_model"),
+    ("DELETE", "registered-models/alias"): Rule(E, "registered_model", body=True),
     ("GET", "registered-models/alias"): Rule(R, "registered_model"),
     ("POST", "registered-models/get-latest-versions"): Rule(R, "registered_model", body=True),
     ("GET", "registered-models/get-latest-versions"): Rule(R, "registered_model"),
@@ -115,6 +115,13 @@ API_RULES: dict[tuple[str, str], Rule] = {
     ("POST", "model-versions/set-tag"): Rule(E, "registered_model", body=True),
     ("DELETE", "model-versions/delete-tag"): Rule(E, "registered_model", body=True),
     ("GET", "model-versions/get-download-uri"): Rule(R, "registered_model"),
+    # Registry webhooks make the server connect out: administrators only.
+    ("POST", "webhooks"): Rule("admin"),
+    ("GET", "webhooks"): Rule("admin"),
+    ("GET", "webhooks/{webhook_id}"): Rule("admin"),
+    ("PATCH", "webhooks/{webhook_id}"): Rule("admin"),
+    ("DELETE", "webhooks/{webhook_id}"): Rule("admin"),
+    ("POST", "webhooks/{webhook_id}/test"): Rule("admin"),
 }
 
 # Everything else, by absolute path.
@@ -145,6 +152,11 @@ OTHER_RULES: dict[tuple[str, str], Rule] = {
     # The web UI.
     ("GET", "/"): Rule("browse"),
     ("GET", "/models"): Rule("browse"),
+    ("GET", "/models/{name}"): Rule(R, "registered_model", field="name"),
+    ("GET", "/models/{name}/versions/{version}"): Rule(R, "registered_model", field="name"),
+    ("POST", "/ajax-api/ui/models/description"): Rule(E, "registered_model", body=True),
+    ("POST", "/ajax-api/ui/models/set-alias"): Rule(E, "registered_model", body=True),
+    ("POST", "/ajax-api/ui/models/delete-alias"): Rule(E, "registered_model", body=True),
     ("GET", "/compare"): Rule("browse"),
     ("GET", "/experiments/{experiment_ids}"): Rule(R, "path_experiment_ids"),
     ("GET", "/runs/{run_id}"): Rule(R, "path_run"),

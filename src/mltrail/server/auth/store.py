@@ -53,6 +53,9 @@ class AuthStore:
     def __init__(self, engine: Any) -> None:
         self.engine = engine
         ensure_auth_tables(engine)
+        from mltrail.server.auth.throttle import SignInThrottle
+
+        self.throttle = SignInThrottle()  # shared by the API and the login page
         self._audit: list[dict[str, Any]] = []
         self._audit_lock = threading.Lock()
 

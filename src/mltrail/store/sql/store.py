@@ -42,6 +42,24 @@ DEFAULT_EXPERIMENT_NAME = "Default"
 # be reused by a new engine for another database, which must be checked afresh).
 _ready_engines: weakref.WeakSet[Any] = weakref.WeakSet()
 _ready_lock = threading.Lock()
+_migrated_engines: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def migrate_database(engine: Any) -> None:
+    """Bring a database to the newest schema (once per engine and process is enough)."""
+    if engine in _migrated_engines:
+        return
+    try:
+        migrate.upgrade(engine)
+    except sa.exc.OperationalError as exc:
+        raise StoreUnavailable(
+            f"The tracking database could not be used: {first_line(exc)}"
+        ) from None
+    except Exception:
+        # Another process may have migrated at the same moment; check once more.
+        if migrate.current_revision(engine) != migrate.HEAD_REVISION:
+            raise
+    _migrated_engines.add(engine)
 
 
 class SqlStore(LoggedModelMethods, ExperimentMethods, RunMethods, TrackingStore):
@@ -60,16 +78,7 @@ class SqlStore(LoggedModelMethods, ExperimentMethods, RunMethods, TrackingStore)
         with _ready_lock:
             if self.engine in _ready_engines:
                 return
-            try:
-                migrate.upgrade(self.engine)
-            except sa.exc.OperationalError as exc:
-                raise StoreUnavailable(
-                    f"The tracking database could not be used: {first_line(exc)}"
-                ) from None
-            except Exception:
-                # Another process may have migrated at the same moment; check once more.
-                if migrate.current_revision(self.engine) != migrate.HEAD_REVISION:
-                    raise
+            migrate_database(self.engine)
             self._ensure_default_experiment()
             _ready_engines.add(self.engine)
 
