@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import platform
-from importlib import metadata
 from typing import Any
 
 import click
@@ -17,6 +16,8 @@ PACKAGES = ("sqlalchemy", "alembic", "pandas", "numpy", "fastapi", "uvicorn", "r
 
 
 def _version(package: str) -> str:
+    from importlib import metadata  # loaded by `doctor` only, not by every command
+
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
