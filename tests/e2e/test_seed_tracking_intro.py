@@ -172,6 +172,18 @@ def test_metric_history_and_model_load_back(workdir: Path, monkeypatch: pytest.M
 def test_models_serve_answers_over_http(workdir: Path) -> None:
     import torch
 
+    # Registered and aliased from the shell, then served by alias.
+    mltrail(
+        workdir,
+        "registry",
+        "register",
+        "-m",
+        f"runs:/{run_id_of(workdir)}/test_model",
+        "-n",
+        "intro-model",
+    )
+    mltrail(workdir, "registry", "set-alias", "-n", "intro-model", "-a", "champion", "-v", "1")
+    assert "champion" in mltrail(workdir, "registry", "list").stdout
     port = free_port()
     log = open(workdir / "serve.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
@@ -180,7 +192,7 @@ def test_models_serve_answers_over_http(workdir: Path) -> None:
             "models",
             "serve",
             "-m",
-            f"runs:/{run_id_of(workdir)}/test_model",
+            "models:/intro-model@champion",
             "-p",
             str(port),
             "--env-manager",
