@@ -114,6 +114,9 @@ def _clean_tracking_context(tmp_path, monkeypatch) -> Iterator[None]:
     ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("MLTRAIL_QUIET", "1")
+    # A client's heartbeat thread outlives its test; with a test server's port reused by a
+    # later test, its beats would land there. The lease tests turn heartbeats back on.
+    monkeypatch.setenv("MLTRAIL_RUN_HEARTBEATS", "false")
     monkeypatch.chdir(tmp_path)
     yield
     try:
