@@ -15,10 +15,19 @@ What is timed, wall clock, each command a fresh process:
   / ``MLFLOW_ENV_ROOT``). Package downloads are already cached for both (uv's and pip's
   caches are warmed by an untimed run), so this is environment creation, not the network.
 * "cached": the same command again with that folder kept.
-* "env only" (mltrail): ``build_python_env`` alone, first and cached, in a fresh process.
+* "to command start": from launching ``run`` to the moment the project's command starts (it
+  prints ``time.time()`` first thing), so the command's own work and the bookkeeping after it
+  are left out: this is how long a user waits for an environment, first and cached.
+* "env only": the environment call alone (``build_python_env`` / MLflow's
+  ``_create_virtualenv``), first and cached, timed inside a fresh process after its imports.
 The project's command is ``python -c "import six"``, so the command itself costs ~30 ms.
 mltrail's environment also gets mltrail and its dependencies (~40 packages) installed, so the
 project's code can log; MLflow's gets only the project's requirements.
+
+Both tools run with bytecode caching on (``PYTHONDONTWRITEBYTECODE`` is removed from their
+environment), as an installed tool has it: otherwise an editable mltrail would recompile its
+own modules on every start while MLflow's installed ``.pyc`` files are used. The untimed warm
+runs write those caches. The machine's load average is printed with the figures.
 """
 
 from __future__ import annotations
@@ -47,7 +56,8 @@ def make_project(folder: Path) -> Path:
     (folder / "MLproject").write_text(
         "name: bench\npython_env: python_env.yaml\nentry_points:\n"
         "  main:\n    parameters: {n: {type: int, default: 1}}\n"
-        "    command: \"python -c 'import six; print(six.__version__)' {n}\"\n"
+        "    command: \"python -c 'import time; print(\\\"started\\\", time.time()); "
+        "import six; print(six.__version__)' {n}\"\n"
     )
     (folder / "python_env.yaml").write_text(
         f'python: "{version}"\ndependencies:\n  - -r requirements.txt\n'
@@ -111,13 +121,29 @@ def timed(argv: list[str], env: dict[str, str], cwd: Path) -> float:
     return run_checked(argv, env, cwd)[0]
 
 
+def timed_start(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """(whole command, launch to the project's command starting), in seconds."""
+    launched = time.time()
+    elapsed, out = run_checked(argv, env, cwd)
+    started = [float(line.split()[1]) for line in out.splitlines() if line.startswith("started ")]
+    if not started:
+        raise RuntimeError(f"{' '.join(argv)}: the command's start time is missing:\n{out}")
+    return elapsed, started[-1] - launched
+
+
+def add_run(result: dict[str, list[float]], kind: str, times: tuple[float, float]) -> None:
+    result[kind].append(times[0])
+    result[f"start_{kind}"].append(times[1])
+
+
 def inner(argv: list[str], env: dict[str, str], cwd: Path) -> float:
     """The time the process measured itself (its last line)."""
     return float(run_checked(argv, env, cwd)[1].strip().splitlines()[-1])
 
 
 def base_env(work: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "MLTRAIL_"))}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("MLFLOW_", "MLTRAIL_")) and k != "PYTHONDONTWRITEBYTECODE"}
     env.update({"MLFLOW_ENABLE_TELEMETRY": "false", "DO_NOT_TRACK": "1", "MLTRAIL_QUIET": "1",
                 "MLFLOW_DISABLE_TELEMETRY": "true"})
     env["PATH"] = os.pathsep.join([PYENV_BIN, PYENV_SHIMS, env.get("PATH", "")])
@@ -132,15 +158,15 @@ def bench_mltrail(project: Path, work: Path, firsts: int, cached: int) -> dict[s
     warm = dict(env, MLTRAIL_ENV_CACHE=str(work / "warm"))
     timed(argv, warm, work)  # fills uv's package cache; not timed
     result: dict[str, list[float]] = {"first": [], "cached": [], "env_first": [],
-                                      "env_cached": []}
+                                      "env_cached": [], "start_first": [], "start_cached": []}
     for i in range(firsts):
         cache = dict(env, MLTRAIL_ENV_CACHE=str(work / f"envs-{i}"))
-        result["first"].append(timed(argv, cache, work))
+        add_run(result, "first", timed_start(argv, cache, work))
         fresh = dict(env, MLTRAIL_ENV_CACHE=str(work / f"envonly-{i}"))
         result["env_first"].append(inner(env_only, fresh, work))
     cache = dict(env, MLTRAIL_ENV_CACHE=str(work / "envs-0"))
     for _ in range(cached):
-        result["cached"].append(timed(argv, cache, work))
+        add_run(result, "cached", timed_start(argv, cache, work))
         result["env_cached"].append(inner(env_only, dict(env, MLTRAIL_ENV_CACHE=str(
             work / "envonly-0")), work))
     return result
@@ -159,19 +185,20 @@ def bench_mlflow(project: Path, work: Path, firsts: int, cached: int) -> dict[st
     except RuntimeError as exc:
         return {"error": str(exc)[-2000:]}
     result: dict[str, list[float]] = {"first": [], "cached": [], "env_first": [],
-                                      "env_cached": [], "uv_env_first": [], "uv_env_cached": []}
+                                      "env_cached": [], "start_first": [], "start_cached": [],
+                                      "uv_env_first": [], "uv_env_cached": []}
     env_only = [python, "-c", MLFLOW_ENV_ONLY, str(project)]
     for i in range(firsts):
-        result["first"].append(
-            timed(argv, dict(env, MLFLOW_ENV_ROOT=str(work / f"mlf-envs-{i}")), work))
+        add_run(result, "first", timed_start(
+            argv, dict(env, MLFLOW_ENV_ROOT=str(work / f"mlf-envs-{i}")), work))
         result["env_first"].append(inner([*env_only, "virtualenv"], dict(
             env, MLFLOW_ENV_ROOT=str(work / f"mlf-envonly-{i}")), work))
         with contextlib.suppress(RuntimeError):  # MLflow's own uv manager, where it works
             result["uv_env_first"].append(inner([*env_only, "uv"], dict(
                 env, MLFLOW_ENV_ROOT=str(work / f"mlf-uvonly-{i}")), work))
     for _ in range(cached):
-        result["cached"].append(
-            timed(argv, dict(env, MLFLOW_ENV_ROOT=str(work / "mlf-envs-0")), work))
+        add_run(result, "cached", timed_start(
+            argv, dict(env, MLFLOW_ENV_ROOT=str(work / "mlf-envs-0")), work))
         result["env_cached"].append(inner([*env_only, "virtualenv"], dict(
             env, MLFLOW_ENV_ROOT=str(work / "mlf-envonly-0")), work))
         if result["uv_env_first"]:
@@ -191,6 +218,8 @@ def report(ours: dict[str, Any], theirs: dict[str, Any]) -> None:
           f"{len(ours['first'])} new / {len(ours['cached'])} cached")
     print(f"{'':40} {'mltrail (uv)':>13} {'MLflow (virtualenv)':>20} {'ratio':>7}")
     rows = (
+        ("start_first", "launch to command start, new env"),
+        ("start_cached", "launch to command start, cached env"),
         ("first", "`run` command, new environment"),
         ("cached", "`run` command, cached environment"),
         ("env_first", "environment step only, new"),
@@ -210,8 +239,17 @@ def report(ours: dict[str, Any], theirs: dict[str, Any]) -> None:
         print(f"(MLflow's own --env-manager uv, environment step only: new "
               f"{med(theirs['uv_env_first']):.3f}s, cached {med(theirs['uv_env_cached']):.3f}s)")
     print(f"\nMLflow {theirs.get('version')} from {MLFLOW_VENV}. `run` rows: wall clock of the "
-          "whole command in a fresh process; environment rows: the environment call timed "
-          "inside a fresh process, after its imports.")
+          "whole command in a fresh process; 'launch to command start': until the project's "
+          "command prints its first line; environment rows: the environment call timed "
+          "inside a fresh process, after its imports. Ratio: MLflow's time / mltrail's.")
+    print(f"Load average during the run: {load_average()}")
+
+
+def load_average() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg()) + f" on {os.cpu_count()} CPUs"
+    except OSError:
+        return "unknown"
 
 
 def main() -> None:
@@ -225,9 +263,11 @@ def main() -> None:
         project = make_project(work / "project")
         ours = bench_mltrail(project, work, firsts, cached)
         theirs = bench_mlflow(project, work, firsts, cached)
+        print(f"Load average before: {load_average()}", file=sys.stderr)
         report(ours, theirs)
         if args.json_out:
-            Path(args.json_out).write_text(json.dumps({"mltrail": ours, "mlflow": theirs},
+            Path(args.json_out).write_text(json.dumps({"mltrail": ours, "mlflow": theirs,
+                                                       "load": load_average()},
                                                       indent=2))
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -122,9 +122,9 @@ def _clean_tracking_context(tmp_path, monkeypatch) -> Iterator[None]:
     monkeypatch.setenv("MLTRAIL_QUIET", "1")
     # The CLI, run in-process by some tests, lowers the process's HTTP retries for people
     # waiting at a prompt; each test starts from the library's default.
-    from mltrail.store import rest_http
+    from mltrail.store import http_policy
 
-    monkeypatch.setattr(rest_http, "_default_retries", rest_http._default_retries)
+    monkeypatch.setattr(http_policy, "_default_retries", http_policy.BATCH_RETRIES)
     monkeypatch.chdir(tmp_path)
     yield
     try:

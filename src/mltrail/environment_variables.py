@@ -8,7 +8,7 @@ wins when both are set (``get`` reads it first).
 from __future__ import annotations
 
 import os
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from mltrail.exceptions import InvalidParameter
 
@@ -23,8 +23,8 @@ class EnvironmentVariable(Generic[T]):
 
     def __init__(self, name: str, type_: type[T], default: T | None) -> None:
         self.name = name
-        self.type = type_
-        self.default = default
+        self.type: type[T] = type_
+        self.default: T | None = default
 
     @property
     def twin(self) -> str | None:
@@ -48,7 +48,8 @@ class EnvironmentVariable(Generic[T]):
             lowered = raw.strip().lower()
             if lowered not in _TRUE + _FALSE:
                 raise InvalidParameter(f"{self.name} must be true or false, got {raw!r}.")
-            return lowered in _TRUE  # type: ignore[return-value]  # T is bool here
+            parsed: Any = lowered in _TRUE  # T is bool on this branch
+            return cast(T, parsed)
         try:
             return self.type(raw)
         except ValueError:

@@ -132,7 +132,8 @@ class SearchSyntaxError(InvalidParameter):
 
     def __init__(self, message: str, position: int | None = None, text: str | None = None) -> None:
         # The position travels in the server's error body too, so a UI can mark the spot.
-        super().__init__(message, **({"position": position} if position is not None else {}))
+        extra: dict[str, Any] = {} if position is None else {"position": position}
+        super().__init__(message, **extra)
         self.position = position
         self.text = text
 

@@ -111,7 +111,7 @@ def test_models_uri_names_a_logged_model(tracking: str) -> None:
     whole = artifacts.download_artifacts(f"models:/{model.model_id}")
     assert sorted(os.listdir(whole)) == ["MLmodel", "meta.yaml"]
     with pytest.raises(NotFound, match="names no logged model"):
-        artifacts.load_text("models:/m-0123456789abcdef0123456789abcdef/MLmodel")
+        artifacts.download_artifacts("models:/m-0123456789abcdef0123456789abcdef")
 
 
 def test_load_image(tracking: str) -> None:

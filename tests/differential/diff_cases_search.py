@@ -104,3 +104,27 @@ def search_experiments(ctx: Ctx, filter_string: str) -> Any:
         return outcome
     found = ctx.ml.search_experiments(filter_string=filter_string)
     return ctx.exp_id in [e.experiment_id for e in found]
+
+
+SAMPLES = [
+    (f"{label}_{m}", (per_step, m))
+    for label, per_step in (("one_per_step", 1), ("two_per_step", 2))
+    for m in (1, 2, 7, 10, 150)
+]
+
+
+@case("history_bulk_interval_sample", SAMPLES, server=False)  # MLflow's REST client lacks it
+def history_bulk_interval_sample(ctx: Ctx, arg: tuple[int, int]) -> Any:
+    """The store's sampled history (what ``metrics/get-history-bulk-interval`` answers)."""
+    per_step, max_results = arg
+    run_id = ctx.new_run()
+    metrics = [ctx.entities.Metric("m", float(i), 1000 + i, i // per_step) for i in range(100)]
+    ctx.client.log_batch(run_id, metrics=metrics)
+    if ctx.impl.is_mlflow:
+        from mlflow.tracking._tracking_service.utils import _get_store
+
+        store = _get_store()
+    else:
+        store = ctx.client.store
+    found = store.get_metric_history_bulk_interval([run_id], "m", max_results, None, None)
+    return [(getattr(m, "metric", m).step, getattr(m, "metric", m).value) for m in found]

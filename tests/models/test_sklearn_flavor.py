@@ -154,13 +154,23 @@ def test_missing_models_give_clear_errors(tmp_path):
         mltrail.pyfunc.load_model("models:/")
 
 
-def test_registry_uris_and_registration_need_the_registry(iris_model):
-    if hasattr(mltrail.TrailClient, "get_model_version"):
-        pytest.skip("the model registry is present; its own tests cover these URIs")
-    with pytest.raises(MltrailException, match="no model registry"):
-        mltrail.pyfunc.load_model("models:/iris/1")
-    with pytest.raises(MltrailException, match="registry"):
-        mltrail.sklearn.log_model(iris_model, "m", registered_model_name="iris")
+def test_registered_model_name_and_registry_uris(iris, iris_model):
+    """log_model(registered_model_name=) registers a version; models:/<name>/<version>,
+    /latest and @alias resolve through the registry's TrailClient methods."""
+    if not hasattr(mltrail.TrailClient, "get_model_version"):
+        with pytest.raises(MltrailException, match="registry"):
+            mltrail.sklearn.log_model(iris_model, "m", registered_model_name="iris")
+        return
+    features, _ = iris
+    expected = iris_model.predict(features.head(4))
+    with mltrail.start_run():
+        info = mltrail.sklearn.log_model(iris_model, "m", registered_model_name="iris")
+    assert info.registered_model_version == 1
+    mltrail.TrailClient().set_registered_model_alias("iris", "champion", 1)
+    for uri in ("models:/iris/1", "models:/iris/latest", "models:/iris@champion"):
+        assert (mltrail.pyfunc.load_model(uri).predict(features.head(4)) == expected).all()
+    with pytest.raises(NotFound, match="version=7"):
+        mltrail.pyfunc.load_model("models:/iris/7")
 
 
 def test_sklearn_load_needs_the_sklearn_flavor(tmp_path):
@@ -197,3 +207,36 @@ def test_mlflow2_style_paths_fall_back_to_run_artifacts(iris, iris_model):
     assert (loaded.predict(features.head(3)) == iris_model.predict(features.head(3))).all()
     with pytest.raises(InvalidParameter, match="logged model name"):
         mltrail.sklearn.log_model(iris_model, name="a.b")
+
+
+def test_fast_numeric_predict_gives_the_same_answers(tmp_path, iris):
+    """The scoring server's shortcut (a matching numeric frame as its array) changes no
+    prediction, and is not taken for pipelines or mismatched columns."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    features, target = iris
+    plain = (
+        __import__("sklearn.linear_model", fromlist=["x"])
+        .LogisticRegression(max_iter=500)
+        .fit(features, target)
+    )
+    pipe = make_pipeline(StandardScaler(), plain.__class__(max_iter=500)).fit(features, target)
+    mltrail.sklearn.save_model(plain, tmp_path / "plain")
+    mltrail.sklearn.save_model(pipe, tmp_path / "pipe")
+    before = [
+        mltrail.pyfunc.load_model(str(tmp_path / n)).predict(features) for n in ("plain", "pipe")
+    ]
+    mltrail.sklearn.enable_fast_numeric_predict()
+    try:
+        plain_model = mltrail.pyfunc.load_model(str(tmp_path / "plain"))
+        pipe_model = mltrail.pyfunc.load_model(str(tmp_path / "pipe"))
+        assert (plain_model.predict(features) == before[0]).all()
+        assert (pipe_model.predict(features) == before[1]).all()
+        assert pipe_model._impl._matrix_names is None
+        shuffled = features[list(reversed(features.columns))]
+        names = plain_model._impl._matrix_names
+        assert mltrail.sklearn._numeric_block(shuffled, names) is None
+        assert mltrail.sklearn._numeric_block(features, names) is not None
+    finally:
+        mltrail.sklearn._fast_numeric = False

@@ -18,6 +18,7 @@ from mltrail.entities import (
     LoggedModelTag,
     Metric,
     Param,
+    ViewType,
 )
 from mltrail.entities.tracking import Dataset
 from mltrail.exceptions import InvalidParameter, MltrailException, NotFound
@@ -181,6 +182,23 @@ def test_run_outputs_and_model_inputs(store, exp_id):
     assert [d.dataset.name for d in run.inputs.dataset_inputs] == ["iris"]
     fresh = store.get_run(_run_id(store, exp_id))
     assert fresh.outputs.model_outputs == [] and fresh.inputs.model_inputs == []
+
+
+def test_search_runs_carries_outputs(store, exp_id):
+    """search_runs results list the models each run produced, as get_run does."""
+    with_models = _run_id(store, exp_id)
+    without = _run_id(store, exp_id)
+    first = store.create_logged_model(exp_id, name="a", source_run_id=with_models)
+    second = store.create_logged_model(exp_id, name="b", source_run_id=with_models)
+    store.log_outputs(
+        with_models, [LoggedModelOutput(second.model_id, 2), LoggedModelOutput(first.model_id, 1)]
+    )
+    found = {r.info.run_id: r for r in store.search_runs([exp_id], None, ViewType.ALL, 100)}
+    assert found[with_models].outputs.model_outputs == [
+        LoggedModelOutput(first.model_id, 1),
+        LoggedModelOutput(second.model_id, 2),
+    ]
+    assert found[without].outputs.model_outputs == []
 
 
 def test_outputs_and_inputs_refuse_unknown_models_without_writing(store, exp_id):

@@ -109,9 +109,11 @@ def main() -> None:
     Every command reads and writes the store named by --tracking-uri, or by
     MLTRAIL_TRACKING_URI / MLFLOW_TRACKING_URI, or else ./mltrail.db.
     """
-    from mltrail.store import rest_http
+    # `requests` takes a fifth of a second to import: set the policy now if the HTTP layer
+    # is loaded, else when a command loads it (most commands on a local store never do).
+    from mltrail.store import http_policy
 
-    rest_http.use_interactive_retries()
+    http_policy.use_interactive_retries()
 
 
 main.add_command(experiments)

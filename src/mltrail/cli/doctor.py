@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import platform
-from importlib import metadata
 from typing import Any
 
 import click
@@ -17,6 +16,8 @@ PACKAGES = ("sqlalchemy", "alembic", "pandas", "numpy", "fastapi", "uvicorn", "r
 
 
 def _version(package: str) -> str:
+    from importlib import metadata  # loaded by `doctor` only, not by every command
+
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
@@ -78,7 +79,7 @@ def doctor(tracking_uri: str | None, as_json: bool) -> None:
     if tracking_uri:
         tracking_uri_mod.set_tracking_uri(tracking_uri)
     uri = tracking_uri_mod.get_tracking_uri()
-    report = {
+    report: dict[str, Any] = {
         "mltrail": __version__,
         "python": platform.python_version(),
         "platform": platform.platform(terse=True),

@@ -16,6 +16,7 @@ from mltrail.cli.options import (
     tracking_uri_option,
     view_option,
 )
+from mltrail.entities import Run
 
 
 @click.group("experiments")
@@ -197,7 +198,8 @@ def export_csv(experiment_id: str, filename: str | None, tracking_uri: str | Non
 
     client = client_for(tracking_uri, must_exist=True)
     client.get_experiment(experiment_id)  # an unknown experiment is an error, not an empty file
-    found, token = [], None
+    found: list[Run] = []
+    token: str | None = None
     while True:
         page = client.search_runs([experiment_id], "", 1, 50000, None, token)  # active runs
         found.extend(page)

@@ -55,7 +55,7 @@ page_token_option = click.option(
 )
 
 
-class ViewTypeParam(click.ParamType):
+class ViewTypeParam(click.ParamType[int]):
     """``active``, ``deleted`` or ``all`` (MLflow's ``active_only``/``deleted_only`` too)."""
 
     name = "view"
@@ -91,4 +91,4 @@ view_option = click.option(
 
 def common_options(func: F) -> F:
     """``--tracking-uri`` and ``--json``, which every command that reads or writes takes."""
-    return tracking_uri_option(json_option(func))  # type: ignore[return-value]
+    return tracking_uri_option(json_option(func))

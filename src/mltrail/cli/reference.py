@@ -46,7 +46,9 @@ INTRO = """\
 def render(root: click.Command | None = None) -> str:
     """The whole reference page as Markdown."""
     if root is None:
-        from mltrail.cli import main as root
+        from mltrail.cli import main
+
+        root = main
     parts = [INTRO]
     for path, command, ctx in _walk(root, "mltrail", None):
         level = "#" * min(2 + path.count(" "), 4)

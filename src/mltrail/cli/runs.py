@@ -121,7 +121,7 @@ def shown_keys(
             nodes.append(node.left)
         elif isinstance(node, search.Not):
             stack.append(node.item)
-        else:
+        elif node is not None:
             stack += node.items
     for ident in nodes:
         keys = named.get(ident.kind)

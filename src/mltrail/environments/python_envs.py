@@ -23,7 +23,7 @@ from pathlib import Path
 from mltrail.environments.errors import EnvironmentBuildError, EnvironmentSpecError
 from mltrail.environments.interpreters import Interpreter, find_interpreter
 from mltrail.environments.progress import BuildLog
-from mltrail.environments.self_install import MIN_PYTHON, self_install
+from mltrail.environments.self_install import MIN_PYTHON, self_install, self_install_key
 from mltrail.environments.spec import PythonEnvSpec, load_python_env
 from mltrail.environments.tools import uv_executable
 
@@ -94,8 +94,9 @@ def build_python_env(
             f"use one of {', '.join(MANAGERS)}."
         )
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
-    cache.mkdir(parents=True, exist_ok=True)
-    spec.requirement_texts()  # a missing -r file fails here, before anything is built
+    # Read once: a missing -r file fails here, before anything is built, and the texts
+    # feed the hash below.
+    requirement_texts = spec.requirement_texts()
     interpreter = find_interpreter(spec.python)
     warnings = list(spec.warnings)
     if spec.python and interpreter.version[: len(spec.python.split("."))] != tuple(
@@ -112,17 +113,22 @@ def build_python_env(
             f"into this Python {interpreter.version_text} environment; the project's code can "
             "still log with mlflow to the run's tracking server."
         )
-    installer = self_install(cache) if with_self else None
+    self_key = self_install_key(cache) if with_self else "no mltrail"
     key = spec.content_hash(
-        env_manager,
-        interpreter.version_text,
-        installer.cache_key if installer else "no mltrail",
+        env_manager, interpreter.version_text, self_key, requirement_texts=requirement_texts
     )
     env_dir = cache / f"{env_manager}-{key}"
     log_path = cache / f"{env_manager}-{key}.log"
     python = env_dir / "bin" / "python"
+    # The cached path: the marker is written last, after a complete build, so finding it is
+    # enough; no lock, no subprocess, no installer.
+    if _is_ready(env_dir, python):
+        return PreparedEnv(env_dir, python, log_path, True, interpreter, env_manager,
+                           tuple(warnings))
+    cache.mkdir(parents=True, exist_ok=True)
+    installer = self_install(cache) if with_self else None
     with _lock(cache / f"{env_manager}-{key}.lock"):
-        if (env_dir / READY_MARKER).exists() and python.exists():
+        if _is_ready(env_dir, python):  # another process built it while we waited
             return PreparedEnv(env_dir, python, log_path, True, interpreter, env_manager,
                                tuple(warnings))
         if env_dir.exists():
@@ -149,6 +155,10 @@ def build_python_env(
             json.dumps({"python": interpreter.version_text, "source": spec.source}) + "\n"
         )
     return PreparedEnv(env_dir, python, log_path, False, interpreter, env_manager, tuple(warnings))
+
+
+def _is_ready(env_dir: Path, python: Path) -> bool:
+    return (env_dir / READY_MARKER).exists() and python.exists()
 
 
 def _install_args(spec: PythonEnvSpec) -> list[str]:

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
-import tempfile
-import zipfile
+import sys
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import mltrail
 from mltrail.version import __version__
+
+if TYPE_CHECKING:
+    from importlib import metadata
 
 # mltrail's own floor; older interpreters get the environment without it.
 MIN_PYTHON = (3, 11)
@@ -47,12 +50,85 @@ def self_install(cache_dir: str | os.PathLike[str]) -> SelfInstall:
     dist = _distribution()
     if dist is not None and _is_the_imported_one(dist):
         wheel = _repack_wheel(dist, Path(cache_dir))
-        packed = f"{wheel.parent.name}/{wheel.name}"
-        return SelfInstall((str(wheel),), f"its installed files, packed as {packed}")
+        return SelfInstall((str(wheel),), _packed_description(_wheel_key(dist), dist.version))
     root = _source_tree()
     if root is not None:
         return SelfInstall(("-e", str(root)), f"source tree {root}")
     raise RuntimeError("mltrail is neither installed nor run from a source tree")
+
+
+def self_install_key(cache_dir: str | os.PathLike[str]) -> str:
+    """``self_install(cache_dir).cache_key``, without packing a wheel, and cheap on the
+    second call from any process.
+
+    Finding and reading mltrail's installed metadata costs tens of milliseconds, and a cached
+    environment needs only this key. The answer is remembered in ``<cache>/wheels/
+    self-install.json`` with the size and mtime of the distribution's ``RECORD``, which an
+    installer rewrites on every (re)install: one stat tells whether it still holds.
+    """
+    memo_path = Path(cache_dir) / "wheels" / "self-install.json"
+    stamp = f"{Path(mltrail.__file__).resolve()}|{__version__}|{sys.prefix}"
+    memo = _read_memo(memo_path)
+    if memo.get("stamp") == stamp and _record_stat(memo.get("record")) == memo.get("stat"):
+        return str(memo["key"])
+    dist = _distribution()
+    if dist is not None and _is_the_imported_one(dist):
+        key = f"mltrail {__version__} from " + _packed_description(_wheel_key(dist),
+                                                                   dist.version)
+        record = _record_path(dist)
+        stat = _record_stat(record)
+        if stat is not None:
+            _write_memo(memo_path, {"stamp": stamp, "record": record, "stat": stat,
+                                    "key": key})
+        return key
+    return self_install(cache_dir).cache_key  # a source tree: no metadata to remember
+
+
+def _packed_description(wheel_key: str, version: str) -> str:
+    return f"its installed files, packed as {wheel_key}/mltrail-{version}-py3-none-any.whl"
+
+
+def _wheel_key(dist: metadata.Distribution) -> str:
+    # RECORD lists every installed file with its hash: a new install is a new wheel.
+    return hashlib.sha256(
+        (dist.read_text("RECORD") or "").encode() + (dist.read_text("METADATA") or "").encode()
+    ).hexdigest()[:16]
+
+
+def _record_path(dist: metadata.Distribution) -> str | None:
+    for rel in dist.files or []:
+        if str(rel).endswith(".dist-info/RECORD"):
+            return str(Path(str(dist.locate_file(rel))).resolve())
+    return None
+
+
+def _record_stat(path: object) -> list[int] | None:
+    if not isinstance(path, str):
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns]
+
+
+def _read_memo(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_memo(path: Path, data: dict[str, Any]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass  # only a shortcut: the next call works it out again
 
 
 def _source_tree() -> Path | None:
@@ -65,6 +141,8 @@ def _source_tree() -> Path | None:
 
 
 def _distribution() -> metadata.Distribution | None:
+    from importlib import metadata  # not needed on the cached path
+
     try:
         return metadata.distribution("mltrail")
     except metadata.PackageNotFoundError:
@@ -93,10 +171,10 @@ def _is_the_imported_one(dist: metadata.Distribution) -> bool:
 
 
 def _repack_wheel(dist: metadata.Distribution, cache_dir: Path) -> Path:
-    # RECORD lists every installed file with its hash: a new install is a new wheel.
-    key = hashlib.sha256(
-        (dist.read_text("RECORD") or "").encode() + (dist.read_text("METADATA") or "").encode()
-    ).hexdigest()[:16]
+    import tempfile
+    import zipfile
+
+    key = _wheel_key(dist)
     out_dir = cache_dir / "wheels" / key
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"mltrail-{dist.version}-py3-none-any.whl"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml  # type: ignore[import-untyped]
+import yaml
 
 from mltrail.environments.errors import EnvironmentSpecError
 
@@ -44,8 +44,11 @@ class PythonEnvSpec:
             _collect_requirement_files(line, Path(self.base_dir), found, self.source)
         return found
 
-    def content_hash(self, *extra: str) -> str:
-        """A short hash of everything that decides the environment's content."""
+    def content_hash(self, *extra: str, requirement_texts: dict[str, str] | None = None) -> str:
+        """A short hash of everything that decides the environment's content
+        (``requirement_texts``: :meth:`requirement_texts`, if the caller has read them)."""
+        if requirement_texts is None:
+            requirement_texts = self.requirement_texts()
         payload = {
             "python": self.python,
             "build": list(self.build_dependencies),
@@ -53,7 +56,7 @@ class PythonEnvSpec:
             # by name relative to the spec, so the same project elsewhere shares the cache
             "files": {
                 os.path.relpath(path, self.base_dir): text
-                for path, text in sorted(self.requirement_texts().items())
+                for path, text in sorted(requirement_texts.items())
             },
             "extra": list(extra),
         }

@@ -99,9 +99,12 @@ def _enforce_columns(data: Any, schema: Schema) -> Any:
         return data  # Spark frames are checked by Spark's own types
     frame = _as_frame(data, schema)
     specs = [s for s in schema.inputs if isinstance(s, ColSpec)]
+    if _already_conforms(frame, specs):
+        return frame  # the common case when serving: parsed straight into the right types
     if schema.has_input_names():
         names = [str(c) for c in frame.columns]
-        frame.columns = names
+        if names != list(frame.columns):
+            frame = frame.set_axis(names, axis=1)
         required = [s.name for s in specs if s.required]
         missing = [n for n in required if n not in names]
         expected = {s.name for s in specs}
@@ -116,18 +119,38 @@ def _enforce_columns(data: Any, schema: Schema) -> Any:
                 extra,
             )
         present = [s for s in specs if s.name in names]
-        out = frame[[s.name for s in present]].copy()
-        for spec in present:
-            out[spec.name] = _convert_column(out[spec.name], spec)
-        return out
+        return _frame_of({s.name: _convert_column(frame[s.name], s) for s in present}, frame)
     if len(frame.columns) != len(specs):
         raise _Mismatch(
             f"Model expects {len(specs)} unnamed input(s) but got {len(frame.columns)} column(s)."
         )
-    out = frame.copy()
-    for col, spec in zip(list(out.columns), specs, strict=True):
-        out[col] = _convert_column(out[col], spec)
-    return out
+    columns = list(frame.columns)
+    return _frame_of(
+        {col: _convert_column(frame[col], spec) for col, spec in zip(columns, specs, strict=True)},
+        frame,
+    )
+
+
+def _frame_of(columns: dict[Any, Any], like: Any) -> Any:
+    """One new frame from converted columns (no column-by-column assignment)."""
+    import pandas as pd
+
+    return pd.DataFrame(columns, index=like.index)
+
+
+def _already_conforms(frame: Any, specs: list[ColSpec]) -> bool:
+    """Named numeric/boolean columns, exactly the schema's, in its order and types."""
+    if len(frame.columns) != len(specs) or any(s.name is None for s in specs):
+        return False
+    dtypes = frame.dtypes
+    for column, spec, dtype in zip(frame.columns, specs, dtypes, strict=True):
+        if column != spec.name or not isinstance(spec.type, DataType):
+            return False
+        if spec.type in (DataType.string, DataType.binary, DataType.datetime):
+            return False
+        if dtype != spec.type.to_numpy():
+            return False
+    return True
 
 
 def _is_spark_frame(data: Any) -> bool:

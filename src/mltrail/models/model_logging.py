@@ -92,6 +92,7 @@ def log_model(
     )
     if run_id is not None:
         client.log_outputs(run_id, [LoggedModelOutput(logged.model_id, step)])
+        _copy_run_metrics(client, run_id, logged.model_id, step)
     mlflow_model = Model(
         artifact_path=logged.artifact_location,
         run_id=run_id,
@@ -115,6 +116,20 @@ def log_model(
     if registered_model_name:
         info.registered_model_version = register(info.model_uri, registered_model_name)
     return info
+
+
+def _copy_run_metrics(client: Any, run_id: str, model_id: str, step: int) -> None:
+    """The run's latest metrics at ``step`` are the model's too (as MLflow's client does:
+    the points again, with the model's id; the run keeps one copy of an identical point)."""
+    from mltrail.entities import Metric
+
+    points = [
+        Metric(m.key, m.value, m.timestamp, m.step, model_id=model_id)
+        for m in client.get_run(run_id).data.metric_objs
+        if m.step == step
+    ]
+    if points:
+        client.log_batch(run_id, metrics=points)
 
 
 def log_model_to_run(

@@ -24,7 +24,7 @@ import threading
 import time
 from typing import Any
 
-import yaml  # type: ignore[import-untyped]
+import yaml
 
 from mltrail.entities import Run
 from mltrail.exceptions import MltrailException

@@ -19,7 +19,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -173,6 +172,8 @@ def _fetch_git(
     if archive.returncode != 0:
         raise SourceError(f"Could not read commit {commit} of {display}: "
                           f"{archive.stderr.decode(errors='replace').strip()}")
+    import tarfile  # git sources only
+
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
         tar.extractall(checkout, filter="data")
     root = _subfolder(checkout, sub, uri)
@@ -195,6 +196,12 @@ def _mkdir(path: Path) -> Path:
 
 
 def _git_toplevel(folder: Path) -> str | None:
+    # Most project folders are in no repository: looking for a `.git` entry up the tree is a
+    # few stats, where asking git costs a process. GIT_DIR points git elsewhere: ask it then.
+    if not os.environ.get("GIT_DIR") and not any(
+        (parent / ".git").exists() for parent in (folder, *folder.parents)
+    ):
+        return None
     return _git(["rev-parse", "--show-toplevel"], folder, check=False) or None
 
 

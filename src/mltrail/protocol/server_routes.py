@@ -76,4 +76,6 @@ UI_ROUTES: tuple[Route, ...] = (
     _ui("GET", "/compare"),
     _ui("GET", "/ajax-api/ui/compare"),
     _ui("GET", "/models"),
+    _ui("GET", "/experiments/{experiment_id}/models"),
+    _ui("GET", "/ajax-api/ui/experiments/{experiment_id}/models"),
 )

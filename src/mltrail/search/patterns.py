@@ -169,7 +169,7 @@ class _Exact(FunctionElement[str]):
 
 @compiles(_Exact)
 def _exact_default(element: _Exact, compiler: Any, **kw: Any) -> str:
-    return compiler.process(element.clauses.clauses[0], **kw)
+    return str(compiler.process(element.clauses.clauses[0], **kw))
 
 
 @compiles(_Exact, "mysql")

@@ -37,7 +37,7 @@ DOWNLOAD_HEADERS = {
 
 
 class Sink(Protocol):
-    def write(self, data: bytes) -> None: ...
+    def write(self, data: bytes | bytearray) -> None: ...
     def commit(self) -> None: ...
     def abort(self) -> None: ...
 
@@ -65,7 +65,7 @@ class LocalSink:
         fd, self.tmp = tempfile.mkstemp(dir=os.path.dirname(self.target), prefix=".upload-")
         self.file = os.fdopen(fd, "wb")
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | bytearray) -> None:
         self.file.write(data)
 
     def commit(self) -> None:
@@ -88,7 +88,7 @@ class SpooledSink:
         # Closed by commit or abort: the file lives across many writes.
         self.file = tempfile.NamedTemporaryFile(prefix="mltrail-upload-", delete=False)  # noqa: SIM115
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | bytearray) -> None:
         self.file.write(data)
 
     def commit(self) -> None:

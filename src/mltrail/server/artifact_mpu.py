@@ -117,7 +117,7 @@ class PartSink(LocalSink):
         super().__init__(repo, f"{STAGING}/{upload_id}/{number}.part")
         self.digest = hashlib.md5(usedforsecurity=False)
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | bytearray) -> None:
         self.digest.update(data)
         super().write(data)
 

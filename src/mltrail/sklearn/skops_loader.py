@@ -1,11 +1,11 @@
 """Importing ``skops.io`` without its start-up cost.
 
-On import, skops builds its list of trusted scikit-learn type names by importing every
-scikit-learn module (``sklearn.utils.all_estimators``), which also imports PyTorch when it is
-installed: seconds, on every model load, before a scoring server can answer. The list only
-depends on the installed scikit-learn and skops, so it is computed the slow way once, kept in
-a cache file keyed by both versions, and handed to skops as lightweight stand-ins (a name and
-a module: all skops reads from them) on later imports. The trust decisions are unchanged.
+On import, skops computes its lists of trusted type names (``skops.io._trusted_types``): it
+imports every scikit-learn module (which also imports PyTorch when it is installed) and walks
+NumPy's and SciPy's ufuncs: seconds, on every model load, before a scoring server can answer.
+The lists depend only on the installed scikit-learn, skops, NumPy and SciPy, so they are
+computed the real way once, kept in a cache file keyed by those versions, and on later imports
+that module is provided from the cache (the same names, so the same trust decisions).
 """
 
 from __future__ import annotations
@@ -15,28 +15,39 @@ import json
 import os
 import sys
 import tempfile
+import types
 from typing import Any
 
+_MODULE = "skops.io._trusted_types"
+_SUFFIX = "_TYPE_NAMES"
 
-def _cache_file(sklearn_version: str) -> str:
+
+def _cache_file() -> str:
     root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    skops_version = importlib.metadata.version("skops")
-    name = f"estimators-sklearn{sklearn_version}-skops{skops_version}.json"
-    return os.path.join(root, "mltrail", "skops", name)
+    versions = "-".join(
+        f"{dist}{importlib.metadata.version(dist)}"
+        for dist in ("skops", "scikit-learn", "numpy", "scipy")
+    )
+    return os.path.join(root, "mltrail", "skops", f"trusted-types-{versions}.json")
 
 
-def _read(path: str) -> list[str] | None:
+def _read(path: str) -> dict[str, list[str]] | None:
     try:
         with open(path, encoding="utf-8") as f:
             names = json.load(f)
     except (OSError, ValueError):
         return None
-    if isinstance(names, list) and names and all(isinstance(n, str) and "." in n for n in names):
-        return names
-    return None
+    if not isinstance(names, dict) or "SKLEARN_ESTIMATOR_TYPE_NAMES" not in names:
+        return None
+    if not all(
+        k.endswith(_SUFFIX) and isinstance(v, list) and all(isinstance(x, str) for x in v)
+        for k, v in names.items()
+    ):
+        return None
+    return names
 
 
-def _write(path: str, names: list[str]) -> None:
+def _write(path: str, names: dict[str, list[str]]) -> None:
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
@@ -48,28 +59,31 @@ def _write(path: str, names: list[str]) -> None:
 
 
 def import_skops_io() -> Any:
-    """``skops.io``, imported fast when the trusted-name list is cached."""
+    """``skops.io``, imported fast when the trusted-name lists are cached."""
     if "skops.io" in sys.modules:
         return sys.modules["skops.io"]
-    import sklearn
-    import sklearn.utils
-
-    path = _cache_file(sklearn.__version__)
+    path = _cache_file()
     names = _read(path)
     if names is None:
         import skops.io
-        from skops.io._trusted_types import SKLEARN_ESTIMATOR_TYPE_NAMES
 
-        _write(path, list(SKLEARN_ESTIMATOR_TYPE_NAMES))
+        real = sys.modules[_MODULE]
+        _write(
+            path,
+            {
+                k: list(v)
+                for k, v in vars(real).items()
+                if k.endswith(_SUFFIX) and isinstance(v, list)
+            },
+        )
         return skops.io
-    stand_ins = []
-    for full in names:
-        module, _, name = full.rpartition(".")
-        stand_ins.append((name, type(name, (), {"__module__": module})))
-    original = sklearn.utils.all_estimators
-    sklearn.utils.all_estimators = lambda type_filter=None: list(stand_ins)
+    module = types.ModuleType(_MODULE)
+    module.__dict__.update(names)
+    module.__doc__ = "Trusted type names, from mltrail's cache of skops's own lists."
+    sys.modules[_MODULE] = module
     try:
         import skops.io
-    finally:
-        sklearn.utils.all_estimators = original
+    except BaseException:
+        sys.modules.pop(_MODULE, None)
+        raise
     return skops.io

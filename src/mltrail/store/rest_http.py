@@ -32,6 +32,7 @@ from mltrail.exceptions import (
     StoreUnavailable,
     error_code_for_status,
 )
+from mltrail.store import http_policy
 from mltrail.version import __version__
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -40,16 +41,9 @@ MAX_SLEEP_SECONDS = 120.0
 _sleep = time.sleep  # swapped by tests that watch the backoff
 logger = logging.getLogger("mltrail.http")
 
-# Retries of a request when MLTRAIL_HTTP_REQUEST_MAX_RETRIES is not set: a training job waits
-# out a server restart (5 retries, about 30 s); an interactive command gives up sooner.
-_default_retries = 5
-INTERACTIVE_RETRIES = 2
-
-
-def use_interactive_retries() -> None:
-    """A person is waiting (the CLI): retry a few seconds, not half a minute."""
-    global _default_retries
-    _default_retries = INTERACTIVE_RETRIES
+# Retries of a request when MLTRAIL_HTTP_REQUEST_MAX_RETRIES is not set: see http_policy.
+INTERACTIVE_RETRIES = http_policy.INTERACTIVE_RETRIES
+use_interactive_retries = http_policy.use_interactive_retries
 
 _EXCEPTION_BY_CODE: dict[str, type[MltrailException]] = {
     "RESOURCE_DOES_NOT_EXIST": NotFound,
@@ -80,7 +74,7 @@ def _env_float(suffix: str, default: float) -> float:
 
 
 def _env_bool(suffix: str) -> bool:
-    raw = env(f"MLTRAIL_{suffix}", f"MLFLOW_{suffix}", default="")
+    raw = env(f"MLTRAIL_{suffix}", f"MLFLOW_{suffix}", default="") or ""
     return raw.strip().lower() in ("1", "true", "yes", "on")
 
 
@@ -234,7 +228,7 @@ class HttpClient:
         all_headers.update(headers or {})
         seconds = _env_float("HTTP_REQUEST_TIMEOUT", 120.0)
         retries = (
-            int(_env_float("HTTP_REQUEST_MAX_RETRIES", _default_retries))
+            int(_env_float("HTTP_REQUEST_MAX_RETRIES", http_policy.default_retries()))
             if max_retries is None
             else max_retries
         )

@@ -36,6 +36,7 @@ from mltrail.exceptions import (
     InvalidParameterType,
     LocalFileNotFound,
 )
+from mltrail.store.artifact.base import ArtifactRepository
 from mltrail.store.base import (
     LOGGED_MODELS_MAX_RESULTS_DEFAULT,
     SEARCH_MAX_RESULTS_DEFAULT,
@@ -300,7 +301,8 @@ class TrailClient(RegistryClientMethods):
         metrics, params, tags = list(metrics), list(params), list(tags)
         self.flush()
         write_whole = getattr(self.store, "write_batch", None)
-        if write_whole is not None:
+        # Points linked to a logged model go through log_batch, which files the model's copy.
+        if write_whole is not None and not any(m.model_id for m in metrics):
             write_whole(run_id, metrics, params, tags)
         else:
             for m_part, p_part, t_part in v.split_batch(metrics, params, tags):
@@ -364,7 +366,7 @@ class TrailClient(RegistryClientMethods):
         self._artifact_uris[run_id] = uri
         return uri
 
-    def _artifact_repo(self, run_id: str) -> Any:
+    def _artifact_repo(self, run_id: str) -> ArtifactRepository:
         from mltrail.store.artifact import get_artifact_repository
 
         return get_artifact_repository(self.artifact_uri(run_id), self.tracking_uri)

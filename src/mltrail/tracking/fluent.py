@@ -119,15 +119,20 @@ def set_experiment(
     if experiment_id is not None:
         experiment = client.get_experiment(str(experiment_id))
     else:
-        experiment = client.get_experiment_by_name(experiment_name)  # type: ignore[arg-type]
-        if experiment is None:
+        name = str(experiment_name)
+        found = client.get_experiment_by_name(name)
+        if found is None:
             try:
-                new_id = client.create_experiment(experiment_name)  # type: ignore[arg-type]
+                new_id = client.create_experiment(name)
             except MltrailException as exc:
                 if exc.error_code != "RESOURCE_ALREADY_EXISTS":  # created by a racing process
                     raise
-                new_id = client.get_experiment_by_name(experiment_name).experiment_id  # type: ignore[arg-type,union-attr]
-            experiment = client.get_experiment(new_id)
+                raced = client.get_experiment_by_name(name)
+                if raced is None:
+                    raise
+                new_id = raced.experiment_id
+            found = client.get_experiment(new_id)
+        experiment = found
     if experiment.lifecycle_stage != "active":
         raise InvalidParameter(
             f"Experiment '{experiment.name}' (id {experiment.experiment_id}) is deleted; "

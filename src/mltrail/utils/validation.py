@@ -224,7 +224,9 @@ def split_batch(
     while metrics:
         m_part, metrics = metrics[:MAX_BATCH_METRICS], metrics[MAX_BATCH_METRICS:]
         parts.append((m_part, [], []))
-    return parts or [([], [], [])]
+    if not parts:
+        parts.append(([], [], []))
+    return parts
 
 
 def validate_unique_param_keys(keys: Sequence[str]) -> None:

@@ -48,7 +48,12 @@ class ServeOptions:
 def load_for_serving(model_path: str, model_config: dict[str, Any] | None = None) -> Any:
     from mltrail.pyfunc import load_model
 
-    return load_model(model_path, model_config=model_config or None)
+    model = load_model(model_path, model_config=model_config or None)
+    if "sklearn" in model.metadata.flavors:
+        from mltrail.sklearn import enable_fast_numeric_predict
+
+        enable_fast_numeric_predict()
+    return model
 
 
 def build_app(model_path: str, options: ServeOptions) -> Any:

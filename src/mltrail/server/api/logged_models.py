@@ -325,7 +325,8 @@ async def get_logged_model_artifact(request: Request, model_id: str) -> Response
     if not path:
         raise bad_request("Give the file to read in artifact_file_path, e.g. 'MLmodel'.")
     _, repo = await call(_model_files, request, model_id)
-    return await call(artifact_io.download_response, repo, path)
+    response: Response = await call(artifact_io.download_response, repo, path)
+    return response
 
 
 @serve(router, routes.LOG_OUTPUTS)

@@ -68,9 +68,9 @@ ViewTypeName = Annotated[Literal["ACTIVE_ONLY", "DELETED_ONLY", "ALL"], BeforeVa
 VIEW_TYPES = {"ACTIVE_ONLY": 1, "DELETED_ONLY": 2, "ALL": 3}
 
 
-def _snake_or_camel(name: str) -> AliasChoices | None:
+def _snake_or_camel(name: str) -> AliasChoices | str:
     camel = to_camel(name)
-    return AliasChoices(name, camel) if camel != name else None
+    return AliasChoices(name, camel) if camel != name else name
 
 
 class WireModel(BaseModel):

@@ -9,6 +9,7 @@ from mltrail.server.ui import (
     charts,
     compare,
     experiments,
+    model_views,
     models_page,
     run_actions,
     run_page,
@@ -26,6 +27,7 @@ for _module in (
     charts,
     artifacts_ui,
     compare,
+    model_views,
     models_page,
 ):
     router.include_router(_module.router)

@@ -19,7 +19,8 @@ USER_TAG = "mlflow.user"
 
 
 def store_of(request: Request) -> TrackingStore:
-    return request.app.state.store
+    store: TrackingStore = request.app.state.store
+    return store
 
 
 def settings_of(request: Request) -> Any:

@@ -26,7 +26,9 @@ router = APIRouter()
 MAX_RUNS = 100
 
 
-def _diff_rows(keys: list[str], values: list[dict[str, Any]], fmt: Any = str) -> list[dict]:
+def _diff_rows(
+    keys: list[str], values: list[dict[str, Any]], fmt: Any = str
+) -> list[dict[str, Any]]:
     rows = []
     for key in keys:
         raw = [v.get(key) for v in values]

@@ -20,7 +20,7 @@ MAX_EXAMPLE_BYTES = 64 * 1024
 def model_summary(request: Request, version: ModelVersion) -> dict[str, Any]:
     """``{flavors, inputs, outputs, example, problem}``; ``problem`` says why files are
     missing (not a model folder, or stored where this server does not read)."""
-    import yaml  # type: ignore[import-untyped]
+    import yaml
 
     found: dict[str, Any] = {"flavors": [], "inputs": None, "outputs": None, "example": None,
                              "problem": None}  # fmt: skip

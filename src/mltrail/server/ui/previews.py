@@ -141,8 +141,9 @@ def mlmodel_summary(local: str) -> dict[str, Any]:
         return {"error": f"Not a valid MLmodel file: {exc}"}
     if not isinstance(doc, dict):
         return {"error": "Not a valid MLmodel file: expected a mapping."}
-    flavors = doc.get("flavors") if isinstance(doc.get("flavors"), dict) else {}
-    signature = doc.get("signature") if isinstance(doc.get("signature"), dict) else {}
+    raw_flavors, raw_signature = doc.get("flavors"), doc.get("signature")
+    flavors: dict[Any, Any] = raw_flavors if isinstance(raw_flavors, dict) else {}
+    signature: dict[Any, Any] = raw_signature if isinstance(raw_signature, dict) else {}
     return {
         "flavors": [
             {"name": str(name), "details": _flavor_details(conf)} for name, conf in flavors.items()

@@ -17,6 +17,7 @@ from mltrail.server.ui.common import (
     SOURCE_TAG,
     finite,
     json_response,
+    settings_of,
     store_of,
 )
 from mltrail.server.ui.errors import html_errors, json_errors
@@ -126,7 +127,11 @@ def live_summary(store: TrackingStore, run_id: str) -> dict[str, Any]:
 @router.get("/runs/{run_id}", include_in_schema=False)
 @html_errors
 def run_page(request: Request, run_id: str) -> Response:
-    data = run_overview(store_of(request), run_id)
+    from mltrail.server.ui.model_views import run_models
+
+    store = store_of(request)
+    data = run_overview(store, run_id)
+    data["models"] = run_models(store, settings_of(request), run_id)
     return render(request, "run.html", {"title": data["run"]["name"] or run_id, **data})
 
 

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from mltrail.entities import Experiment, Run, ViewType
+from mltrail.entities import Experiment, PagedList, Run, ViewType
 from mltrail.exceptions import InvalidParameter, NotFound, SearchSyntaxError
 from mltrail.search import paging
 from mltrail.server.ui import columns as cols
@@ -100,9 +100,9 @@ def runs_listing(store: TrackingStore, ids: list[str], state: TableState) -> dic
             page_token=paging.encode_page_token((state.page - 1) * state.per),
         )
     except SearchSyntaxError as exc:
-        page, error = [], {"message": exc.message, "position": exc.position}
+        page, error = PagedList([]), {"message": exc.message, "position": exc.position}
     except InvalidParameter as exc:
-        page, error = [], {"message": exc.message, "position": None}
+        page, error = PagedList([]), {"message": exc.message, "position": None}
     runs: list[Run] = list(page)
     if not sort_column.order_field:
         runs = sort_within_page(runs, sort_column, state.descending)

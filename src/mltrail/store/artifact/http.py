@@ -123,7 +123,9 @@ def _base(path: str) -> str:
 
 
 def _int(value: object) -> int | None:
+    if not isinstance(value, int | float | str):
+        return None
     try:
-        return int(value)  # type: ignore[arg-type]
+        return int(value)
     except (TypeError, ValueError):
         return None

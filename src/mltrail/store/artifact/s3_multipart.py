@@ -21,7 +21,7 @@ class S3StreamWriter:
         self._upload_id: str | None = None
         self._parts: list[dict[str, Any]] = []
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | bytearray) -> None:
         self._chunks.append(bytes(data))
         self._size += len(data)
         if self._size >= PART_BYTES:
@@ -106,6 +106,8 @@ def abort_upload(client: Any, bucket: str, key: str, upload_id: str) -> None:
 
 
 def presigned_download(client: Any, bucket: str, key: str) -> str:
-    return client.generate_presigned_url(
-        "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=PRESIGN_SECONDS
+    return str(
+        client.generate_presigned_url(
+            "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=PRESIGN_SECONDS
+        )
     )

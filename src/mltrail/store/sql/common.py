@@ -112,7 +112,7 @@ class DriverSql:
         self, conn: Connection | DriverConnection, params: Sequence[Any] = ()
     ) -> list[Any]:
         cursor = self.execute(conn, params)
-        rows = cursor.fetchall()
+        rows: list[Any] = cursor.fetchall()
         cursor.close()
         return rows
 

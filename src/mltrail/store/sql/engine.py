@@ -8,7 +8,7 @@ import os
 import sys
 import threading
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from mltrail.exceptions import InvalidParameter, MltrailException, StoreUnavailable
 from mltrail.store.sql.common import DriverConnection, DriverSql
@@ -131,7 +131,7 @@ def _create_engine(uri: str) -> Engine:
             (_BEGIN_IMMEDIATE if conn.info.get("write") else _BEGIN).execute(conn)
 
         return engine
-    connect_args = {}
+    connect_args: dict[str, Any] = {}
     if uri.startswith("mysql+pymysql"):
         # Experiment 0 ("Default") must keep id 0; MySQL would renumber it without this.
         connect_args["init_command"] = (
@@ -228,7 +228,7 @@ def _raise_translated(exc: BaseException) -> NoReturn:
     raise exc
 
 
-def driver_error_types() -> tuple[type[BaseException], ...]:
+def driver_error_types() -> tuple[type[Exception], ...]:
     """The database errors that can escape a store call (for a server's error handlers): the
     one place outside the stores that knows SQLAlchemy's exception classes."""
     import sqlalchemy.exc as sa_exc

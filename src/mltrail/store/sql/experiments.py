@@ -68,7 +68,7 @@ class ExperimentMethods:
                     creation_time=now,
                     last_update_time=now,
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key[0]  # type: ignore[index]  # an INSERT always has a key
             if not artifact_location:
                 conn.execute(
                     experiments.update()

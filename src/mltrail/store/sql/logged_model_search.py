@@ -224,23 +224,24 @@ def _status_names(value: Any) -> Any:
 def _text_pred(col: Any, op: str, value: Any) -> ColumnElement[bool]:
     if op in ("LIKE", "ILIKE"):
         return like(col, str(value), ignore_case=op == "ILIKE")
-    col = exact(col)
-    if op == "=":
-        return col == value
-    if op == "!=":
-        return col != value
+    text: ColumnElement[Any] = exact(col)
+    if op in ("=", "!="):
+        found: ColumnElement[bool] = text == value if op == "=" else text != value
+        return found
     if op == "IN":
-        return col.in_(list(value))
-    return col.not_in(list(value))
+        return text.in_(list(value))
+    return text.not_in(list(value))
 
 
 def _number_pred(col: Any, op: str, value: Any) -> ColumnElement[bool]:
     # Typed binds: PostgreSQL would otherwise take 10**10 for an INTEGER and overflow.
     bound = literal(value, BigInteger()) if isinstance(value, int) else literal(value, Double())
-    return {
+    compare = {
         "=": col.__eq__, "!=": col.__ne__, "<": col.__lt__, "<=": col.__le__,
         ">": col.__gt__, ">=": col.__ge__,
-    }[op](bound)  # fmt: skip
+    }[op]  # fmt: skip
+    found: ColumnElement[bool] = compare(bound)
+    return found
 
 
 def _of_datasets(points: Any, datasets: Sequence[DatasetRef]) -> ColumnElement[bool]:

@@ -182,7 +182,7 @@ class LoggedModelMethods:
                 return
             pm = logged_model_params
             existing = dict(
-                conn.execute(  # type: ignore[arg-type]
+                conn.execute(
                     sa.select(pm.c.key, pm.c.value).where(
                         pm.c.model_id == model_id, pm.c.key.in_(list(param_map))
                     )

@@ -211,7 +211,7 @@ def series_ids(conn: Connection, run_id: str, keys: Sequence[str]) -> dict[str, 
             latest_metrics.c.run_uuid == run_id, latest_metrics.c.key.in_(list(keys))
         )
     ).all()
-    return dict(found)  # type: ignore[arg-type]
+    return dict(found)
 
 
 def series_id(conn: Connection, run_id: str, key: str) -> int | None:
@@ -252,7 +252,7 @@ def _merge_summaries_portably(
         )
     c = latest_metrics.c
     return [
-        tuple(r)  # type: ignore[misc]
+        tuple(r)
         for r in conn.execute(
             sa.select(c.key, c.series_id, c.small_chunks).where(
                 c.run_uuid == run_id, c.key.in_(keys)
@@ -372,18 +372,18 @@ def sampled_history(
     start_step: int | None,
     end_step: int | None,
 ) -> list[Metric]:
-    """At most ``max_results`` evenly spread steps of one run's metric (first and last kept),
-    with every point logged at those steps."""
+    """At most ``max_results`` points of one run's metric, sampled as MLflow (3.18) samples
+    them: the points in (step, timestamp) order are cut into ``max_results`` consecutive groups
+    (the first ones one point larger when they do not divide evenly); each group gives its
+    first point, except the last, which gives the very last point. One point asked: the last.
+    Pinned against MLflow by the differential suite."""
     points = in_step_order(*series_columns(conn, run_id, key, start_step, end_step))
     lo = float("-inf") if start_step is None else start_step
     hi = float("inf") if end_step is None else end_step
     points = [p for p in points if lo <= p[0] <= hi]
-    steps = sorted({p[0] for p in points})
-    if len(steps) > max_results:
-        if max_results == 1:
-            wanted = {steps[-1]}
-        else:
-            stride = (len(steps) - 1) / (max_results - 1)
-            wanted = {steps[round(i * stride)] for i in range(max_results)}
-        points = [p for p in points if p[0] in wanted]
+    n = len(points)
+    if n > max_results:
+        size, extra = divmod(n, max_results)
+        firsts = [points[i * size + min(i, extra)] for i in range(max_results - 1)]
+        points = [*firsts, points[-1]]
     return [Metric(key, value, ts, step, run_id=run_id) for step, ts, value in points]

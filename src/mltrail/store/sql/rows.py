@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 import sqlalchemy as sa
@@ -15,11 +15,13 @@ from mltrail.entities import (
     DatasetInput,
     Experiment,
     InputTag,
+    LoggedModelOutput,
     Metric,
     Run,
     RunData,
     RunInfo,
     RunInputs,
+    RunOutputs,
 )
 from mltrail.store.sql.metrics import _gc_paused
 from mltrail.store.sql.schema import (
@@ -29,6 +31,7 @@ from mltrail.store.sql.schema import (
     latest_metrics,
     params,
     run_inputs,
+    run_model_outputs,
     runs,
     tags,
 )
@@ -50,7 +53,7 @@ RUN_COLUMNS = (
 )
 
 
-def run_info(row: Row[Any]) -> RunInfo:
+def run_info(row: Any) -> RunInfo:
     return RunInfo(
         run_id=row.run_uuid,
         experiment_id=str(row.experiment_id),
@@ -106,7 +109,7 @@ class _ByRunIds:
                 return col == sa.any_(array)
 
         else:
-            expanding = sa.bindparam("ids", expanding=True)
+            expanding: sa.BindParameter[Any] = sa.bindparam("ids", expanding=True)
             self.chunk = 500
 
             def of_run(col: Any) -> Any:
@@ -126,6 +129,13 @@ class _ByRunIds:
             sa.select(run_inputs.c.run_uuid, run_inputs.c.tags, datasets)
             .join(datasets, datasets.c.dataset_uuid == run_inputs.c.dataset_uuid)
             .where(of_run(run_inputs.c.run_uuid))
+        )
+        # The models each run produced: search results carry outputs as get_run does.
+        outs = run_model_outputs
+        self.outputs = (
+            sa.select(outs.c.run_uuid, outs.c.model_id, outs.c.step)
+            .where(of_run(outs.c.run_uuid))
+            .order_by(outs.c.step, outs.c.model_id)
         )
 
 
@@ -170,6 +180,7 @@ class _Loaded:
         self.tags: dict[str, dict[str, str]] = {run_id: {} for run_id in ids}
         self.metrics: dict[str, list[Metric]] = {run_id: [] for run_id in ids}
         self.inputs: dict[str, RunInputs] = {}
+        self.outputs: dict[str, list[LoggedModelOutput]] = {}
 
     def read(self, conn: Connection, by_ids: _ByRunIds, chunk: dict[str, list[str]]) -> None:
         if by_ids.grouped is None:
@@ -180,6 +191,8 @@ class _Loaded:
         self._read_metrics(conn, by_ids.metrics, chunk)
         if has_inputs:
             _add_inputs(self.inputs, conn.execute(by_ids.inputs, chunk).all())
+        for run_id, model_id, step in conn.execute(by_ids.outputs, chunk).all():
+            self.outputs.setdefault(run_id, []).append(LoggedModelOutput(model_id, step))
 
     def _read_rows(self, conn: Connection, by_ids: _ByRunIds, chunk: dict[str, Any]) -> None:
         params_of, tags_of = self.params, self.tags
@@ -219,7 +232,8 @@ def _build_runs(conn: Connection, rows: Sequence[Row[Any]]) -> list[Run]:
     for start in range(0, len(ids), by_ids.chunk):
         loaded.read(conn, by_ids, {"ids": ids[start : start + by_ids.chunk]})
     result = []
-    for run_id, name, exp_id, user_id, status, start_time, end_time, stage, uri in rows:
+    page = cast(Sequence[tuple[Any, ...]], rows)  # rows of RUN_COLUMNS, nine values each
+    for run_id, name, exp_id, user_id, status, start_time, end_time, stage, uri in page:
         metric_objs = loaded.metrics[run_id]
         info = RunInfo(
             run_id, str(exp_id), name or "", user_id or "", status, start_time, end_time,
@@ -232,7 +246,15 @@ def _build_runs(conn: Connection, rows: Sequence[Row[Any]]) -> list[Run]:
             metric_objs,
         )
         found = loaded.inputs.get(run_id)
-        result.append(Run(info, data, RunInputs() if found is None else found))
+        produced = loaded.outputs.get(run_id)
+        result.append(
+            Run(
+                info,
+                data,
+                RunInputs() if found is None else found,
+                RunOutputs(produced) if produced else RunOutputs(),
+            )
+        )
     return result
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -82,6 +82,9 @@ class RunRow(NamedTuple):
 
 class RunMethods:
     """The run half of ``SqlStore`` (needs ``engine`` and ``_active_experiment_location``)."""
+
+    # Provided by the experiment half (ExperimentMethods); declared, not defined, here.
+    _active_experiment_location: Callable[[Any, str], tuple[int, str]]
 
     engine: Any
 

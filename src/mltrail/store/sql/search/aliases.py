@@ -13,8 +13,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy.sql.selectable import Alias
-
 from mltrail.store.sql.schema import (
     datasets,
     experiment_tags,
@@ -25,7 +23,7 @@ from mltrail.store.sql.schema import (
 )
 
 _POOL_SIZE = 24
-_alias_pool: dict[str, list[Alias]] = {
+_alias_pool: dict[str, list[Any]] = {
     table.name: [table.alias(f"{table.name}_{i}") for i in range(_POOL_SIZE)]
     for table in (latest_metrics, params, tags, run_inputs, datasets, experiment_tags)
 }
@@ -45,7 +43,7 @@ def pooled_aliases() -> Iterator[None]:
         _alias_counts.reset(token)
 
 
-def alias(table: Any) -> Alias:
+def alias(table: Any) -> Any:
     """An alias of ``table`` not used yet in this search: a pooled one inside
     ``pooled_aliases``, a fresh one outside."""
     counts = _alias_counts.get()

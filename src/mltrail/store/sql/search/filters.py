@@ -79,7 +79,7 @@ def _text_pred(col: ColumnElement[Any], cmp: Comparison, negated: bool) -> Colum
     if op in ("LIKE", "ILIKE"):
         matched = like(col, str(value), ignore_case=op == "ILIKE")
         return not_(matched) if negated else matched
-    op = NEGATED[op] if negated else op
+    op = NEGATED[op] if negated else op  # type: ignore[assignment]  # NEGATED maps ops to ops
     col = exact(col)
     if op == "=":
         return col == value
@@ -140,7 +140,7 @@ def _key_exists(cmp: Comparison, negated: bool) -> ColumnElement[bool]:
 
 
 def _dataset_exists(cmp: Comparison, negated: bool) -> ColumnElement[bool]:
-    def inputs(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    def inputs(*conditions: Callable[[Any], ColumnElement[bool]]) -> ColumnElement[bool]:
         ri, ds = alias(run_inputs), alias(datasets)
         field = {"name": ds.c.name, "digest": ds.c.digest, "context": DatasetContext(ri.c.tags)}
         col = field[cmp.left.key]
@@ -182,7 +182,7 @@ def experiment_leaf(cmp: Comparison, negated: bool) -> ColumnElement[bool]:
             return not_(present) if (cmp.op == "IS NULL") != negated else present
         test = _text_pred(table.c.value, cmp, negated)
         return exists(select(1).where(row, test).correlate(experiments))
-    col = EXPERIMENT_ATTRIBUTES[cmp.left.key]
+    col: ColumnElement[Any] = EXPERIMENT_ATTRIBUTES[cmp.left.key]
     if cmp.left.key == "experiment_id":
         # Ids travel as strings; compare as strings so "IN ('1', 'x')" just matches nothing for x.
         col = cast(col, String(32))

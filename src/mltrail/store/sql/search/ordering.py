@@ -51,6 +51,7 @@ def by_key(joined: Joined | None, ident: Identifier, asc: bool) -> list[Any]:
     if ident.kind != "metric":  # a NULL tag value counts as missing
         return [missing_last(read(table.c.value), asc)]
     col, is_nan = metric_value(table, ident)
+    rank: ColumnElement[Any]
     if joined:
         rank = case((table.c.run_uuid.is_(None), 2), (is_nan, 1), else_=0)
     else:

@@ -5,6 +5,8 @@ Revision ID: 0003
 Revises: 0002
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -12,7 +14,7 @@ revision = "0003"
 down_revision = "0002"
 
 
-def _model_id(**kw: object) -> sa.Column:
+def _model_id(**kw: Any) -> sa.Column[Any]:
     return sa.Column(
         "model_id",
         sa.String(64),
@@ -22,7 +24,7 @@ def _model_id(**kw: object) -> sa.Column:
     )
 
 
-def _run_uuid() -> sa.Column:
+def _run_uuid() -> sa.Column[Any]:
     return sa.Column(
         "run_uuid",
         sa.String(32),

@@ -16,7 +16,7 @@ _NAME = sa.String(256).with_variant(mysql.VARCHAR(256, collation="utf8mb4_bin"),
 _ALIAS = sa.String(255).with_variant(mysql.VARCHAR(255, collation="utf8mb4_bin"), "mysql")
 
 
-def _model_key() -> sa.Column:
+def _model_key() -> sa.Column[int]:
     return sa.Column(
         "model_key",
         sa.Integer,
