@@ -11,7 +11,9 @@ counted). Configurations run interleaved, round after round, and the report take
 
 Timed per configuration:
 * epoch time: from one ``on_train_epoch_start`` to the next (the last to ``on_train_end``), so
-  everything autologging does at epoch end (metrics, checkpoints) is inside;
+  everything autologging does at epoch end (metrics, checkpoints) is inside; both as wall
+  time and as the process's CPU time (every thread of it, so background writers count). On a
+  shared machine the CPU time is the steadier figure: wall time also counts other programs;
 * fixed cost of a fit: the fit's wall time minus its epochs (params at start, model at the end).
 
 MLflow runs in this same environment (``mlflow`` with ``mlflow.pytorch``): both libraries are
@@ -35,6 +37,7 @@ RESULT_PREFIX = "RESULT "
 CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
     "no tracking": ("none", {}),
     "mltrail autolog": ("mltrail", {}),
+    "mltrail, no checkpoint": ("mltrail", {"checkpoint": False}),
     "MLflow autolog": ("mlflow", {}),
     "mltrail, every step": ("mltrail", {"log_every_n_step": 1}),
     "MLflow, every step": ("mlflow", {"log_every_n_step": 1}),
@@ -51,8 +54,11 @@ def _child(impl: str, options: dict[str, Any], epochs: int, batches: int) -> dic
     from torch.nn import functional as F  # noqa: N812
     from torch.utils.data import DataLoader, TensorDataset
 
+    hook_cpu: dict[str, float] = {}
     if impl == "mltrail":
         import mltrail
+
+        _time_hooks(hook_cpu)
 
         mltrail.set_tracking_uri("sqlite:///" + os.path.abspath("bench.db"))
         mltrail.pytorch.autolog(**options)
@@ -93,18 +99,18 @@ def _child(impl: str, options: dict[str, Any], epochs: int, batches: int) -> dic
 
     class EpochClock(pl.Callback):
         def __init__(self) -> None:
-            self.starts: list[float] = []
-            self.end = 0.0
+            self.starts: list[tuple[float, float]] = []
+            self.end = (0.0, 0.0)
 
         def on_train_epoch_start(self, trainer: Any, module: Any) -> None:
-            self.starts.append(time.perf_counter())
+            self.starts.append((time.perf_counter(), time.process_time()))
 
         def on_train_end(self, trainer: Any, module: Any) -> None:
-            self.end = time.perf_counter()
+            self.end = (time.perf_counter(), time.process_time())
 
-        def epoch_times(self) -> list[float]:
+        def epoch_times(self, which: int) -> list[float]:
             bounds = [*self.starts, self.end]
-            return [b - a for a, b in zip(bounds, bounds[1:], strict=False)]
+            return [b[which] - a[which] for a, b in zip(bounds, bounds[1:], strict=False)]
 
     batch = 64
     x = torch.randn(batches * batch, 1, 28, 28)
@@ -130,9 +136,41 @@ def _child(impl: str, options: dict[str, Any], epochs: int, batches: int) -> dic
         return time.perf_counter() - started, clock
 
     fit(1, limit=2)  # warm-up: imports, store, first calls
+    hook_cpu.clear()
     total, clock = fit(epochs)
-    epoch_times = clock.epoch_times()
-    return {"epoch_times": epoch_times, "fit": total, "fixed": total - sum(epoch_times)}
+    epoch_times = clock.epoch_times(0)
+    return {
+        "epoch_times": epoch_times,
+        "epoch_cpu": clock.epoch_times(1),
+        "fit": total,
+        "fixed": total - sum(epoch_times),
+        # CPU seconds inside mltrail's per-batch and per-epoch hooks during the timed fit
+        "hook_cpu": sum(v for k, v in hook_cpu.items() if k != "on_train_start"),
+    }
+
+
+def _time_hooks(spent: dict[str, float]) -> None:
+    """Count the CPU time mltrail's Lightning callback spends in each hook (mltrail only: a
+    direct measure of what autologging adds, unmoved by other programs on the machine)."""
+    from mltrail.autologging.pytorch import lightning_callback
+
+    hooks = lightning_callback.AutologHooks
+    for name in (
+        "on_train_start",
+        "on_train_batch_start",
+        "on_train_batch_end",
+        "on_train_epoch_end",
+    ):
+        original = getattr(hooks, name)
+
+        def timed(self: Any, *args: Any, _original: Any = original, _name: str = name) -> Any:
+            started = time.process_time()
+            try:
+                return _original(self, *args)
+            finally:
+                spent[_name] = spent.get(_name, 0.0) + time.process_time() - started
+
+        setattr(hooks, name, timed)
 
 
 # -- the parent: run every configuration, interleaved, and report ----------------------------
@@ -190,23 +228,31 @@ def main() -> None:
 
     import mlflow
 
-    def epoch_median(name: str) -> float:
+    def epoch_median(name: str, field: str = "epoch_times") -> float:
         # Epoch 0 carries first-epoch costs in every configuration; the rest are steady state.
-        return statistics.median(
-            t for r in raw[name] for t in r["epoch_times"][1:] or r["epoch_times"]
-        )
+        return statistics.median(t for r in raw[name] for t in r[field][1:] or r[field])
 
     base = epoch_median("no tracking")
+    base_cpu = epoch_median("no tracking", "epoch_cpu")
     print(
         f"\nLightning epoch, MNIST-shaped module, {args.batches} batches of 64, "
         f"{args.epochs} epochs, {args.rounds} rounds (MLflow {mlflow.__version__})\n"
     )
-    print(f"{'configuration':<22} {'epoch (s)':>10} {'overhead':>9} {'fixed per fit (s)':>18}")
+    print(
+        f"{'configuration':<22} {'epoch CPU (s)':>13} {'overhead':>9} "
+        f"{'epoch wall (s)':>14} {'overhead':>9} {'fixed per fit (s)':>18}"
+    )
     for name in CONFIGS:
-        epoch = epoch_median(name)
+        epoch, cpu = epoch_median(name), epoch_median(name, "epoch_cpu")
         fixed = statistics.median(r["fixed"] for r in raw[name])
-        overhead = "" if name == "no tracking" else f"{100 * (epoch - base) / base:+.1f}%"
-        print(f"{name:<22} {epoch:>10.3f} {overhead:>9} {fixed:>18.3f}")
+        wall_over = "" if name == "no tracking" else f"{100 * (epoch - base) / base:+.1f}%"
+        cpu_over = "" if name == "no tracking" else f"{100 * (cpu - base_cpu) / base_cpu:+.1f}%"
+        print(f"{name:<22} {cpu:>13.3f} {cpu_over:>9} {epoch:>14.3f} {wall_over:>9} {fixed:>18.3f}")
+    print("\nCPU time inside mltrail's Lightning hooks, as a share of the epochs' CPU time:")
+    for name, (impl, _options) in CONFIGS.items():
+        if impl == "mltrail":
+            shares = [100 * r["hook_cpu"] / sum(r["epoch_cpu"]) for r in raw[name]]
+            print(f"  {name:<22} {statistics.median(shares):.2f}%")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(raw, fh, indent=2)

@@ -72,11 +72,11 @@ def _exercise(operation, mode, server, ids: dict[str, str]) -> None:
     def check(case) -> None:
         if wanted:
             # earlier examples may have deleted them; writes need them active
-            # (restoring what is active is refused, as in MLflow: only restore the deleted)
-            if server.store.get_experiment(ids["experiment_id"]).lifecycle_stage == "deleted":
-                server.store.restore_experiment(ids["experiment_id"])
-            if server.store.get_run(ids["run_id"]).info.lifecycle_stage == "deleted":
-                server.store.restore_run(ids["run_id"])
+            store = server.store
+            if store.get_experiment(ids["experiment_id"]).lifecycle_stage == "deleted":
+                store.restore_experiment(ids["experiment_id"])
+            if store.get_run(ids["run_id"]).info.lifecycle_stage == "deleted":
+                store.restore_run(ids["run_id"])
             body = getattr(case, "body", None)
             if isinstance(body, dict):
                 body.update(wanted)
