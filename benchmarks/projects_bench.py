@@ -242,7 +242,7 @@ def report(ours: dict[str, Any], theirs: dict[str, Any]) -> None:
           "whole command in a fresh process; 'launch to command start': until the project's "
           "command prints its first line; environment rows: the environment call timed "
           "inside a fresh process, after its imports. Ratio: MLflow's time / mltrail's.")
-    print(f"Load average during the run: {load_average()}")
+    print(f"Load average at the end: {load_average()}")
 
 
 def load_average() -> str:
@@ -260,10 +260,10 @@ def main() -> None:
     firsts, cached = (1, 1) if args.quick else (2, 3)
     work = Path(tempfile.mkdtemp(prefix="projects-bench-"))
     try:
+        print(f"Load average before: {load_average()}", file=sys.stderr)
         project = make_project(work / "project")
         ours = bench_mltrail(project, work, firsts, cached)
         theirs = bench_mlflow(project, work, firsts, cached)
-        print(f"Load average before: {load_average()}", file=sys.stderr)
         report(ours, theirs)
         if args.json_out:
             Path(args.json_out).write_text(json.dumps({"mltrail": ours, "mlflow": theirs,
