@@ -64,6 +64,17 @@ def test_dataframe_input_gives_a_dataframe(tmp_path):
     assert isinstance(out, pd.DataFrame) and out.shape == (5, 2)
 
 
+def test_float64_input_without_signature_is_cast_to_the_weights_dtype(tmp_path):
+    # JSON numbers become float64 arrays; a float32 module must still score them.
+    net = TinyNet()
+    mltrail.pytorch.save_model(net, tmp_path / "m")
+    model = mltrail.pyfunc.load_model(str(tmp_path / "m"))
+    wide = X.astype(np.float64)
+    assert np.allclose(model.predict(wide), _expected(net), atol=1e-6)
+    assert np.allclose(model.predict(wide.tolist()), _expected(net), atol=1e-6)
+    assert np.allclose(model.predict({"x": wide}), _expected(net), atol=1e-6)
+
+
 def test_log_model_with_pickle_module_positional(tmp_path):
     net = TinyNet()
     with mltrail.start_run() as run:

@@ -269,11 +269,14 @@ class _TorchWrapper:
         if isinstance(data, pd.DataFrame):
             inputs: Any = torch.from_numpy(data.to_numpy(dtype=np.float32, copy=True))
         elif isinstance(data, np.ndarray):
-            inputs = torch.from_numpy(data)
+            inputs = _float_like_model(self.model, torch.from_numpy(data))
         elif isinstance(data, dict):
-            inputs = {k: torch.from_numpy(np.asarray(v)).to(device) for k, v in data.items()}
+            inputs = {
+                k: _float_like_model(self.model, torch.from_numpy(np.asarray(v))).to(device)
+                for k, v in data.items()
+            }
         elif isinstance(data, list):
-            inputs = torch.tensor(data)
+            inputs = _float_like_model(self.model, torch.tensor(data))
         else:
             raise InvalidParameter(
                 "A PyTorch model takes a DataFrame, a numpy array or a dict of arrays, got "
@@ -293,6 +296,18 @@ class _TorchWrapper:
             array = output.detach().cpu().numpy()
             return pd.DataFrame(array) if isinstance(data, pd.DataFrame) else array
         return output
+
+
+def _float_like_model(model: Any, tensor: Any) -> Any:
+    """JSON numbers arrive as float64 while most modules hold float32 weights: cast floating
+    input to the dtype of the module's first floating parameter, so that ``{"inputs": ...}``
+    scores instead of failing with a dtype mismatch. Integer input (token ids) is kept."""
+    if not tensor.is_floating_point() or not hasattr(model, "parameters"):
+        return tensor
+    for param in model.parameters():
+        if param.is_floating_point():
+            return tensor if tensor.dtype == param.dtype else tensor.to(param.dtype)
+    return tensor
 
 
 def _eval_mode(model: Any) -> bool:
