@@ -14,6 +14,12 @@ PG_ADMIN_URI = os.environ.get(
 )
 
 
+# Client heartbeats are off for the whole test process (and the processes it starts): a beat
+# thread outlives its test, and with a test server's port reused by a later test its beats
+# would land there. The lease and fault tests turn them on for themselves.
+os.environ["MLTRAIL_RUN_HEARTBEATS"] = "false"
+
+
 def _pg_available() -> bool:
     try:
         import psycopg
@@ -114,6 +120,11 @@ def _clean_tracking_context(tmp_path, monkeypatch) -> Iterator[None]:
     ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("MLTRAIL_QUIET", "1")
+    # The CLI, run in-process by some tests, lowers the process's HTTP retries for people
+    # waiting at a prompt; each test starts from the library's default.
+    from mltrail.store import http_policy
+
+    monkeypatch.setattr(http_policy, "_default_retries", http_policy.BATCH_RETRIES)
     monkeypatch.chdir(tmp_path)
     yield
     try:

@@ -118,7 +118,11 @@ def test_sigkill_the_server_during_writes(tmp_path: Path) -> None:
             [sys.executable, str(script), url, "300"],
             stdout=subprocess.PIPE,
             text=True,
-            env={**os.environ, "MLTRAIL_HTTP_REQUEST_MAX_RETRIES": "10"},
+            env={
+                **os.environ,
+                "MLTRAIL_HTTP_REQUEST_MAX_RETRIES": "10",
+                "MLTRAIL_RUN_HEARTBEATS": "true",
+            },
         )
         assert trainer.stdout is not None
         trainer_run = trainer.stdout.readline().strip()

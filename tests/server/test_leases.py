@@ -29,6 +29,11 @@ def wait_until(condition: Callable[[], bool], seconds: float = 30.0) -> bool:
     return False
 
 
+@pytest.fixture(autouse=True)
+def heartbeats_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLTRAIL_RUN_HEARTBEATS", "true")  # off elsewhere in the tests
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[LiveServer]:
     settings = make_settings(

@@ -74,7 +74,8 @@ class Heartbeats:
     def _beat(self, run_id: str) -> None:
         body = json.dumps({"run_id": run_id})
         try:
-            response = self.http.request("POST", self.url, json_body=body)
+            # One attempt: the next beat is the retry (no backoff sleeping in this thread).
+            response = self.http.request("POST", self.url, json_body=body, max_retries=0)
         except Exception:  # noqa: BLE001 - an unreachable server: try again next beat
             log.debug("heartbeat for run %s failed", run_id, exc_info=True)
             return

@@ -212,6 +212,7 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         stream: bool = False,
         send_credentials: bool = True,
+        max_retries: int | None = None,
     ) -> requests.Response:
         """Send one request, retrying connection errors and 408/429/5xx with backoff.
 
@@ -226,7 +227,11 @@ class HttpClient:
             all_headers.update(auth_header(userinfo))
         all_headers.update(headers or {})
         seconds = _env_float("HTTP_REQUEST_TIMEOUT", 120.0)
-        retries = int(_env_float("HTTP_REQUEST_MAX_RETRIES", http_policy.default_retries()))
+        retries = (
+            int(_env_float("HTTP_REQUEST_MAX_RETRIES", http_policy.default_retries()))
+            if max_retries is None
+            else max_retries
+        )
         backoff = _env_float("HTTP_REQUEST_BACKOFF_FACTOR", 1.0)
         verify = _verify()
         start = data.tell() if hasattr(data, "seek") else None

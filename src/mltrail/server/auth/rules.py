@@ -159,6 +159,10 @@ OTHER_RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/ajax-api/ui/models/delete-alias"): Rule(E, "registered_model", body=True),
     ("GET", "/compare"): Rule("browse"),
     ("GET", "/experiments/{experiment_ids}"): Rule(R, "path_experiment_ids"),
+    ("GET", "/experiments/{experiment_id}/models"): Rule(R, "experiment", field="experiment_id"),
+    ("GET", "/ajax-api/ui/experiments/{experiment_id}/models"): Rule(
+        R, "experiment", field="experiment_id"
+    ),
     ("GET", "/runs/{run_id}"): Rule(R, "path_run"),
     ("GET", "/ui/artifacts/{run_id}/raw"): Rule(R, "path_run"),
     ("GET", "/ui/artifacts/{run_id}/zip"): Rule(R, "path_run"),
