@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -18,8 +17,8 @@ from mltrail.exceptions import AlreadyExists, InvalidParameter, NotFound
 from mltrail.store.base import (
     SEARCH_MAX_RESULTS_DEFAULT,
 )
-from mltrail.store.sql.common import DriverSql, check_max_results, now_ms
-from mltrail.store.sql.engine import transaction
+from mltrail.store.sql.common import check_max_results, now_ms
+from mltrail.store.sql.context import StoreContext
 from mltrail.store.sql.rows import load_experiments
 from mltrail.store.sql.schema import (
     experiment_tags,
@@ -28,18 +27,33 @@ from mltrail.store.sql.schema import (
 )
 from mltrail.utils import validation as v
 
-# Every new run reads its experiment's stage and artifact root: on the driver, not through
-# SQLAlchemy (whose per-call work cost more than the lookup).
-_STAGE_AND_LOCATION = DriverSql(
-    "SELECT lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = ?"
-)
+DEFAULT_EXPERIMENT_NAME = "Default"
 
 
-class ExperimentMethods:
-    """The experiment half of ``SqlStore`` (needs ``engine`` and ``default_artifact_root``)."""
+class Experiments:
+    """The experiments of a ``SqlStore``."""
 
-    engine: Any
-    default_artifact_root: str
+    def __init__(self, ctx: StoreContext) -> None:
+        self.ctx = ctx
+
+    def ensure_default(self) -> None:
+        """Create the ``Default`` experiment (id 0) if the database has none."""
+        with self.ctx.writing() as conn:
+            found = conn.execute(
+                sa.select(experiments.c.experiment_id).where(experiments.c.experiment_id == 0)
+            ).first()
+            if found is None:
+                now = now_ms()
+                conn.execute(
+                    experiments.insert().values(
+                        experiment_id=0,
+                        name=DEFAULT_EXPERIMENT_NAME,
+                        artifact_location=f"{self.ctx.default_artifact_root}/0",
+                        lifecycle_stage=LifecycleStage.ACTIVE,
+                        creation_time=now,
+                        last_update_time=now,
+                    )
+                )
 
     def create_experiment(
         self,
@@ -55,7 +69,7 @@ class ExperimentMethods:
         for tag in tags:
             v.validate_key(tag.key, "experiment tag key")
         now = now_ms()
-        with transaction(self.engine, write=True) as conn:
+        with self.ctx.writing() as conn:
             if conn.execute(
                 sa.select(experiments.c.experiment_id).where(experiments.c.name == name)
             ).first():
@@ -73,7 +87,7 @@ class ExperimentMethods:
                 conn.execute(
                     experiments.update()
                     .where(experiments.c.experiment_id == new_id)
-                    .values(artifact_location=f"{self.default_artifact_root}/{new_id}")
+                    .values(artifact_location=f"{self.ctx.default_artifact_root}/{new_id}")
                 )
             if tags:
                 conn.execute(
@@ -82,21 +96,12 @@ class ExperimentMethods:
                 )
         return str(new_id)
 
-    def _experiment_row(self, conn: Any, experiment_id: str) -> Any:
-        exp_id = int(v.validate_experiment_id(experiment_id))
-        row = conn.execute(
-            sa.select(experiments).where(experiments.c.experiment_id == exp_id)
-        ).first()
-        if row is None:
-            raise NotFound(f"No experiment with id={experiment_id} exists.")
-        return row
-
     def get_experiment(self, experiment_id: str) -> Experiment:
-        with self.engine.connect() as conn:
-            return load_experiments(conn, [self._experiment_row(conn, experiment_id)])[0]
+        with self.ctx.reading() as conn:
+            return load_experiments(conn, [self.ctx.experiment_row(conn, experiment_id)])[0]
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
-        with self.engine.connect() as conn:
+        with self.ctx.reading() as conn:
             row = conn.execute(sa.select(experiments).where(experiments.c.name == name)).first()
             return load_experiments(conn, [row])[0] if row else None
 
@@ -121,7 +126,7 @@ class ExperimentMethods:
         if clause is not None:
             query = query.where(clause)
         query = query.order_by(*orders).offset(offset).limit(max_results + 1)
-        with self.engine.connect() as conn:
+        with self.ctx.reading() as conn:
             rows = conn.execute(query).all()
             found = load_experiments(conn, rows[:max_results])
         token = paging.encode_page_token(offset + max_results) if len(rows) > max_results else None
@@ -129,8 +134,8 @@ class ExperimentMethods:
 
     def _set_experiment_stage(self, experiment_id: str, stage: str) -> None:
         now = now_ms()
-        with transaction(self.engine, write=True) as conn:
-            row = self._experiment_row(conn, experiment_id)
+        with self.ctx.writing() as conn:
+            row = self.ctx.experiment_row(conn, experiment_id)
             if row.lifecycle_stage == stage:
                 # As MLflow: deleting looks among active experiments, restoring among deleted.
                 wanted = "active" if stage == LifecycleStage.DELETED else "deleted"
@@ -157,8 +162,8 @@ class ExperimentMethods:
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
         v.validate_experiment_name(new_name)
-        with transaction(self.engine, write=True) as conn:
-            row = self._active_experiment(conn, experiment_id)
+        with self.ctx.writing() as conn:
+            row = self.ctx.active_experiment(conn, experiment_id)
             clash = conn.execute(
                 sa.select(experiments.c.experiment_id).where(experiments.c.name == new_name)
             ).first()
@@ -170,30 +175,6 @@ class ExperimentMethods:
                 .values(name=new_name, last_update_time=now_ms())
             )
 
-    def _active_experiment(self, conn: Any, experiment_id: str) -> Any:
-        row = self._experiment_row(conn, experiment_id)
-        if row.lifecycle_stage != LifecycleStage.ACTIVE:
-            raise InvalidParameter(
-                f"The experiment {experiment_id} must be in the 'active' state. "
-                f"Current state is {row.lifecycle_stage}."
-            )
-        return row
-
-    def _active_experiment_location(self, conn: Any, experiment_id: str) -> tuple[int, str]:
-        """The id and artifact location of an experiment that can take new runs; read in the
-        caller's transaction, so a deleted experiment refuses runs however recently deleted."""
-        exp_id = int(v.validate_experiment_id(experiment_id))
-        found = _STAGE_AND_LOCATION.fetchall(conn, (exp_id,))
-        if not found:
-            raise NotFound(f"No experiment with id={experiment_id} exists.")
-        stage, location = found[0]
-        if stage != LifecycleStage.ACTIVE:
-            raise InvalidParameter(
-                f"The experiment {experiment_id} must be in the 'active' state. "
-                f"Current state is {stage}."
-            )
-        return exp_id, location or ""
-
     def set_experiment_tag(self, experiment_id: str, tag: ExperimentTag) -> None:
         v.validate_key(tag.key, "experiment tag key")
         if len(tag.value or "") > v.MAX_EXPERIMENT_TAG_VAL_LENGTH:
@@ -201,8 +182,8 @@ class ExperimentMethods:
                 f"The value of experiment tag '{tag.key}' exceeds the maximum length of "
                 f"{v.MAX_EXPERIMENT_TAG_VAL_LENGTH} characters."
             )
-        with transaction(self.engine, write=True) as conn:
-            row = self._active_experiment(conn, experiment_id)
+        with self.ctx.writing() as conn:
+            row = self.ctx.active_experiment(conn, experiment_id)
             where = (experiment_tags.c.experiment_id == row.experiment_id) & (
                 experiment_tags.c.key == tag.key
             )
@@ -214,8 +195,8 @@ class ExperimentMethods:
             )
 
     def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
-        with transaction(self.engine, write=True) as conn:
-            row = self._active_experiment(conn, experiment_id)
+        with self.ctx.writing() as conn:
+            row = self.ctx.active_experiment(conn, experiment_id)
             deleted = conn.execute(
                 experiment_tags.delete().where(
                     experiment_tags.c.experiment_id == row.experiment_id,
@@ -235,6 +216,6 @@ class ExperimentMethods:
             )
             .group_by(runs.c.experiment_id)
         )
-        with self.engine.connect() as conn:
+        with self.ctx.reading() as conn:
             found = {str(e): (n, last) for e, n, last in conn.execute(query)}
         return {str(i): found.get(str(i), (0, None)) for i in ids}

@@ -1,12 +1,13 @@
 """Runs in the SQL store: create, read, update, delete/restore, batches of params, metrics
-and tags, dataset inputs."""
+and tags, dataset inputs, search."""
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -14,21 +15,29 @@ from mltrail.entities import (
     DatasetInput,
     LifecycleStage,
     Metric,
+    PagedList,
     Param,
     Run,
     RunData,
     RunInfo,
     RunStatus,
     RunTag,
+    ViewType,
 )
 from mltrail.exceptions import InvalidParameter, NotFound
-from mltrail.store.base import PointRow
+from mltrail.store.base import SEARCH_MAX_RESULTS_DEFAULT, PointRow
 from mltrail.store.sql import metrics as metric_io
-from mltrail.store.sql.common import RUN_NAME_TAG, DriverSql, has_upsert, new_run_id, now_ms
-from mltrail.store.sql.engine import driver_transaction, transaction
-from mltrail.store.sql.logged_models import model_links
-from mltrail.store.sql.names import generate_run_name
+from mltrail.store.sql.common import RUN_NAME_TAG, DriverSql, check_max_results, new_run_id, now_ms
+from mltrail.store.sql.context import AnyConnection, StoreContext
+from mltrail.store.sql.logged_model_rows import model_links
 from mltrail.store.sql.rows import RUN_COLUMNS, load_runs, run_info
+from mltrail.store.sql.run_values import (
+    checked_params_tags,
+    insert_params,
+    insert_tags,
+    new_run_tags,
+    upsert_tags,
+)
 from mltrail.store.sql.schema import (
     datasets,
     run_inputs,
@@ -37,56 +46,21 @@ from mltrail.store.sql.schema import (
 from mltrail.store.sql.schema import tags as tag_table
 from mltrail.utils import validation as v
 
-# Built once: every read looks its run up, and building the query cost more than running it.
-_RUN_BY_ID = sa.select(*RUN_COLUMNS).where(runs.c.run_uuid == sa.bindparam("run_id"))
-
 # The statements of creating and ending a run, on the driver (see ``DriverSql``): a run is
 # two short transactions, and SQLAlchemy's per-statement work was most of their cost.
-_RUN_ROW = DriverSql(
-    "SELECT run_uuid, name, experiment_id, user_id, status, start_time, end_time, "
-    "lifecycle_stage, artifact_uri FROM runs WHERE run_uuid = ?"
-)
 _INSERT_RUN = DriverSql(
     "INSERT INTO runs (run_uuid, name, experiment_id, user_id, status, start_time, end_time, "
     "lifecycle_stage, artifact_uri) VALUES (?, ?, ?, ?, 'RUNNING', ?, NULL, 'active', ?)"
 )
 _END_RUN = DriverSql("UPDATE runs SET status = ?, end_time = ? WHERE run_uuid = ?")
 _RENAME_RUN = DriverSql("UPDATE runs SET name = ? WHERE run_uuid = ?")
-_INSERT_TAG = DriverSql('INSERT INTO tags (run_uuid, "key", value) VALUES (?, ?, ?)')
-_UPSERT_TAG = DriverSql(
-    'INSERT INTO tags (run_uuid, "key", value) VALUES (?, ?, ?) '
-    'ON CONFLICT (run_uuid, "key") DO UPDATE SET value = excluded.value'
-)
-_DELETE_TAG = DriverSql('DELETE FROM tags WHERE run_uuid = ? AND "key" = ?')
-_INSERT_PARAM = DriverSql('INSERT INTO params (run_uuid, "key", value) VALUES (?, ?, ?)')
-_PARAMS_OF_RUN = DriverSql('SELECT "key", value FROM params WHERE run_uuid = ?')
-_INSERT_NEW_PARAM = DriverSql(
-    'INSERT INTO params (run_uuid, "key", value) VALUES (?, ?, ?) '
-    'ON CONFLICT (run_uuid, "key") DO NOTHING'
-)
 
 
-class RunRow(NamedTuple):
-    """A run's row, as the driver returns it (the names of ``RUN_COLUMNS``)."""
+class Runs:
+    """The runs of a ``SqlStore``: their rows, params, tags, metric points and inputs."""
 
-    run_uuid: str
-    name: str | None
-    experiment_id: int
-    user_id: str | None
-    status: str
-    start_time: int | None
-    end_time: int | None
-    lifecycle_stage: str
-    artifact_uri: str | None
-
-
-class RunMethods:
-    """The run half of ``SqlStore`` (needs ``engine`` and ``_active_experiment_location``)."""
-
-    # Provided by the experiment half (ExperimentMethods); declared, not defined, here.
-    _active_experiment_location: Callable[[Any, str], tuple[int, str]]
-
-    engine: Any
+    def __init__(self, ctx: StoreContext) -> None:
+        self.ctx = ctx
 
     def create_run(
         self,
@@ -96,16 +70,16 @@ class RunMethods:
         tags: Sequence[RunTag] = (),
         run_name: str | None = None,
     ) -> Run:
-        tag_map = _new_run_tags(tags, run_name)
+        tag_map = new_run_tags(tags, run_name)
         name = tag_map[RUN_NAME_TAG]
         user_id = user_id or ""
         run_id = new_run_id()
         start_time = start_time if start_time is not None else now_ms()
-        with driver_transaction(self.engine) as conn:
-            exp_id, location = self._active_experiment_location(conn, experiment_id)
+        with self.ctx.writing_on_driver() as conn:
+            exp_id, location = self.ctx.active_experiment_location(conn, experiment_id)
             artifact_uri = f"{location.rstrip('/')}/{run_id}/artifacts"
             _INSERT_RUN.execute(conn, (run_id, name, exp_id, user_id, start_time, artifact_uri))
-            _INSERT_TAG.executemany(conn, [(run_id, k, val) for k, val in tag_map.items()])
+            insert_tags(conn, run_id, tag_map)
         info = RunInfo(
             run_id=run_id,
             experiment_id=str(exp_id),
@@ -119,32 +93,9 @@ class RunMethods:
         )
         return Run(info, RunData(tags=tag_map))
 
-    def _run_row(self, conn: Any, run_id: str) -> Any:
-        if not isinstance(run_id, str) or not run_id:
-            raise InvalidParameter(f"Invalid run id {run_id!r}.")
-        row = conn.execute(_RUN_BY_ID, {"run_id": run_id}).first()
-        if row is None:
-            raise NotFound(f"Run with id={run_id} not found.")
-        return row
-
-    def _active_run(self, conn: Any, run_id: str) -> RunRow:
-        """The row of a run that takes writes (inside the writing transaction)."""
-        if not isinstance(run_id, str) or not run_id:
-            raise InvalidParameter(f"Invalid run id {run_id!r}.")
-        found = _RUN_ROW.fetchall(conn, (run_id,))
-        if not found:
-            raise NotFound(f"Run with id={run_id} not found.")
-        row = RunRow(*found[0])
-        if row.lifecycle_stage != LifecycleStage.ACTIVE:
-            raise InvalidParameter(
-                f"The run {run_id} must be in the 'active' state. "
-                f"Current state is {row.lifecycle_stage}."
-            )
-        return row
-
     def get_run(self, run_id: str) -> Run:
-        with self.engine.connect() as conn:
-            run = load_runs(conn, [self._run_row(conn, run_id)])[0]
+        with self.ctx.reading() as conn:
+            run = load_runs(conn, [self.ctx.run_row(conn, run_id)])[0]
             run.outputs, run.inputs.model_inputs = model_links(conn, run_id)
         return run
 
@@ -162,17 +113,17 @@ class RunMethods:
             values["end_time"] = v.validate_timestamp(end_time)
         if run_name:
             values["name"] = run_name
-        with transaction(self.engine, write=True) as conn:
-            self._active_run(conn, run_id)
+        with self.ctx.writing() as conn:
+            self.ctx.active_run(conn, run_id)
             if values:
                 conn.execute(runs.update().where(runs.c.run_uuid == run_id).values(values))
             if run_name:
-                self._upsert_tags(conn, run_id, {RUN_NAME_TAG: run_name})
-            return run_info(self._run_row(conn, run_id))
+                upsert_tags(conn, run_id, {RUN_NAME_TAG: run_name})
+            return run_info(self.ctx.run_row(conn, run_id))
 
     def _set_run_stage(self, run_id: str, stage: str) -> None:
-        with transaction(self.engine, write=True) as conn:
-            self._run_row(conn, run_id)
+        with self.ctx.writing() as conn:
+            self.ctx.run_row(conn, run_id)
             conn.execute(
                 runs.update()
                 .where(runs.c.run_uuid == run_id)
@@ -207,9 +158,9 @@ class RunMethods:
     ) -> None:
         """``log_batch`` without the per-request size limits."""
         points = metric_io.metric_point_rows(v.checked_metrics(metrics))
-        param_map, tag_map = _checked_params_tags(params, tags)
+        param_map, tag_map = checked_params_tags(params, tags)
         with self._writing(points) as conn:
-            self._active_run(conn, run_id)
+            self.ctx.active_run(conn, run_id)
             self._write_checked(conn, run_id, points, param_map, tag_map)
 
     def write_points(
@@ -221,9 +172,9 @@ class RunMethods:
     ) -> None:
         """A batch from the client's buffer: points as (key, value, timestamp, step) tuples
         the client has already checked; params and tags are checked again (cheap)."""
-        param_map, tag_map = _checked_params_tags(params, tags)
+        param_map, tag_map = checked_params_tags(params, tags)
         with self._writing(points) as conn:
-            self._active_run(conn, run_id)
+            self.ctx.active_run(conn, run_id)
             self._write_checked(conn, run_id, points, param_map, tag_map)
 
     def finish_run(
@@ -237,11 +188,11 @@ class RunMethods:
     ) -> RunInfo:
         """The last writes of a run (checked points, as ``write_points`` takes them) and its
         end, in one transaction (what ``end_run`` does)."""
-        param_map, tag_map = _checked_params_tags(params, tags)
+        param_map, tag_map = checked_params_tags(params, tags)
         status = RunStatus.normalize(status)
         v.validate_timestamp(end_time)
         with self._writing(points) as conn:
-            row = self._active_run(conn, run_id)
+            row = self.ctx.active_run(conn, run_id)
             self._write_checked(conn, run_id, points, param_map, tag_map)
             _END_RUN.execute(conn, (status, end_time, run_id))
         info = run_info(row)
@@ -250,55 +201,33 @@ class RunMethods:
             info.run_name = tag_map[RUN_NAME_TAG]
         return info
 
-    def _writing(self, points: Sequence[PointRow]) -> Any:
+    def _writing(self, points: Sequence[PointRow]) -> AbstractContextManager[AnyConnection]:
         """The write transaction of a batch: on the driver, unless it has metric points and
         the database needs SQLAlchemy for them (see ``metrics.writes_on_driver``)."""
-        if points and not metric_io.writes_on_driver(self.engine.dialect):
-            return transaction(self.engine, write=True)
-        return driver_transaction(self.engine)
+        if points and not metric_io.writes_on_driver(self.ctx.engine.dialect):
+            return self.ctx.writing()
+        return self.ctx.writing_on_driver()
 
     def _write_checked(
         self,
-        conn: Any,
+        conn: AnyConnection,
         run_id: str,
         points: Sequence[PointRow],
         param_map: dict[str, str],
         tag_map: dict[str, str],
     ) -> None:
         if param_map:
-            self._insert_params(conn, run_id, param_map)
+            insert_params(conn, run_id, param_map)
         if points:
             metric_io.write_metrics(conn, run_id, points)
         if tag_map:
-            self._upsert_tags(conn, run_id, tag_map)
+            upsert_tags(conn, run_id, tag_map)
             if RUN_NAME_TAG in tag_map:
                 _RENAME_RUN.execute(conn, (tag_map[RUN_NAME_TAG], run_id))
 
-    def _insert_params(self, conn: Any, run_id: str, param_map: dict[str, str]) -> None:
-        """Insert new params; a key logged before must keep its value (MLflow's rule)."""
-        rows = [(run_id, k, val) for k, val in param_map.items()]
-        if has_upsert(conn.dialect):
-            # One pass: insert what is new; only when some key was there already, compare.
-            if _INSERT_NEW_PARAM.executemany(conn, rows) < len(rows):
-                _refuse_changed(run_id, param_map, _logged_params(conn, run_id, param_map))
-            return
-        existing = _logged_params(conn, run_id, param_map)
-        _refuse_changed(run_id, param_map, existing)
-        new_rows = [row for row in rows if row[1] not in existing]
-        if new_rows:
-            _INSERT_PARAM.executemany(conn, new_rows)
-
-    def _upsert_tags(self, conn: Any, run_id: str, tag_map: dict[str, str]) -> None:
-        rows = [(run_id, k, val) for k, val in tag_map.items()]
-        if has_upsert(conn.dialect):
-            _UPSERT_TAG.executemany(conn, rows)
-        else:
-            _DELETE_TAG.executemany(conn, [row[:2] for row in rows])
-            _INSERT_TAG.executemany(conn, rows)
-
     def delete_tag(self, run_id: str, key: str) -> None:
-        with transaction(self.engine, write=True) as conn:
-            self._active_run(conn, run_id)
+        with self.ctx.writing() as conn:
+            self.ctx.active_run(conn, run_id)
             deleted = conn.execute(
                 tag_table.delete().where(tag_table.c.run_uuid == run_id, tag_table.c.key == key)
             ).rowcount
@@ -306,8 +235,8 @@ class RunMethods:
                 raise NotFound(f"No tag with name: {key} in run with id {run_id}.")
 
     def log_inputs(self, run_id: str, datasets_in: Sequence[DatasetInput] = ()) -> None:
-        with transaction(self.engine, write=True) as conn:
-            run = self._active_run(conn, run_id)
+        with self.ctx.writing() as conn:
+            run = self.ctx.active_run(conn, run_id)
             for item in datasets_in:
                 ds = item.dataset
                 for field, value in (
@@ -351,62 +280,33 @@ class RunMethods:
                     run_inputs.insert().values(run_uuid=run_id, dataset_uuid=found, tags=tag_json)
                 )
 
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        run_view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList:
+        from mltrail import search
+        from mltrail.search import paging
+        from mltrail.store.sql import search as search_sql
 
-def _logged_params(conn: Any, run_id: str, param_map: dict[str, str]) -> dict[str, str]:
-    """The values already logged for some of these param keys."""
-    logged = _PARAMS_OF_RUN.fetchall(conn, (run_id,))
-    return {key: value for key, value in logged if key in param_map}
-
-
-def _refuse_changed(run_id: str, param_map: dict[str, str], existing: dict[str, str]) -> None:
-    changed = [
-        (k, existing[k], val)
-        for k, val in param_map.items()
-        if k in existing and existing[k] != val
-    ]
-    if not changed:
-        return
-    if len(changed) == 1:
-        key, old, new = changed[0]
-        raise InvalidParameter(
-            "Changing param values is not allowed. Param with key='"
-            f"{key}' was already logged with value='{old}' for run ID='{run_id}'. "
-            f"Attempted logging new value '{new}'."
-        )
-    detail = [{"key": k, "old_value": o, "new_value": n} for k, o, n in changed]
-    raise InvalidParameter(
-        "Changing param values is not allowed. Params were already logged="
-        f"'{detail}' for run ID='{run_id}'."
-    )
-
-
-def _new_run_tags(tags: Sequence[RunTag], run_name: str | None) -> dict[str, str]:
-    """A new run's tags as key -> text, its name under ``mlflow.runName`` (checked first)."""
-    tag_map = {}
-    for tag in tags:
-        v.validate_key(tag.key, "tag key")
-        tag_map[tag.key] = v.tag_value_str(tag.key, tag.value)
-    tagged_name = tag_map.get(RUN_NAME_TAG)
-    if run_name and tagged_name and run_name != tagged_name:
-        raise InvalidParameter(
-            f"Both 'run_name' argument and '{RUN_NAME_TAG}' tag are specified, but with "
-            f"different values (run_name='{run_name}', {RUN_NAME_TAG}='{tagged_name}')."
-        )
-    tag_map[RUN_NAME_TAG] = run_name or tagged_name or generate_run_name()
-    return tag_map
-
-
-def _checked_params_tags(
-    params: Sequence[Param], tags: Sequence[RunTag]
-) -> tuple[dict[str, str], dict[str, str]]:
-    """Validate params and tags before any I/O, as key -> text."""
-    v.validate_unique_param_keys([p.key for p in params])
-    param_map = {}
-    for p in params:
-        v.validate_key(p.key, "param key")
-        param_map[p.key] = v.param_value_str(p.key, p.value)
-    tag_map = {}
-    for t in tags:
-        v.validate_key(t.key, "tag key")
-        tag_map[t.key] = v.tag_value_str(t.key, t.value)
-    return param_map, tag_map
+        check_max_results(max_results)
+        exp_ids = [int(v.validate_experiment_id(e)) for e in experiment_ids]
+        view = ViewType.normalize(run_view_type)
+        # Parse first: a bad filter fails before any I/O.
+        node = search.parse_run_filter(filter_string)
+        terms = search.parse_run_order_by(order_by)
+        offset = paging.decode_page_token(page_token)
+        if not exp_ids:
+            return PagedList([])
+        query = sa.select(*RUN_COLUMNS).where(runs.c.experiment_id.in_(exp_ids))
+        if view != ViewType.ALL:  # no stage test for ALL, so the index can still order
+            query = query.where(runs.c.lifecycle_stage.in_(LifecycleStage.stages_for(view)))
+        with self.ctx.reading() as conn:
+            rows = search_sql.search_run_rows(conn, query, node, terms, offset, max_results + 1)
+            found = load_runs(conn, rows[:max_results])
+        token = paging.encode_page_token(offset + max_results) if len(rows) > max_results else None
+        return PagedList(found, token)

@@ -1,4 +1,12 @@
-"""``SqlStore``: the tracking store on SQLAlchemy Core (SQLite, PostgreSQL, MySQL)."""
+"""``SqlStore``: the tracking store on SQLAlchemy Core (SQLite, PostgreSQL, MySQL).
+
+The store is composed of one part per resource (``Experiments``, ``Runs``, ``Metrics``,
+``LoggedModels``), each built with the same ``StoreContext`` (the engine, its transactions,
+the default artifact root and the shared row checks). ``SqlStore`` keeps the
+``TrackingStore`` contract and hands each call to the part that owns it; the few calls that
+touch two resources (a batch whose points name a logged model, inputs that are models) say
+so here, step by step.
+"""
 
 from __future__ import annotations
 
@@ -10,33 +18,37 @@ from typing import Any
 import sqlalchemy as sa
 
 from mltrail.entities import (
-    LifecycleStage,
+    DatasetInput,
+    Experiment,
+    ExperimentTag,
+    LoggedModel,
+    LoggedModelInput,
+    LoggedModelOutput,
+    LoggedModelParameter,
+    LoggedModelTag,
     Metric,
     PagedList,
+    Param,
+    Run,
+    RunInfo,
+    RunTag,
     ViewType,
 )
-from mltrail.exceptions import InvalidParameter, StoreUnavailable
+from mltrail.exceptions import StoreUnavailable
 from mltrail.store.base import (
+    LOGGED_MODELS_MAX_RESULTS_DEFAULT,
     SEARCH_MAX_RESULTS_DEFAULT,
+    PointRow,
     TrackingStore,
-    check_max_points,
 )
-from mltrail.store.sql import metrics as metric_io
 from mltrail.store.sql import migrate
-from mltrail.store.sql.common import check_max_results, first_line, now_ms
-from mltrail.store.sql.engine import get_engine, transaction
-from mltrail.store.sql.experiments import ExperimentMethods
-from mltrail.store.sql.logged_models import LoggedModelMethods
-from mltrail.store.sql.rows import RUN_COLUMNS, load_runs
-from mltrail.store.sql.runs import RunMethods
-from mltrail.store.sql.schema import (
-    experiments,
-    runs,
-)
-from mltrail.utils import validation as v
-
-DEFAULT_EXPERIMENT_ID = "0"
-DEFAULT_EXPERIMENT_NAME = "Default"
+from mltrail.store.sql.common import first_line
+from mltrail.store.sql.context import StoreContext
+from mltrail.store.sql.engine import get_engine
+from mltrail.store.sql.experiments import Experiments
+from mltrail.store.sql.logged_models import LoggedModels
+from mltrail.store.sql.metric_history import Metrics
+from mltrail.store.sql.runs import Runs
 
 # Engines whose database has been migrated in this process (weak: a disposed engine's id may
 # be reused by a new engine for another database, which must be checked afresh).
@@ -62,16 +74,20 @@ def migrate_database(engine: Any) -> None:
     _migrated_engines.add(engine)
 
 
-class SqlStore(LoggedModelMethods, ExperimentMethods, RunMethods, TrackingStore):
+class SqlStore(TrackingStore):
     """Tracking data in one SQL database; artifacts under ``default_artifact_root``."""
 
     def __init__(self, db_uri: str, default_artifact_root: str) -> None:
         self.db_uri = db_uri
-        self.default_artifact_root = default_artifact_root.rstrip("/")
-        self.engine = get_engine(db_uri)
+        self.ctx = StoreContext(get_engine(db_uri), default_artifact_root)
+        self.engine = self.ctx.engine
+        self.default_artifact_root = self.ctx.default_artifact_root
+        self.experiments = Experiments(self.ctx)
+        self.runs = Runs(self.ctx)
+        self.metrics = Metrics(self.ctx)
+        self.logged_models = LoggedModels(self.ctx)
         self._prepare()
 
-    # -- set-up ------------------------------------------------------------------------------
     def _prepare(self) -> None:
         if self.engine in _ready_engines:
             return
@@ -79,94 +95,139 @@ class SqlStore(LoggedModelMethods, ExperimentMethods, RunMethods, TrackingStore)
             if self.engine in _ready_engines:
                 return
             migrate_database(self.engine)
-            self._ensure_default_experiment()
+            self.experiments.ensure_default()
             _ready_engines.add(self.engine)
 
-    def _ensure_default_experiment(self) -> None:
-        with transaction(self.engine, write=True) as conn:
-            found = conn.execute(
-                sa.select(experiments.c.experiment_id).where(experiments.c.experiment_id == 0)
-            ).first()
-            if found is None:
-                now = now_ms()
-                conn.execute(
-                    experiments.insert().values(
-                        experiment_id=0,
-                        name=DEFAULT_EXPERIMENT_NAME,
-                        artifact_location=f"{self.default_artifact_root}/0",
-                        lifecycle_stage=LifecycleStage.ACTIVE,
-                        creation_time=now,
-                        last_update_time=now,
-                    )
-                )
+    # -- experiments ---------------------------------------------------------------------------
+    def create_experiment(
+        self, name: str, artifact_location: str | None = None, tags: Sequence[ExperimentTag] = ()
+    ) -> str:
+        return self.experiments.create_experiment(name, artifact_location, tags)
 
-    # -- experiments -------------------------------------------------------------------------
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        return self.experiments.get_experiment(experiment_id)
 
-    def get_metric_history(
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        return self.experiments.get_experiment_by_name(name)
+
+    def search_experiments(
         self,
-        run_id: str,
-        metric_key: str,
-        max_results: int | None = None,
+        view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList:
-        from mltrail.search import paging
+        return self.experiments.search_experiments(
+            view_type, max_results, filter_string, order_by, page_token
+        )
 
-        if max_results is not None and max_results <= 0:
-            raise InvalidParameter(
-                f"Invalid value {max_results} for parameter 'max_results': it must be positive."
-            )
-        offset = paging.decode_page_token(page_token)
-        with self.engine.connect() as conn:
-            self._run_row(conn, run_id)
-            limit = None if max_results is None else max_results + 1
-            points = metric_io.history(conn, run_id, metric_key, offset, limit)
-        if max_results is not None and len(points) > max_results:
-            return PagedList(points[:max_results], paging.encode_page_token(offset + max_results))
-        return PagedList(points)
+    def delete_experiment(self, experiment_id: str) -> None:
+        self.experiments.delete_experiment(experiment_id)
 
-    def get_metric_history_bulk_interval(
+    def restore_experiment(self, experiment_id: str) -> None:
+        self.experiments.restore_experiment(experiment_id)
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        self.experiments.rename_experiment(experiment_id, new_name)
+
+    def set_experiment_tag(self, experiment_id: str, tag: ExperimentTag) -> None:
+        self.experiments.set_experiment_tag(experiment_id, tag)
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        self.experiments.delete_experiment_tag(experiment_id, key)
+
+    def count_runs(self, experiment_ids: Sequence[str]) -> dict[str, tuple[int, int | None]]:
+        return self.experiments.count_runs(experiment_ids)
+
+    # -- runs ----------------------------------------------------------------------------------
+    def create_run(
         self,
-        run_ids: Sequence[str],
-        metric_key: str,
-        max_results: int = 2500,
-        start_step: int | None = None,
-        end_step: int | None = None,
-    ) -> list[Metric]:
-        if not run_ids or len(run_ids) > 100:
-            raise InvalidParameter("Give between 1 and 100 run ids.")
-        if not 1 <= max_results <= 2500:
-            raise InvalidParameter("max_results must be between 1 and 2500.")
-        if (start_step is None) != (end_step is None):
-            raise InvalidParameter("Give both start_step and end_step, or neither.")
-        if start_step is not None and end_step is not None and start_step > end_step:
-            raise InvalidParameter("start_step must not be greater than end_step.")
-        points: list[Metric] = []
-        with self.engine.connect() as conn:
-            for run_id in sorted(set(run_ids)):
-                self._run_row(conn, run_id)
-                points.extend(
-                    metric_io.sampled_history(
-                        conn, run_id, metric_key, max_results, start_step, end_step
-                    )
-                )
-        return points
+        experiment_id: str,
+        user_id: str,
+        start_time: int,
+        tags: Sequence[RunTag] = (),
+        run_name: str | None = None,
+    ) -> Run:
+        return self.runs.create_run(experiment_id, user_id, start_time, tags, run_name)
 
-    def get_metric_history_downsampled(
+    def get_run(self, run_id: str) -> Run:
+        return self.runs.get_run(run_id)
+
+    def update_run_info(
         self,
         run_id: str,
-        key: str,
-        max_points: int,
-        start_step: int | None = None,
-        end_step: int | None = None,
-    ) -> list[Metric]:
-        from mltrail.store.sql.downsample import downsampled_history
+        status: str | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> RunInfo:
+        return self.runs.update_run_info(run_id, status, end_time, run_name)
 
-        check_max_points(max_points)
-        with self.engine.connect() as conn:
-            self._run_row(conn, run_id)
-            return downsampled_history(conn, run_id, key, max_points, start_step, end_step)
+    def delete_run(self, run_id: str) -> None:
+        self.runs.delete_run(run_id)
 
-    # -- search ------------------------------------------------------------------------------
+    def restore_run(self, run_id: str) -> None:
+        self.runs.restore_run(run_id)
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        # Points may name a logged model: an unknown one fails the batch before anything
+        # lands; once the run has taken the points, the models get their copies.
+        self.logged_models.check_models([m.model_id for m in metrics if m.model_id])
+        self.runs.log_batch(run_id, metrics, params, tags)
+        self.logged_models.record_points(run_id, metrics)
+
+    def write_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        """``log_batch`` without the per-request size limits."""
+        self.runs.write_batch(run_id, metrics, params, tags)
+
+    def write_points(
+        self,
+        run_id: str,
+        points: Sequence[PointRow] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        self.runs.write_points(run_id, points, params, tags)
+
+    def finish_run(
+        self,
+        run_id: str,
+        status: str,
+        end_time: int,
+        points: Sequence[PointRow] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> RunInfo:
+        return self.runs.finish_run(run_id, status, end_time, points, params, tags)
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        self.runs.delete_tag(run_id, key)
+
+    def log_inputs(
+        self,
+        run_id: str,
+        datasets: Sequence[DatasetInput] = (),
+        models: Sequence[LoggedModelInput] = (),
+    ) -> None:
+        # Unknown models fail before any dataset lands.
+        self.logged_models.check_models([m.model_id for m in models])
+        if datasets or not models:
+            self.runs.log_inputs(run_id, datasets)
+        if models:
+            self.logged_models.link_inputs(run_id, models)
+
     def search_runs(
         self,
         experiment_ids: Sequence[str],
@@ -176,24 +237,90 @@ class SqlStore(LoggedModelMethods, ExperimentMethods, RunMethods, TrackingStore)
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList:
-        from mltrail import search
-        from mltrail.search import paging
-        from mltrail.store.sql import search as search_sql
+        return self.runs.search_runs(
+            experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
+        )
 
-        check_max_results(max_results)
-        exp_ids = [int(v.validate_experiment_id(e)) for e in experiment_ids]
-        view = ViewType.normalize(run_view_type)
-        # Parse first: a bad filter fails before any I/O.
-        node = search.parse_run_filter(filter_string)
-        terms = search.parse_run_order_by(order_by)
-        offset = paging.decode_page_token(page_token)
-        if not exp_ids:
-            return PagedList([])
-        query = sa.select(*RUN_COLUMNS).where(runs.c.experiment_id.in_(exp_ids))
-        if view != ViewType.ALL:  # no stage test for ALL, so the index can still order
-            query = query.where(runs.c.lifecycle_stage.in_(LifecycleStage.stages_for(view)))
-        with self.engine.connect() as conn:
-            rows = search_sql.search_run_rows(conn, query, node, terms, offset, max_results + 1)
-            found = load_runs(conn, rows[:max_results])
-        token = paging.encode_page_token(offset + max_results) if len(rows) > max_results else None
-        return PagedList(found, token)
+    # -- metric histories ----------------------------------------------------------------------
+    def get_metric_history(
+        self,
+        run_id: str,
+        metric_key: str,
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> PagedList:
+        return self.metrics.get_metric_history(run_id, metric_key, max_results, page_token)
+
+    def get_metric_history_bulk_interval(
+        self,
+        run_ids: Sequence[str],
+        metric_key: str,
+        max_results: int = 2500,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> list[Metric]:
+        return self.metrics.get_metric_history_bulk_interval(
+            run_ids, metric_key, max_results, start_step, end_step
+        )
+
+    def get_metric_history_downsampled(
+        self,
+        run_id: str,
+        key: str,
+        max_points: int,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> list[Metric]:
+        return self.metrics.get_metric_history_downsampled(
+            run_id, key, max_points, start_step, end_step
+        )
+
+    # -- logged models -------------------------------------------------------------------------
+    def create_logged_model(
+        self,
+        experiment_id: str,
+        name: str | None = None,
+        source_run_id: str | None = None,
+        tags: Sequence[LoggedModelTag] = (),
+        params: Sequence[LoggedModelParameter] = (),
+        model_type: str | None = None,
+    ) -> LoggedModel:
+        return self.logged_models.create_logged_model(
+            experiment_id, name, source_run_id, tags, params, model_type
+        )
+
+    def get_logged_model(self, model_id: str, allow_deleted: bool = False) -> LoggedModel:
+        return self.logged_models.get_logged_model(model_id, allow_deleted)
+
+    def finalize_logged_model(self, model_id: str, status: str) -> LoggedModel:
+        return self.logged_models.finalize_logged_model(model_id, status)
+
+    def delete_logged_model(self, model_id: str) -> None:
+        self.logged_models.delete_logged_model(model_id)
+
+    def search_logged_models(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        datasets: Sequence[dict[str, str | None]] | None = None,
+        max_results: int = LOGGED_MODELS_MAX_RESULTS_DEFAULT,
+        order_by: Sequence[dict[str, object] | str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList:
+        return self.logged_models.search_logged_models(
+            experiment_ids, filter_string, datasets, max_results, order_by, page_token
+        )
+
+    def set_logged_model_tags(self, model_id: str, tags: Sequence[LoggedModelTag]) -> None:
+        self.logged_models.set_logged_model_tags(model_id, tags)
+
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None:
+        self.logged_models.delete_logged_model_tag(model_id, key)
+
+    def log_logged_model_params(
+        self, model_id: str, params: Sequence[LoggedModelParameter]
+    ) -> None:
+        self.logged_models.log_logged_model_params(model_id, params)
+
+    def log_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
+        self.logged_models.log_outputs(run_id, models)

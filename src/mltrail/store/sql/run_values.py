@@ -1,0 +1,115 @@
+"""Params and tags of runs: their checks, and the statements that write them (one copy for
+creating a run, batches, and a run's end)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from mltrail.entities import Param, RunTag
+from mltrail.exceptions import InvalidParameter
+from mltrail.store.sql.common import RUN_NAME_TAG, DriverSql, has_upsert
+from mltrail.store.sql.context import AnyConnection
+from mltrail.store.sql.names import generate_run_name
+from mltrail.utils import validation as v
+
+_INSERT_TAG = DriverSql('INSERT INTO tags (run_uuid, "key", value) VALUES (?, ?, ?)')
+_UPSERT_TAG = DriverSql(
+    'INSERT INTO tags (run_uuid, "key", value) VALUES (?, ?, ?) '
+    'ON CONFLICT (run_uuid, "key") DO UPDATE SET value = excluded.value'
+)
+_DELETE_TAG = DriverSql('DELETE FROM tags WHERE run_uuid = ? AND "key" = ?')
+_INSERT_PARAM = DriverSql('INSERT INTO params (run_uuid, "key", value) VALUES (?, ?, ?)')
+_PARAMS_OF_RUN = DriverSql('SELECT "key", value FROM params WHERE run_uuid = ?')
+_INSERT_NEW_PARAM = DriverSql(
+    'INSERT INTO params (run_uuid, "key", value) VALUES (?, ?, ?) '
+    'ON CONFLICT (run_uuid, "key") DO NOTHING'
+)
+
+
+def insert_params(conn: AnyConnection, run_id: str, param_map: dict[str, str]) -> None:
+    """Insert new params; a key logged before must keep its value (MLflow's rule)."""
+    rows = [(run_id, k, val) for k, val in param_map.items()]
+    if has_upsert(conn.dialect):
+        # One pass: insert what is new; only when some key was there already, compare.
+        if _INSERT_NEW_PARAM.executemany(conn, rows) < len(rows):
+            _refuse_changed(run_id, param_map, _logged_params(conn, run_id, param_map))
+        return
+    existing = _logged_params(conn, run_id, param_map)
+    _refuse_changed(run_id, param_map, existing)
+    new_rows = [row for row in rows if row[1] not in existing]
+    if new_rows:
+        _INSERT_PARAM.executemany(conn, new_rows)
+
+
+def insert_tags(conn: AnyConnection, run_id: str, tag_map: dict[str, str]) -> None:
+    """The tags of a new run (no earlier values to replace)."""
+    _INSERT_TAG.executemany(conn, [(run_id, k, val) for k, val in tag_map.items()])
+
+
+def upsert_tags(conn: AnyConnection, run_id: str, tag_map: dict[str, str]) -> None:
+    rows = [(run_id, k, val) for k, val in tag_map.items()]
+    if has_upsert(conn.dialect):
+        _UPSERT_TAG.executemany(conn, rows)
+    else:
+        _DELETE_TAG.executemany(conn, [row[:2] for row in rows])
+        _INSERT_TAG.executemany(conn, rows)
+
+
+def _logged_params(conn: AnyConnection, run_id: str, param_map: dict[str, str]) -> dict[str, str]:
+    """The values already logged for some of these param keys."""
+    logged = _PARAMS_OF_RUN.fetchall(conn, (run_id,))
+    return {key: value for key, value in logged if key in param_map}
+
+
+def _refuse_changed(run_id: str, param_map: dict[str, str], existing: dict[str, str]) -> None:
+    changed = [
+        (k, existing[k], val)
+        for k, val in param_map.items()
+        if k in existing and existing[k] != val
+    ]
+    if not changed:
+        return
+    if len(changed) == 1:
+        key, old, new = changed[0]
+        raise InvalidParameter(
+            "Changing param values is not allowed. Param with key='"
+            f"{key}' was already logged with value='{old}' for run ID='{run_id}'. "
+            f"Attempted logging new value '{new}'."
+        )
+    detail = [{"key": k, "old_value": o, "new_value": n} for k, o, n in changed]
+    raise InvalidParameter(
+        "Changing param values is not allowed. Params were already logged="
+        f"'{detail}' for run ID='{run_id}'."
+    )
+
+
+def new_run_tags(tags: Sequence[RunTag], run_name: str | None) -> dict[str, str]:
+    """A new run's tags as key -> text, its name under ``mlflow.runName`` (checked first)."""
+    tag_map = {}
+    for tag in tags:
+        v.validate_key(tag.key, "tag key")
+        tag_map[tag.key] = v.tag_value_str(tag.key, tag.value)
+    tagged_name = tag_map.get(RUN_NAME_TAG)
+    if run_name and tagged_name and run_name != tagged_name:
+        raise InvalidParameter(
+            f"Both 'run_name' argument and '{RUN_NAME_TAG}' tag are specified, but with "
+            f"different values (run_name='{run_name}', {RUN_NAME_TAG}='{tagged_name}')."
+        )
+    tag_map[RUN_NAME_TAG] = run_name or tagged_name or generate_run_name()
+    return tag_map
+
+
+def checked_params_tags(
+    params: Sequence[Param], tags: Sequence[RunTag]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Validate params and tags before any I/O, as key -> text."""
+    v.validate_unique_param_keys([p.key for p in params])
+    param_map = {}
+    for p in params:
+        v.validate_key(p.key, "param key")
+        param_map[p.key] = v.param_value_str(p.key, p.value)
+    tag_map = {}
+    for t in tags:
+        v.validate_key(t.key, "tag key")
+        tag_map[t.key] = v.tag_value_str(t.key, t.value)
+    return param_map, tag_map
