@@ -129,8 +129,7 @@ class Experiments:
         with self.ctx.reading() as conn:
             rows = conn.execute(query).all()
             found = load_experiments(conn, rows[:max_results])
-        token = paging.encode_page_token(offset + max_results) if len(rows) > max_results else None
-        return PagedList(found, token)
+        return PagedList(found, paging.next_page_token(offset, max_results, len(rows)))
 
     def _set_experiment_stage(self, experiment_id: str, stage: str) -> None:
         now = now_ms()

@@ -17,29 +17,33 @@ A ``status`` compared with ``=``, ``!=`` or ``IN`` may be spelled short (``'READ
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, case, exists, func, literal, not_, or_, select, true
+from sqlalchemy import and_, case, exists, func, literal, not_, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from mltrail.entities import LoggedModelStatus
 from mltrail.exceptions import InvalidParameter
-from mltrail.search import parse_logged_model_filter
-from mltrail.search.ast import And, Comparison, Identifier, Node, Not
+from mltrail.search import paging, parse_logged_model_filter
+from mltrail.search.ast import Comparison, Identifier, Node
 from mltrail.search.parser import LOGGED_MODEL_ATTRIBUTES
-from mltrail.search.patterns import Double, exact, like, missing_last
+from mltrail.search.patterns import Double
 from mltrail.store.sql.schema import (
     logged_model_metrics,
     logged_model_params,
     logged_model_tags,
     logged_models,
 )
+from mltrail.store.sql.search.filters import (
+    compile_filter,
+    key_exists,
+    number_pred,
+    text_pred,
+    two_valued,
+)
+from mltrail.store.sql.search.ordering import by_column
 
 lm = logged_models
 
@@ -169,20 +173,11 @@ def _order_item(i: int, item: dict[str, Any]) -> ModelOrder:
 
 
 def filter_clause(node: Node | None, datasets: Sequence[DatasetRef]) -> ColumnElement[bool] | None:
+    # Every leaf is true or false, never NULL (EXISTS, or columns read through COALESCE), so
+    # a negated leaf is its plain complement.
     if node is None:
         return None
-    return _compile(node, datasets)
-
-
-def _compile(node: Node, datasets: Sequence[DatasetRef]) -> ColumnElement[bool]:
-    # Every leaf is true or false, never NULL (EXISTS, or columns read through COALESCE), so
-    # NOT is a plain complement.
-    if isinstance(node, Comparison):
-        return _leaf(node, datasets)
-    if isinstance(node, Not):
-        return not_(_compile(node.item, datasets))
-    parts = [_compile(item, datasets) for item in node.items]
-    return and_(*parts) if isinstance(node, And) else or_(*parts)
+    return compile_filter(node, two_valued(lambda cmp: _leaf(cmp, datasets)), False)
 
 
 def _leaf(cmp: Comparison, datasets: Sequence[DatasetRef]) -> ColumnElement[bool]:
@@ -193,22 +188,19 @@ def _leaf(cmp: Comparison, datasets: Sequence[DatasetRef]) -> ColumnElement[bool
         return _metric_pred(cmp, datasets)
     table = (logged_model_params if kind == "param" else logged_model_tags).alias()
     row = and_(table.c.model_id == lm.c.model_id, table.c.key == cmp.left.key)
-    if cmp.op in ("IS NULL", "IS NOT NULL"):
-        present = exists(select(1).where(row))
-        return not_(present) if cmp.op == "IS NULL" else present
-    return exists(select(1).where(row, _text_pred(table.c.value, cmp.op, cmp.value)))
+    return key_exists(row, table.c.value, cmp)
 
 
 def _attribute_pred(cmp: Comparison) -> ColumnElement[bool]:
     key, op, value = cmp.left.key, cmp.op, cmp.value
     col = _COLUMNS[key]
     if isinstance(value, int | float):
-        return _number_pred(col, op, value)
+        return number_pred(col, op, value)
     if key in _NULLABLE:
         col = func.coalesce(col, "")
     if key == "status" and op in ("=", "!=", "IN", "NOT IN"):
         value = _status_names(value)
-    return _text_pred(col, op, value)
+    return text_pred(col, op, value)
 
 
 def _status_names(value: Any) -> Any:
@@ -219,29 +211,6 @@ def _status_names(value: Any) -> Any:
             return text  # not a status: matches nothing, as any other unknown value
 
     return tuple(one(v) for v in value) if isinstance(value, tuple) else one(value)
-
-
-def _text_pred(col: Any, op: str, value: Any) -> ColumnElement[bool]:
-    if op in ("LIKE", "ILIKE"):
-        return like(col, str(value), ignore_case=op == "ILIKE")
-    text: ColumnElement[Any] = exact(col)
-    if op in ("=", "!="):
-        found: ColumnElement[bool] = text == value if op == "=" else text != value
-        return found
-    if op == "IN":
-        return text.in_(list(value))
-    return text.not_in(list(value))
-
-
-def _number_pred(col: Any, op: str, value: Any) -> ColumnElement[bool]:
-    # Typed binds: PostgreSQL would otherwise take 10**10 for an INTEGER and overflow.
-    bound = literal(value, BigInteger()) if isinstance(value, int) else literal(value, Double())
-    compare = {
-        "=": col.__eq__, "!=": col.__ne__, "<": col.__lt__, "<=": col.__le__,
-        ">": col.__gt__, ">=": col.__ge__,
-    }[op]  # fmt: skip
-    found: ColumnElement[bool] = compare(bound)
-    return found
 
 
 def _of_datasets(points: Any, datasets: Sequence[DatasetRef]) -> ColumnElement[bool]:
@@ -305,11 +274,11 @@ def _metric_pred(cmp: Comparison, datasets: Sequence[DatasetRef]) -> ColumnEleme
     if ident.aggregate in ("min", "max"):
         agg = func.min if ident.aggregate == "min" else func.max
         found = select(agg(points.c.value)).where(*where, not_(points.c.is_nan)).scalar_subquery()
-        return and_(found.is_not(None), _number_pred(found, cmp.op, value))
+        return and_(found.is_not(None), number_pred(found, cmp.op, value))
     if cmp.op == "!=":  # NaN differs from every number
         test = or_(points.c.is_nan, points.c.value != literal(value, Double()))
     else:
-        test = and_(not_(points.c.is_nan), _number_pred(points.c.value, cmp.op, value))
+        test = and_(not_(points.c.is_nan), number_pred(points.c.value, cmp.op, value))
     if ident.aggregate == "last":
         where.append(_is_latest(points, datasets))
     return exists(select(1).where(*where, test))
@@ -327,11 +296,7 @@ def order_clauses(orders: Sequence[ModelOrder], datasets: Sequence[DatasetRef]) 
             out += _by_metric(order, [order.dataset] if order.dataset else datasets)
             continue
         named.add(order.field)
-        col = _COLUMNS[order.field]
-        if order.field in _NULLABLE:
-            out.append(missing_last(col, order.ascending))
-        else:
-            out.append(col.asc() if order.ascending else col.desc())
+        out += by_column(_COLUMNS[order.field], order.ascending)  # missing values last
     if "creation_timestamp" not in named:
         out.append(lm.c.creation_timestamp_ms.desc())
     if "model_id" not in named:
@@ -362,38 +327,10 @@ def search_fingerprint(
     orders: Sequence[ModelOrder],
 ) -> str:
     """A short digest of what is searched: a token only pages the search that made it."""
-    shape = [
+    return paging.fingerprint(
         list(experiment_ids),
         filter_string or "",
         [[d.name, d.digest] for d in datasets],
         [[o.field, o.is_metric, o.ascending, o.dataset and [o.dataset.name, o.dataset.digest]]
          for o in orders],
-    ]  # fmt: skip
-    return hashlib.sha256(json.dumps(shape).encode("utf-8")).hexdigest()[:16]
-
-
-def encode_page_token(offset: int, fingerprint: str) -> str:
-    raw = json.dumps({"offset": offset, "search": fingerprint}).encode("utf-8")
-    return base64.b64encode(raw).decode("ascii")
-
-
-def decode_page_token(token: str | None, fingerprint: str) -> int:
-    if token is None or token == "":
-        return 0
-    try:
-        data = json.loads(base64.b64decode(token, validate=True))
-    except (TypeError, ValueError, binascii.Error):
-        data = None
-    offset = data.get("offset") if isinstance(data, dict) else None
-    if type(offset) is not int or offset < 0:
-        shown = token if len(str(token)) <= 80 else f"{str(token)[:80]}..."
-        raise InvalidParameter(
-            f"Invalid page token {shown!r}: pass back the next_page_token of an earlier "
-            "search unchanged, or no token for the first page."
-        )
-    if data.get("search") != fingerprint:
-        raise InvalidParameter(
-            "The page token belongs to another search: pass the same experiment_ids, filter, "
-            "datasets and order_by as the search that returned it."
-        )
-    return offset
+    )  # fmt: skip

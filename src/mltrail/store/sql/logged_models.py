@@ -26,6 +26,7 @@ from mltrail.entities import (
     PagedList,
 )
 from mltrail.exceptions import InvalidParameter, NotFound
+from mltrail.search import paging
 from mltrail.store.base import LOGGED_MODELS_MAX_RESULTS_DEFAULT
 from mltrail.store.sql import logged_model_search as search
 from mltrail.store.sql.common import check_max_results, now_ms
@@ -221,7 +222,7 @@ class LoggedModels:
         fingerprint = search.search_fingerprint(
             [str(e) for e in exp_ids], filter_string, refs, orders
         )
-        offset = search.decode_page_token(page_token, fingerprint)
+        offset = paging.decode_page_token(page_token, fingerprint)
         query = sa.select(lm).where(
             lm.c.experiment_id.in_(exp_ids), lm.c.lifecycle_stage == LifecycleStage.ACTIVE
         )
@@ -233,10 +234,7 @@ class LoggedModels:
         with self.ctx.reading() as conn:
             rows = conn.execute(query).all()
             found = load_models(conn, rows[:max_results])
-        token = None
-        if len(rows) > max_results:
-            token = search.encode_page_token(offset + max_results, fingerprint)
-        return PagedList(found, token)
+        return PagedList(found, paging.next_page_token(offset, max_results, len(rows), fingerprint))
 
     # -- runs and their models ----------------------------------------------------------------
     def log_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:

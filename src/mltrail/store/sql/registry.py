@@ -166,8 +166,7 @@ class SqlRegistryStore(ModelRegistryStore):
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
             found = load_models(conn, rows[:max_results])
-        token = paging.encode_page_token(offset + max_results) if len(rows) > max_results else None
-        return PagedList(found, token)
+        return PagedList(found, paging.next_page_token(offset, max_results, len(rows)))
 
     def get_latest_versions(
         self, name: str, stages: Sequence[str] | None = None
@@ -327,8 +326,7 @@ class SqlRegistryStore(ModelRegistryStore):
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
             found = load_versions(conn, rows[:max_results])
-        token = paging.encode_page_token(offset + max_results) if len(rows) > max_results else None
-        return PagedList(found, token)
+        return PagedList(found, paging.next_page_token(offset, max_results, len(rows)))
 
     def set_model_version_tag(self, name: str, version: str | int, tag: ModelVersionTag) -> None:
         key, value = base.check_registry_tag(tag.key, tag.value, "model version")

@@ -19,16 +19,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, exists, literal, not_, or_, select
+from sqlalchemy import and_, exists, func, not_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from mltrail.search.ast import And, Comparison, Node, Not, OrderTerm
-from mltrail.search.patterns import Double, exact, like
+from mltrail.search.ast import And, Comparison, Node, OrderTerm
+from mltrail.search.patterns import exact
 from mltrail.store.sql.registry_schema import (
     model_version_tags,
     model_versions,
     registered_model_tags,
     registered_models,
+)
+from mltrail.store.sql.search.filters import (
+    compile_filter,
+    key_exists,
+    number_pred,
+    text_pred,
+    two_valued,
 )
 
 PROMPT_TAG = "mlflow.prompt.is_prompt"
@@ -120,32 +127,28 @@ def _compile(
     node: Node, columns: dict[str, Any], tag: Callable[[Comparison], ColumnElement[bool]]
 ) -> ColumnElement[bool]:
     # Every leaf is true or false, never NULL (EXISTS, or nullable columns through a
-    # COALESCE), so NOT is a plain complement.
-    if isinstance(node, Comparison):
-        if node.left.kind == "tag":
-            return tag(node)
-        return _attribute(node, columns)
-    if isinstance(node, Not):
-        return not_(_compile(node.item, columns, tag))
-    parts = [_compile(item, columns, tag) for item in node.items]
-    return and_(*parts) if isinstance(node, And) else or_(*parts)
+    # COALESCE), so a negated leaf is its plain complement.
+    def leaf(cmp: Comparison) -> ColumnElement[bool]:
+        return tag(cmp) if cmp.left.kind == "tag" else _attribute(cmp, columns)
+
+    return compile_filter(node, two_valued(leaf), False)
 
 
 def _attribute(cmp: Comparison, columns: dict[str, Any]) -> ColumnElement[bool]:
     key = cmp.left.key
     col = columns[key]
     if isinstance(cmp.value, int | float) and not isinstance(cmp.value, bool):
-        return _number(col, cmp.op, cmp.value)
+        return number_pred(col, cmp.op, cmp.value)
     if key in _NULLABLE:
-        from sqlalchemy import func
-
         col = func.coalesce(col, "")
-    return _text(col, cmp.op, cmp.value)
+    return text_pred(col, cmp.op, cmp.value)
 
 
 def _model_tag(cmp: Comparison) -> ColumnElement[bool]:
     t = registered_model_tags.alias()
-    return _tag_exists(cmp, and_(t.c.model_key == rm.c.model_key, t.c.key == cmp.left.key), t)
+    return key_exists(
+        and_(t.c.model_key == rm.c.model_key, t.c.key == cmp.left.key), t.c.value, cmp
+    )
 
 
 def _version_tag(cmp: Comparison) -> ColumnElement[bool]:
@@ -153,33 +156,4 @@ def _version_tag(cmp: Comparison) -> ColumnElement[bool]:
     row = and_(
         t.c.model_key == mv.c.model_key, t.c.version == mv.c.version, t.c.key == cmp.left.key
     )
-    return _tag_exists(cmp, row, t)
-
-
-def _tag_exists(cmp: Comparison, row: ColumnElement[bool], t: Any) -> ColumnElement[bool]:
-    if cmp.op in ("IS NULL", "IS NOT NULL"):
-        present = exists(select(1).where(row))
-        return not_(present) if cmp.op == "IS NULL" else present
-    return exists(select(1).where(row, _text(t.c.value, cmp.op, cmp.value)))
-
-
-def _text(col: Any, op: str, value: Any) -> ColumnElement[bool]:
-    if op in ("LIKE", "ILIKE"):
-        return like(col, str(value), ignore_case=op == "ILIKE")
-    same: ColumnElement[str] = exact(col)
-    if op == "=":
-        return same.__eq__(value)
-    if op == "!=":
-        return same.__ne__(value)
-    if op == "IN":
-        return same.in_(list(value))
-    return same.not_in(list(value))
-
-
-def _number(col: Any, op: str, value: Any) -> ColumnElement[bool]:
-    # Typed binds: PostgreSQL would otherwise take 10**10 for an INTEGER and overflow.
-    bound = literal(value, BigInteger()) if isinstance(value, int) else literal(value, Double())
-    return {  # type: ignore[no-any-return]
-        "=": col.__eq__, "!=": col.__ne__, "<": col.__lt__, "<=": col.__le__,
-        ">": col.__gt__, ">=": col.__ge__,
-    }[op](bound)  # fmt: skip
+    return key_exists(row, t.c.value, cmp)

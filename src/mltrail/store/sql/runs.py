@@ -308,5 +308,4 @@ class Runs:
         with self.ctx.reading() as conn:
             rows = search_sql.search_run_rows(conn, query, node, terms, offset, max_results + 1)
             found = load_runs(conn, rows[:max_results])
-        token = paging.encode_page_token(offset + max_results) if len(rows) > max_results else None
-        return PagedList(found, token)
+        return PagedList(found, paging.next_page_token(offset, max_results, len(rows)))

@@ -68,7 +68,7 @@ class SqlWebhookStore:
                 .offset(offset)
                 .limit(max_results + 1)
             ).all()
-        token = paging.encode_page_token(offset + max_results) if len(rows) > max_results else None
+        token = paging.next_page_token(offset, max_results, len(rows))
         return [_entity(r) for r in rows[:max_results]], token
 
     def update(self, webhook_id: str, **changes: Any) -> Webhook:

@@ -18,7 +18,7 @@ this keeps the SQL free of NULL-logic surprises and lets the planner use indexes
 How the SQL store builds a search (one page, newest first by default)::
 
     from mltrail.search import parse_run_filter, parse_run_order_by
-    from mltrail.search.paging import decode_page_token, encode_page_token
+    from mltrail.search.paging import decode_page_token, next_page_token
     from mltrail.store.sql.search import search_run_rows
 
     node = parse_run_filter(filter_string)          # parse first: bad input fails before I/O
@@ -30,7 +30,7 @@ How the SQL store builds a search (one page, newest first by default)::
         stage = "active" if view_type == ViewType.ACTIVE_ONLY else "deleted"
         stmt = stmt.where(runs.c.lifecycle_stage == stage)
     rows = search_run_rows(conn, stmt, node, terms, offset, max_results + 1)
-    token = encode_page_token(offset + max_results) if len(rows) > max_results else None
+    token = next_page_token(offset, max_results, len(rows))
 
 ``search_run_rows`` returns the rows of ``apply_run_search(stmt, node, terms)`` from ``offset``.
 When the order does not start with ``start_time``, it first counts the searched runs (up to a

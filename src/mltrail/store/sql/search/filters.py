@@ -70,24 +70,60 @@ def conjuncts(node: Node, negated: bool) -> list[tuple[Node, bool]]:
     return [(node, negated)]
 
 
+def two_valued(leaf: Callable[[Comparison], ColumnElement[bool]]) -> Leaf:
+    """A ``Leaf`` for comparisons that are never unknown (EXISTS tests, columns that cannot be
+    NULL or are read through COALESCE): the negated form is the plain complement."""
+
+    def compiled(cmp: Comparison, negated: bool) -> ColumnElement[bool]:
+        found = leaf(cmp)
+        return not_(found) if negated else found
+
+    return compiled
+
+
+def key_exists(
+    row: ColumnElement[bool],
+    value: ColumnElement[Any],
+    cmp: Comparison,
+    negated: bool = False,
+    owner: FromClause | None = None,
+) -> ColumnElement[bool]:
+    """A test on an owner's key-value row (a tag or param; ``row`` matches owner and key):
+    ``IS NULL`` holds when there is no such row (or its value is NULL), ``IS NOT NULL`` when
+    there is; any other comparison when the row's value passes it as text. ``owner`` is the
+    table the subquery correlates to, when the enclosing select has more than one."""
+
+    def found(test: ColumnElement[bool]) -> ColumnElement[bool]:
+        query = select(1).where(row, test)
+        return exists(query if owner is None else query.correlate(owner))
+
+    if cmp.op in ("IS NULL", "IS NOT NULL"):
+        present = found(value.is_not(None))
+        return not_(present) if (cmp.op == "IS NULL") != negated else present
+    return found(_text_pred(value, cmp, negated))
+
+
 # -- comparisons --------------------------------------------------------------------------------
 
 
 def _text_pred(col: ColumnElement[Any], cmp: Comparison, negated: bool) -> ColumnElement[bool]:
     """A string comparison; a NULL ``col`` makes it unknown either way."""
-    op, value = cmp.op, cmp.value
+    if cmp.op in ("LIKE", "ILIKE") and negated:
+        return not_(text_pred(col, cmp.op, cmp.value))
+    return text_pred(col, NEGATED[cmp.op] if negated else cmp.op, cmp.value)
+
+
+def text_pred(col: ColumnElement[Any], op: str, value: Any) -> ColumnElement[bool]:
+    """``col op value`` on text: exact (case- and trailing-space-sensitive on every backend)
+    for ``=``, ``!=``, ``IN`` and ``NOT IN``; ``LIKE`` and ``ILIKE`` as ``search.patterns``."""
     if op in ("LIKE", "ILIKE"):
-        matched = like(col, str(value), ignore_case=op == "ILIKE")
-        return not_(matched) if negated else matched
-    op = NEGATED[op] if negated else op  # type: ignore[assignment]  # NEGATED maps ops to ops
+        return like(col, str(value), ignore_case=op == "ILIKE")
     col = exact(col)
-    if op == "=":
-        return col == value
-    if op == "!=":
-        return col != value
-    if op == "IN":
-        return col.in_(list(value))  # type: ignore[arg-type]
-    return col.not_in(list(value))  # type: ignore[arg-type]
+    if op in ("=", "!="):
+        same: ColumnElement[bool] = col == value if op == "=" else col != value
+        return same
+    values: list[Any] = list(value)
+    return col.in_(values) if op == "IN" else col.not_in(values)
 
 
 def number_pred(col: ColumnElement[Any], op: str, value: Any) -> ColumnElement[bool]:
@@ -133,9 +169,8 @@ def _key_exists(cmp: Comparison, negated: bool) -> ColumnElement[bool]:
     ident = cmp.left
     table = alias(KEY_TABLES[ident.kind])
     row = and_(table.c.run_uuid == runs.c.run_uuid, table.c.key == ident.key)
-    if cmp.op in ("IS NULL", "IS NOT NULL"):
-        present = exists(select(1).where(row, table.c.value.is_not(None)).correlate(runs))
-        return not_(present) if (cmp.op == "IS NULL") != negated else present
+    if ident.kind != "metric" or cmp.op in ("IS NULL", "IS NOT NULL"):
+        return key_exists(row, table.c.value, cmp, negated, runs)
     return exists(select(1).where(row, key_pred(table, cmp, negated)).correlate(runs))
 
 
@@ -176,12 +211,7 @@ def experiment_leaf(cmp: Comparison, negated: bool) -> ColumnElement[bool]:
         row = and_(
             table.c.experiment_id == experiments.c.experiment_id, table.c.key == cmp.left.key
         )
-        if cmp.op in ("IS NULL", "IS NOT NULL"):
-            present = exists(select(1).where(row, table.c.value.is_not(None)))
-            present = present.correlate(experiments)
-            return not_(present) if (cmp.op == "IS NULL") != negated else present
-        test = _text_pred(table.c.value, cmp, negated)
-        return exists(select(1).where(row, test).correlate(experiments))
+        return key_exists(row, table.c.value, cmp, negated, experiments)
     col: ColumnElement[Any] = EXPERIMENT_ATTRIBUTES[cmp.left.key]
     if cmp.left.key == "experiment_id":
         # Ids travel as strings; compare as strings so "IN ('1', 'x')" just matches nothing for x.
