@@ -88,7 +88,30 @@ def test_runs_json_twin_and_filter_error_position(ui):
     bad = ui.get(f"/ajax-api/ui/runs?experiment_ids={exp}&filter=metrics.loss %3C%3C 1").json()
     assert bad["rows"] == [] and bad["error"]["position"] == 14
     page = ui.get(f"/experiments/{exp}?filter=params.lr = ")
-    assert page.status_code == 200 and 'role="alert"' in page.text and "<mark>" in page.text
+    assert page.status_code == 400 and 'role="alert"' in page.text and "<mark>" in page.text
+
+
+def test_ui_errors_answer_with_the_apis_status_and_message(ui):
+    from markupsafe import escape
+
+    exp, _ = demo_experiment(ui.store)
+    # A bad filter: the runs page shows it with the status and message of the API's answer.
+    api = ui.post(
+        "/api/2.0/mlflow/runs/search", json={"experiment_ids": [exp], "filter": "params.lr = "}
+    )
+    page = ui.get(f"/experiments/{exp}?filter=params.lr = ")
+    assert api.status_code == page.status_code == 400
+    assert str(escape(api.json()["message"])) in page.text
+    # An unknown run: a 404 page that says so, the id escaped.
+    page = ui.get("/runs/<i>nope")
+    assert page.status_code == 404 and "text/html" in page.headers["content-type"]
+    assert "There is no run with id &#39;&lt;i&gt;nope&#39;" in page.text
+    assert "<i>nope" not in page.text
+    # The UI's JSON routes answer as the API does.
+    twin = ui.get("/ajax-api/ui/runs/nope")
+    api = ui.get("/api/2.0/mlflow/runs/get", params={"run_id": "nope"})
+    assert twin.status_code == api.status_code == 404
+    assert twin.json()["error_code"] == api.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
 
 
 @pytest.mark.parametrize(

@@ -5,13 +5,18 @@ real ``mlflow`` client reacts as it does with MLflow (404 RESOURCE_DOES_NOT_EXIS
 "create it", 5xx means "retry"). Unknown routes and wrong methods answer in plain text: the
 client reads a 404 that is not JSON as ENDPOINT_NOT_FOUND and falls back to older routes.
 Nothing leaks a traceback to the caller.
+
+The UI's pages answer the same errors with the same status and message, drawn as an HTML
+page: a page route is marked with ``html_error_pages(render)`` and the handlers here hand
+their status and message to ``render`` instead of writing JSON.
 """
 
 from __future__ import annotations
 
 import html
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import orjson
 from fastapi import FastAPI, Request, Response
@@ -24,9 +29,51 @@ from mltrail.store.sql.engine import driver_error_types, translate_driver_error
 log = logging.getLogger("mltrail.server")
 
 
+# Draws the error page of a UI route: (request, status, message) -> an HTML answer.
+PageRenderer = Callable[[Request, int, str], Response]
+F = TypeVar("F", bound=Callable[..., Any])
+
+# The page routes (their endpoint functions) whose errors answer as a page, and its renderer.
+_page_routes: dict[Callable[..., Any], PageRenderer] = {}
+
+
+def html_error_pages(render: PageRenderer) -> Callable[[F], F]:
+    """A decorator for page routes: their errors answer as ``render``'s page (with the
+    status and message the API would answer), not as JSON. The route is not wrapped: the
+    handlers below find it by the endpoint the request was routed to."""
+
+    def mark(route: F) -> F:
+        _page_routes[route] = render
+        return route
+
+    return mark
+
+
 def error_response(error_code: str, message: str, status: int, **extra: Any) -> Response:
     body = {"error_code": error_code, "message": message, **extra}
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+def status_of(exc: MltrailException) -> int:
+    """The HTTP status an mltrail error answers with (MLflow's for its error code)."""
+    status: int = getattr(exc, "http_status", None) or exc.get_http_status_code()
+    return status
+
+
+def _answer(request: Request, error_code: str, message: str, status: int, **extra: Any) -> Response:
+    """The error as JSON, or as the page of a UI page route; capacity answers say when to
+    come back (``Retry-After``)."""
+    endpoint = request.scope.get("endpoint")  # set when the request was routed
+    render = _page_routes.get(endpoint) if endpoint is not None else None
+    response = None
+    if render is not None:
+        try:
+            response = render(request, status, message)
+        except Exception:  # noqa: BLE001 - a page that cannot be drawn still gets an answer
+            log.exception("The error page for %s could not be drawn", request.url.path)
+    if response is None:
+        response = error_response(error_code, message, status, **extra)
+    return _with_retry_after(response)
 
 
 async def _mltrail_error(request: Request, exc: Exception) -> Response:
@@ -34,8 +81,7 @@ async def _mltrail_error(request: Request, exc: Exception) -> Response:
     extra = dict(exc.extra)
     if isinstance(exc, SearchSyntaxError) and exc.position is not None:
         extra["position"] = exc.position  # lets a search box point at the mistake
-    status = getattr(exc, "http_status", None) or exc.get_http_status_code()
-    return _with_retry_after(error_response(exc.error_code, exc.message, status, **extra))
+    return _answer(request, exc.error_code, exc.message, status_of(exc), **extra)
 
 
 def _with_retry_after(response: Response) -> Response:
@@ -50,7 +96,7 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     first = exc.errors()[0] if exc.errors() else {}
     where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path"))
     message = f"Invalid value for parameter '{where or 'request'}': {first.get('msg', 'invalid')}."
-    return error_response("INVALID_PARAMETER_VALUE", message, 400)
+    return _answer(request, "INVALID_PARAMETER_VALUE", message, 400)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -79,19 +125,18 @@ async def _database_error(request: Request, exc: Exception) -> Response:
     log.warning("%s %s failed: %s", request.method, request.url.path, exc)
     translated = translate_driver_error(exc)
     if isinstance(translated, InvalidParameter):
-        return error_response(
-            "INVALID_PARAMETER_VALUE", "The database refused a value in the request.", 400
+        return _answer(
+            request, "INVALID_PARAMETER_VALUE", "The database refused a value in the request.", 400
         )
-    return _with_retry_after(
-        error_response(
-            "TEMPORARILY_UNAVAILABLE", "The tracking database is busy or unreachable.", 503
-        )
+    return _answer(
+        request, "TEMPORARILY_UNAVAILABLE", "The tracking database is busy or unreachable.", 503
     )
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     # Starlette re-raises after this answer, so the traceback lands in the server log only.
-    return error_response(
+    return _answer(
+        request,
         "INTERNAL_ERROR",
         "The server failed unexpectedly; the details are in the server's log.",
         500,

@@ -22,7 +22,6 @@ from starlette.background import BackgroundTask
 from mltrail.exceptions import InvalidParameter
 from mltrail.server.ui.artifact_access import RunArtifacts, run_artifacts
 from mltrail.server.ui.common import json_response, settings_of, store_of
-from mltrail.server.ui.errors import json_errors
 from mltrail.server.ui.previews import build_preview, kind_of
 
 router = APIRouter()
@@ -67,13 +66,11 @@ def preview(arts: RunArtifacts, path: str) -> dict[str, Any]:
 
 
 @router.get("/ajax-api/ui/artifacts", include_in_schema=False)
-@json_errors
 def list_json(request: Request, run_id: str, path: str = "") -> Any:
     return json_response(listing(artifacts_of(request, run_id), path))
 
 
 @router.get("/ajax-api/ui/artifacts/preview", include_in_schema=False)
-@json_errors
 def preview_json(request: Request, run_id: str, path: str) -> Any:
     return json_response(preview(artifacts_of(request, run_id), path))
 
@@ -93,7 +90,6 @@ def _media_type(path: str) -> str:
 
 
 @router.get("/ui/artifacts/{run_id}/raw", include_in_schema=False)
-@json_errors
 def raw_file(request: Request, run_id: str, path: str, download: str = "0") -> Response:
     arts = artifacts_of(request, run_id)
     if arts.size(path) is None:
@@ -114,7 +110,6 @@ def raw_file(request: Request, run_id: str, path: str, download: str = "0") -> R
 
 
 @router.get("/ui/artifacts/{run_id}/zip", include_in_schema=False)
-@json_errors
 def zip_folder(request: Request, run_id: str, path: str = "") -> Response:
     arts = artifacts_of(request, run_id)
     work = tempfile.mkdtemp(prefix="mltrail-ui-zip-")

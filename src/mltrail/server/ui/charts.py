@@ -17,7 +17,6 @@ from fastapi import APIRouter, Request
 from mltrail.entities import Metric
 from mltrail.exceptions import InvalidParameter
 from mltrail.server.ui.common import finite, json_response, split_list, store_of
-from mltrail.server.ui.errors import json_errors
 from mltrail.store.base import TrackingStore
 
 router = APIRouter()
@@ -123,7 +122,6 @@ def _int_or_none(raw: str | None, name: str) -> int | None:
 
 
 @router.get("/ajax-api/ui/metric-history", include_in_schema=False)
-@json_errors
 def metric_history_json(
     request: Request,
     run_ids: str,

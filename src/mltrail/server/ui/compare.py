@@ -18,7 +18,7 @@ from mltrail.server.ui.common import (
     split_list,
     store_of,
 )
-from mltrail.server.ui.errors import html_errors, json_errors
+from mltrail.server.ui.errors import html_errors
 from mltrail.server.ui.templating import format_duration, format_time, format_value, render
 from mltrail.store.base import TrackingStore
 
@@ -98,6 +98,5 @@ def compare_page(request: Request, runs: str = "") -> Response:
 
 
 @router.get("/ajax-api/ui/compare", include_in_schema=False)
-@json_errors
 def compare_json(request: Request, runs: str = "") -> Any:
     return json_response(comparison(store_of(request), split_list(runs, limit=MAX_RUNS + 1)))

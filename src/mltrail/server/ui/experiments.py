@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from mltrail.entities import Experiment, ViewType
 from mltrail.search import paging
 from mltrail.server.ui.common import json_only, page_number, store_of
-from mltrail.server.ui.errors import html_errors, json_errors
+from mltrail.server.ui.errors import html_errors
 from mltrail.server.ui.stats import experiment_stats
 from mltrail.server.ui.templating import render
 from mltrail.store.base import TrackingStore
@@ -88,7 +88,6 @@ def experiments_page(
 
 
 @router.get("/ajax-api/ui/experiments", include_in_schema=False)
-@json_errors
 def experiments_json(request: Request, q: str = "", view: str = "active", page: str = "1") -> Any:
     return experiments_listing(store_of(request), q, view, page_number(page))
 
@@ -101,7 +100,6 @@ class ExperimentIn(BaseModel):
 @router.post(
     "/ajax-api/ui/experiments/create", dependencies=[Depends(json_only)], include_in_schema=False
 )
-@json_errors
 def create_experiment(request: Request, body: ExperimentIn) -> Any:
     experiment_id = store_of(request).create_experiment(body.name.strip())
     return JSONResponse({"experiment_id": experiment_id})
@@ -110,7 +108,6 @@ def create_experiment(request: Request, body: ExperimentIn) -> Any:
 @router.post(
     "/ajax-api/ui/experiments/rename", dependencies=[Depends(json_only)], include_in_schema=False
 )
-@json_errors
 def rename_experiment(request: Request, body: ExperimentIn) -> Any:
     store_of(request).rename_experiment(body.experiment_id, body.name.strip())
     return {"ok": True}
@@ -119,7 +116,6 @@ def rename_experiment(request: Request, body: ExperimentIn) -> Any:
 @router.post(
     "/ajax-api/ui/experiments/delete", dependencies=[Depends(json_only)], include_in_schema=False
 )
-@json_errors
 def delete_experiment(request: Request, body: ExperimentIn) -> Any:
     store_of(request).delete_experiment(body.experiment_id)
     return {"ok": True}
@@ -128,7 +124,6 @@ def delete_experiment(request: Request, body: ExperimentIn) -> Any:
 @router.post(
     "/ajax-api/ui/experiments/restore", dependencies=[Depends(json_only)], include_in_schema=False
 )
-@json_errors
 def restore_experiment(request: Request, body: ExperimentIn) -> Any:
     store_of(request).restore_experiment(body.experiment_id)
     return {"ok": True}

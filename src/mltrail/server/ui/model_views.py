@@ -18,7 +18,7 @@ from mltrail.entities import LoggedModel
 from mltrail.exceptions import MltrailException, NotFound
 from mltrail.server.ui.artifact_access import run_artifacts
 from mltrail.server.ui.common import finite, json_response, settings_of, store_of
-from mltrail.server.ui.errors import html_errors, json_errors
+from mltrail.server.ui.errors import html_errors
 from mltrail.server.ui.templating import render
 from mltrail.store.base import TrackingStore
 
@@ -231,6 +231,5 @@ def experiment_models_page(request: Request, experiment_id: str) -> Response:
 
 
 @router.get("/ajax-api/ui/experiments/{experiment_id}/models", include_in_schema=False)
-@json_errors
 def experiment_models_json(request: Request, experiment_id: str) -> Any:
     return json_response(experiment_models(store_of(request), settings_of(request), experiment_id))

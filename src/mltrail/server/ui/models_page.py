@@ -15,7 +15,7 @@ from mltrail.entities import ModelVersion
 from mltrail.exceptions import MltrailException
 from mltrail.search import paging
 from mltrail.server.ui.common import json_only, page_number, store_of
-from mltrail.server.ui.errors import html_errors, json_errors
+from mltrail.server.ui.errors import html_errors
 from mltrail.server.ui.experiments import like_literal
 from mltrail.server.ui.model_files import model_summary
 from mltrail.server.ui.templating import render
@@ -158,7 +158,6 @@ class AliasIn(BaseModel):
 @router.post(
     "/ajax-api/ui/models/description", dependencies=[Depends(json_only)], include_in_schema=False
 )
-@json_errors
 def set_description(request: Request, body: DescriptionIn) -> Any:
     registry = registry_of(request)
     if body.version:
@@ -171,7 +170,6 @@ def set_description(request: Request, body: DescriptionIn) -> Any:
 @router.post(
     "/ajax-api/ui/models/set-alias", dependencies=[Depends(json_only)], include_in_schema=False
 )
-@json_errors
 def set_alias(request: Request, body: AliasIn) -> Any:
     registry_of(request).set_registered_model_alias(body.name, body.alias.strip(), body.version)
     _event(request, "model_version_alias.created", body.model_dump())
@@ -181,7 +179,6 @@ def set_alias(request: Request, body: AliasIn) -> Any:
 @router.post(
     "/ajax-api/ui/models/delete-alias", dependencies=[Depends(json_only)], include_in_schema=False
 )
-@json_errors
 def delete_alias(request: Request, body: AliasIn) -> Any:
     registry_of(request).delete_registered_model_alias(body.name, body.alias)
     _event(request, "model_version_alias.deleted", {"name": body.name, "alias": body.alias})

@@ -11,7 +11,6 @@ from pydantic import BaseModel, Field
 from mltrail.entities import RunTag
 from mltrail.exceptions import InvalidParameter
 from mltrail.server.ui.common import NOTE_TAG, json_only, store_of
-from mltrail.server.ui.errors import json_errors
 from mltrail.server.ui.markdown import render_markdown
 
 router = APIRouter(dependencies=[Depends(json_only)])
@@ -47,7 +46,6 @@ def _check_bulk(run_ids: list[str]) -> list[str]:
 
 
 @router.post("/ajax-api/ui/runs/delete", include_in_schema=False)
-@json_errors
 def delete_runs(request: Request, body: RunsIn) -> Any:
     store = store_of(request)
     for run_id in _check_bulk(body.run_ids):
@@ -56,7 +54,6 @@ def delete_runs(request: Request, body: RunsIn) -> Any:
 
 
 @router.post("/ajax-api/ui/runs/restore", include_in_schema=False)
-@json_errors
 def restore_runs(request: Request, body: RunsIn) -> Any:
     store = store_of(request)
     for run_id in _check_bulk(body.run_ids):
@@ -65,7 +62,6 @@ def restore_runs(request: Request, body: RunsIn) -> Any:
 
 
 @router.post("/ajax-api/ui/runs/set-tag", include_in_schema=False)
-@json_errors
 def set_tag(request: Request, body: TagIn) -> Any:
     key = body.key.strip()
     if not key:
@@ -77,7 +73,6 @@ def set_tag(request: Request, body: TagIn) -> Any:
 
 
 @router.post("/ajax-api/ui/runs/delete-tag", include_in_schema=False)
-@json_errors
 def delete_tag(request: Request, body: TagIn) -> Any:
     store = store_of(request)
     for run_id in _check_bulk(body.run_ids):
@@ -86,7 +81,6 @@ def delete_tag(request: Request, body: TagIn) -> Any:
 
 
 @router.post("/ajax-api/ui/runs/rename", include_in_schema=False)
-@json_errors
 def rename_run(request: Request, body: RenameIn) -> Any:
     name = body.name.strip()
     if not name:
@@ -96,7 +90,6 @@ def rename_run(request: Request, body: RenameIn) -> Any:
 
 
 @router.post("/ajax-api/ui/runs/note", include_in_schema=False)
-@json_errors
 def set_note(request: Request, body: NoteIn) -> Any:
     store_of(request).set_tag(body.run_id, RunTag(NOTE_TAG, body.text))
     return {"ok": True, "html": str(render_markdown(body.text))}

@@ -20,7 +20,7 @@ from mltrail.server.ui.common import (
     settings_of,
     store_of,
 )
-from mltrail.server.ui.errors import html_errors, json_errors
+from mltrail.server.ui.errors import html_errors
 from mltrail.server.ui.markdown import render_markdown
 from mltrail.server.ui.templating import format_duration, render
 from mltrail.store.base import TrackingStore
@@ -136,12 +136,10 @@ def run_page(request: Request, run_id: str) -> Response:
 
 
 @router.get("/ajax-api/ui/runs/{run_id}", include_in_schema=False)
-@json_errors
 def run_json(request: Request, run_id: str) -> Any:
     return json_response(run_overview(store_of(request), run_id))
 
 
 @router.get("/ajax-api/ui/runs/{run_id}/summary", include_in_schema=False)
-@json_errors
 def run_summary_json(request: Request, run_id: str) -> Any:
     return live_summary(store_of(request), run_id)

@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from mltrail.entities import Experiment, PagedList, Run, ViewType
 from mltrail.exceptions import InvalidParameter, NotFound, SearchSyntaxError
 from mltrail.search import paging
+from mltrail.server.errors import status_of
 from mltrail.server.ui import columns as cols
 from mltrail.server.ui.common import (
     PARENT_TAG,
@@ -26,7 +27,7 @@ from mltrail.server.ui.common import (
     split_list,
     store_of,
 )
-from mltrail.server.ui.errors import html_errors, json_errors
+from mltrail.server.ui.errors import html_errors
 from mltrail.server.ui.stats import experiment_stats
 from mltrail.server.ui.templating import format_duration, format_value, render
 from mltrail.server.ui.tree import group, nest, sort_within_page
@@ -99,10 +100,10 @@ def runs_listing(store: TrackingStore, ids: list[str], state: TableState) -> dic
             order_by=order,
             page_token=paging.encode_page_token((state.page - 1) * state.per),
         )
-    except SearchSyntaxError as exc:
-        page, error = PagedList([]), {"message": exc.message, "position": exc.position}
-    except InvalidParameter as exc:
-        page, error = PagedList([]), {"message": exc.message, "position": None}
+    except InvalidParameter as exc:  # a SearchSyntaxError says where the mistake is
+        position = exc.position if isinstance(exc, SearchSyntaxError) else None
+        error = {"message": exc.message, "position": position, "status": status_of(exc)}
+        page = PagedList([])
     runs: list[Run] = list(page)
     if not sort_column.order_field:
         runs = sort_within_page(runs, sort_column, state.descending)
@@ -225,6 +226,8 @@ def runs_page(request: Request, experiment_ids: str) -> Response:
     ids = split_list(experiment_ids, limit=20)
     data = runs_listing(store_of(request), ids, table_state(request))
     title = ", ".join(e["name"] for e in data["experiments"])
+    # A filter that cannot be used shows on the page, with the status the API answers it with.
+    status = data["error"]["status"] if data["error"] else 200
     return render(
         request,
         "runs.html",
@@ -236,11 +239,11 @@ def runs_page(request: Request, experiment_ids: str) -> Response:
             "keep": functools.partial(kept_params, request),
             **data,
         },
+        status_code=status,
     )
 
 
 @router.get("/ajax-api/ui/runs", include_in_schema=False)
-@json_errors
 def runs_json(request: Request, experiment_ids: str = Query(...)) -> Any:
     ids = split_list(experiment_ids, limit=20)
     return runs_listing(store_of(request), ids, table_state(request))
