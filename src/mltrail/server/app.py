@@ -74,11 +74,13 @@ def create_app(
         app.include_router(ui.router)
     app.state.auth = open_auth_store(settings, tracking_store)
     if app.state.auth is not None:
+        from mltrail.server.auth import admin, login
         from mltrail.server.auth import api as auth_api
-        from mltrail.server.auth import login
 
         app.include_router(auth_api.router)
         app.include_router(login.router)
+        if not settings.artifacts_only:
+            app.include_router(admin.router)
     _install_layers(app, settings)
     return app
 
