@@ -30,7 +30,7 @@ from mltrail.store.sql import metrics as metric_io
 from mltrail.store.sql.common import RUN_NAME_TAG, DriverSql, check_max_results, new_run_id, now_ms
 from mltrail.store.sql.context import AnyConnection, StoreContext
 from mltrail.store.sql.logged_model_rows import model_links
-from mltrail.store.sql.rows import RUN_COLUMNS, load_runs, run_info
+from mltrail.store.sql.rows import load_runs, run_info
 from mltrail.store.sql.run_values import (
     checked_params_tags,
     insert_params,
@@ -289,23 +289,19 @@ class Runs:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList:
-        from mltrail import search
         from mltrail.search import paging
-        from mltrail.store.sql import search as search_sql
+        from mltrail.store.sql.search.plan import run_search_plan
 
         check_max_results(max_results)
         exp_ids = [int(v.validate_experiment_id(e)) for e in experiment_ids]
         view = ViewType.normalize(run_view_type)
-        # Parse first: a bad filter fails before any I/O.
-        node = search.parse_run_filter(filter_string)
-        terms = search.parse_run_order_by(order_by)
+        stages = None if view == ViewType.ALL else LifecycleStage.stages_for(view)
+        # Parsed first (in the plan): a bad filter fails before any I/O.
+        plan = run_search_plan(exp_ids, stages, filter_string, order_by)
         offset = paging.decode_page_token(page_token)
         if not exp_ids:
             return PagedList([])
-        query = sa.select(*RUN_COLUMNS).where(runs.c.experiment_id.in_(exp_ids))
-        if view != ViewType.ALL:  # no stage test for ALL, so the index can still order
-            query = query.where(runs.c.lifecycle_stage.in_(LifecycleStage.stages_for(view)))
         with self.ctx.reading() as conn:
-            rows = search_sql.search_run_rows(conn, query, node, terms, offset, max_results + 1)
+            rows = plan.rows(conn, offset, max_results + 1)
             found = load_runs(conn, rows[:max_results])
         return PagedList(found, paging.next_page_token(offset, max_results, len(rows)))
