@@ -16,26 +16,16 @@ from sqlalchemy.engine import Connection, Engine
 from mltrail.entities import LifecycleStage
 from mltrail.exceptions import InvalidParameter, NotFound
 from mltrail.store.base import MODEL_ID_PATTERN, model_not_found
-from mltrail.store.sql.common import DriverConnection, DriverSql
+from mltrail.store.sql.common import DriverConnection
 from mltrail.store.sql.engine import driver_transaction, transaction
 from mltrail.store.sql.rows import RUN_COLUMNS
+from mltrail.store.sql.run_writes import RUN_ROW, STAGE_AND_LOCATION
 from mltrail.store.sql.schema import experiments, logged_models, runs
 from mltrail.utils import validation as v
 
 # Built once: every read looks its run up, and building the query cost more than running it.
 _RUN_BY_ID = sa.select(*RUN_COLUMNS).where(runs.c.run_uuid == sa.bindparam("run_id"))
 _MODEL_BY_ID = sa.select(logged_models).where(logged_models.c.model_id == sa.bindparam("model_id"))
-
-# Looked up inside write transactions, on the driver (see ``DriverSql``): every new run reads
-# its experiment, every write reads its run, and SQLAlchemy's per-call work cost more than
-# the lookup.
-_RUN_ROW = DriverSql(
-    "SELECT run_uuid, name, experiment_id, user_id, status, start_time, end_time, "
-    "lifecycle_stage, artifact_uri FROM runs WHERE run_uuid = ?"
-)
-_STAGE_AND_LOCATION = DriverSql(
-    "SELECT lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = ?"
-)
 
 # A connection either kind of transaction hands out; ``DriverSql`` runs on both.
 AnyConnection = Connection | DriverConnection
@@ -100,7 +90,7 @@ class StoreContext:
         read in the caller's transaction, so a deleted experiment refuses them however
         recently deleted."""
         exp_id = int(v.validate_experiment_id(experiment_id))
-        found = _STAGE_AND_LOCATION.fetchall(conn, (exp_id,))
+        found = STAGE_AND_LOCATION.fetchall(conn, (exp_id,))
         if not found:
             raise NotFound(f"No experiment with id={experiment_id} exists.")
         stage, location = found[0]
@@ -121,7 +111,7 @@ class StoreContext:
     def active_run(conn: AnyConnection, run_id: str) -> RunRow:
         """The row of a run that takes writes (read inside the writing transaction)."""
         _check_run_id(run_id)
-        found = _RUN_ROW.fetchall(conn, (run_id,))
+        found = RUN_ROW.fetchall(conn, (run_id,))
         if not found:
             raise NotFound(f"Run with id={run_id} not found.")
         row = RunRow(*found[0])

@@ -27,11 +27,14 @@ from mltrail.entities import (
 from mltrail.exceptions import InvalidParameter, NotFound
 from mltrail.store.base import SEARCH_MAX_RESULTS_DEFAULT, PointRow
 from mltrail.store.sql import metrics as metric_io
-from mltrail.store.sql.common import RUN_NAME_TAG, DriverSql, check_max_results, new_run_id, now_ms
+from mltrail.store.sql.common import RUN_NAME_TAG, check_max_results, new_run_id, now_ms
 from mltrail.store.sql.context import AnyConnection, StoreContext
 from mltrail.store.sql.logged_model_rows import model_links
 from mltrail.store.sql.rows import load_runs, run_info
-from mltrail.store.sql.run_values import (
+from mltrail.store.sql.run_writes import (
+    END_RUN,
+    INSERT_RUN,
+    RENAME_RUN,
     checked_params_tags,
     insert_params,
     insert_tags,
@@ -45,15 +48,6 @@ from mltrail.store.sql.schema import (
 )
 from mltrail.store.sql.schema import tags as tag_table
 from mltrail.utils import validation as v
-
-# The statements of creating and ending a run, on the driver (see ``DriverSql``): a run is
-# two short transactions, and SQLAlchemy's per-statement work was most of their cost.
-_INSERT_RUN = DriverSql(
-    "INSERT INTO runs (run_uuid, name, experiment_id, user_id, status, start_time, end_time, "
-    "lifecycle_stage, artifact_uri) VALUES (?, ?, ?, ?, 'RUNNING', ?, NULL, 'active', ?)"
-)
-_END_RUN = DriverSql("UPDATE runs SET status = ?, end_time = ? WHERE run_uuid = ?")
-_RENAME_RUN = DriverSql("UPDATE runs SET name = ? WHERE run_uuid = ?")
 
 
 class Runs:
@@ -78,7 +72,7 @@ class Runs:
         with self.ctx.writing_on_driver() as conn:
             exp_id, location = self.ctx.active_experiment_location(conn, experiment_id)
             artifact_uri = f"{location.rstrip('/')}/{run_id}/artifacts"
-            _INSERT_RUN.execute(conn, (run_id, name, exp_id, user_id, start_time, artifact_uri))
+            INSERT_RUN.execute(conn, (run_id, name, exp_id, user_id, start_time, artifact_uri))
             insert_tags(conn, run_id, tag_map)
         info = RunInfo(
             run_id=run_id,
@@ -194,7 +188,7 @@ class Runs:
         with self._writing(points) as conn:
             row = self.ctx.active_run(conn, run_id)
             self._write_checked(conn, run_id, points, param_map, tag_map)
-            _END_RUN.execute(conn, (status, end_time, run_id))
+            END_RUN.execute(conn, (status, end_time, run_id))
         info = run_info(row)
         info.status, info.end_time = status, end_time
         if RUN_NAME_TAG in tag_map:
@@ -223,7 +217,7 @@ class Runs:
         if tag_map:
             upsert_tags(conn, run_id, tag_map)
             if RUN_NAME_TAG in tag_map:
-                _RENAME_RUN.execute(conn, (tag_map[RUN_NAME_TAG], run_id))
+                RENAME_RUN.execute(conn, (tag_map[RUN_NAME_TAG], run_id))
 
     def delete_tag(self, run_id: str, key: str) -> None:
         with self.ctx.writing() as conn:

@@ -1,28 +1,50 @@
-"""Params and tags of runs: their checks, and the statements that write them (one copy for
-creating a run, batches, and a run's end)."""
+"""A run's writes without SQLAlchemy: the checks before them and the driver statements of a
+run's life (create, log params and tags, end) and of its experiment's lookup, with ``?``
+placeholders and double-quoted names (see ``DriverSql``). A run is two short transactions,
+and SQLAlchemy's per-statement work was most of their cost. Nothing here imports SQLAlchemy,
+so the same text can run on a plain ``sqlite3`` connection.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from mltrail.entities import Param, RunTag
 from mltrail.exceptions import InvalidParameter
 from mltrail.store.sql.common import RUN_NAME_TAG, DriverSql, has_upsert
-from mltrail.store.sql.context import AnyConnection
 from mltrail.store.sql.names import generate_run_name
 from mltrail.utils import validation as v
 
-_INSERT_TAG = DriverSql('INSERT INTO tags (run_uuid, "key", value) VALUES (?, ?, ?)')
-_UPSERT_TAG = DriverSql(
+if TYPE_CHECKING:
+    from mltrail.store.sql.context import AnyConnection
+
+RUN_ROW = DriverSql(
+    "SELECT run_uuid, name, experiment_id, user_id, status, start_time, end_time, "
+    "lifecycle_stage, artifact_uri FROM runs WHERE run_uuid = ?"
+)
+INSERT_RUN = DriverSql(
+    "INSERT INTO runs (run_uuid, name, experiment_id, user_id, status, start_time, end_time, "
+    "lifecycle_stage, artifact_uri) VALUES (?, ?, ?, ?, 'RUNNING', ?, NULL, 'active', ?)"
+)
+END_RUN = DriverSql("UPDATE runs SET status = ?, end_time = ? WHERE run_uuid = ?")
+RENAME_RUN = DriverSql("UPDATE runs SET name = ? WHERE run_uuid = ?")
+INSERT_TAG = DriverSql('INSERT INTO tags (run_uuid, "key", value) VALUES (?, ?, ?)')
+UPSERT_TAG = DriverSql(
     'INSERT INTO tags (run_uuid, "key", value) VALUES (?, ?, ?) '
     'ON CONFLICT (run_uuid, "key") DO UPDATE SET value = excluded.value'
 )
-_DELETE_TAG = DriverSql('DELETE FROM tags WHERE run_uuid = ? AND "key" = ?')
-_INSERT_PARAM = DriverSql('INSERT INTO params (run_uuid, "key", value) VALUES (?, ?, ?)')
-_PARAMS_OF_RUN = DriverSql('SELECT "key", value FROM params WHERE run_uuid = ?')
-_INSERT_NEW_PARAM = DriverSql(
+DELETE_TAG = DriverSql('DELETE FROM tags WHERE run_uuid = ? AND "key" = ?')
+INSERT_PARAM = DriverSql('INSERT INTO params (run_uuid, "key", value) VALUES (?, ?, ?)')
+PARAMS_OF_RUN = DriverSql('SELECT "key", value FROM params WHERE run_uuid = ?')
+INSERT_NEW_PARAM = DriverSql(
     'INSERT INTO params (run_uuid, "key", value) VALUES (?, ?, ?) '
     'ON CONFLICT (run_uuid, "key") DO NOTHING'
+)
+
+# Every new run reads its experiment's stage and artifact root.
+STAGE_AND_LOCATION = DriverSql(
+    "SELECT lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = ?"
 )
 
 
@@ -31,33 +53,33 @@ def insert_params(conn: AnyConnection, run_id: str, param_map: dict[str, str]) -
     rows = [(run_id, k, val) for k, val in param_map.items()]
     if has_upsert(conn.dialect):
         # One pass: insert what is new; only when some key was there already, compare.
-        if _INSERT_NEW_PARAM.executemany(conn, rows) < len(rows):
+        if INSERT_NEW_PARAM.executemany(conn, rows) < len(rows):
             _refuse_changed(run_id, param_map, _logged_params(conn, run_id, param_map))
         return
     existing = _logged_params(conn, run_id, param_map)
     _refuse_changed(run_id, param_map, existing)
     new_rows = [row for row in rows if row[1] not in existing]
     if new_rows:
-        _INSERT_PARAM.executemany(conn, new_rows)
+        INSERT_PARAM.executemany(conn, new_rows)
 
 
 def insert_tags(conn: AnyConnection, run_id: str, tag_map: dict[str, str]) -> None:
     """The tags of a new run (no earlier values to replace)."""
-    _INSERT_TAG.executemany(conn, [(run_id, k, val) for k, val in tag_map.items()])
+    INSERT_TAG.executemany(conn, [(run_id, k, val) for k, val in tag_map.items()])
 
 
 def upsert_tags(conn: AnyConnection, run_id: str, tag_map: dict[str, str]) -> None:
     rows = [(run_id, k, val) for k, val in tag_map.items()]
     if has_upsert(conn.dialect):
-        _UPSERT_TAG.executemany(conn, rows)
+        UPSERT_TAG.executemany(conn, rows)
     else:
-        _DELETE_TAG.executemany(conn, [row[:2] for row in rows])
-        _INSERT_TAG.executemany(conn, rows)
+        DELETE_TAG.executemany(conn, [row[:2] for row in rows])
+        INSERT_TAG.executemany(conn, rows)
 
 
 def _logged_params(conn: AnyConnection, run_id: str, param_map: dict[str, str]) -> dict[str, str]:
     """The values already logged for some of these param keys."""
-    logged = _PARAMS_OF_RUN.fetchall(conn, (run_id,))
+    logged = PARAMS_OF_RUN.fetchall(conn, (run_id,))
     return {key: value for key, value in logged if key in param_map}
 
 
