@@ -34,9 +34,15 @@ from mltrail.store.sql.engine import get_engine, transaction
 from mltrail.store.sql.registry_rows import (
     VERSION_COLUMNS,
     VERSION_FROM,
+    checked_tags,
     load_models,
     load_versions,
     model_row,
+    optional_id,
+    put_pairs,
+    touch_model,
+    update_version,
+    version_entity,
     version_row,
 )
 from mltrail.store.sql.registry_schema import (
@@ -100,7 +106,7 @@ class SqlRegistryStore(ModelRegistryStore):
         description: str | None = None,
     ) -> RegisteredModel:
         base.check_model_name(name)
-        tag_map = _tags(tags, "registered model")
+        tag_map = checked_tags(tags, "registered model")
         description = base.check_description(description)
         now = now_ms()
         with _unique_name(name), transaction(self.engine, write=True) as conn:
@@ -115,7 +121,7 @@ class SqlRegistryStore(ModelRegistryStore):
                     last_version=0,
                 )
             ).inserted_primary_key[0]  # type: ignore[index]
-            _put_pairs(conn, registered_model_tags, {"model_key": key}, tag_map)
+            put_pairs(conn, registered_model_tags, {"model_key": key}, tag_map)
         return RegisteredModel(name, now, now, description, None, tag_map)
 
     def get_registered_model(self, name: str) -> RegisteredModel:
@@ -203,8 +209,8 @@ class SqlRegistryStore(ModelRegistryStore):
         key, value = base.check_registry_tag(tag.key, tag.value, "registered model")
         with transaction(self.engine, write=True) as conn:
             row = model_row(conn, name)
-            _put_pairs(conn, registered_model_tags, {"model_key": row.model_key}, {key: value})
-            _touch_model(conn, row.model_key)
+            put_pairs(conn, registered_model_tags, {"model_key": row.model_key}, {key: value})
+            touch_model(conn, row.model_key)
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
         with transaction(self.engine, write=True) as conn:
@@ -224,10 +230,10 @@ class SqlRegistryStore(ModelRegistryStore):
         model_id: str | None = None,
     ) -> ModelVersion:
         base.check_model_name(name)
-        tag_map = _tags(tags, "model version")
+        tag_map = checked_tags(tags, "model version")
         description = base.check_description(description)
-        run_id = _optional_id(run_id, "run_id")
-        model_id = _optional_id(model_id, "model_id")
+        run_id = optional_id(run_id, "run_id")
+        model_id = optional_id(model_id, "model_id")
         if run_link is not None and (len(run_link) > 4096 or "\x00" in run_link):
             raise InvalidParameter("run_link must be at most 4096 characters, without NUL.")
         with transaction(self.engine, write=True) as conn:
@@ -262,8 +268,8 @@ class SqlRegistryStore(ModelRegistryStore):
                     model_id=resolved.model_id,
                 )
             )
-            _put_pairs(conn, model_version_tags, {"model_key": key, "version": number}, tag_map)
-            return self._version(conn, key, number)
+            put_pairs(conn, model_version_tags, {"model_key": key, "version": number}, tag_map)
+            return version_entity(conn, key, number)
 
     def get_model_version(self, name: str, version: str | int) -> ModelVersion:
         with self.engine.connect() as conn:
@@ -276,8 +282,8 @@ class SqlRegistryStore(ModelRegistryStore):
         description = base.check_description(description)
         with transaction(self.engine, write=True) as conn:
             model, row = version_row(conn, name, version)
-            self._update_version(conn, row, description=description)
-            return self._version(conn, model.model_key, row.version)
+            update_version(conn, row, description=description)
+            return version_entity(conn, model.model_key, row.version)
 
     def transition_model_version_stage(
         self, name: str, version: str | int, stage: str, archive_existing_versions: bool = False
@@ -304,8 +310,8 @@ class SqlRegistryStore(ModelRegistryStore):
                     )
                     .values(current_stage=ModelVersionStage.ARCHIVED, last_updated_time=now)
                 )
-            self._update_version(conn, row, current_stage=stage)
-            return self._version(conn, model.model_key, row.version)
+            update_version(conn, row, current_stage=stage)
+            return version_entity(conn, model.model_key, row.version)
 
     def delete_model_version(self, name: str, version: str | int) -> None:
         with transaction(self.engine, write=True) as conn:
@@ -317,7 +323,7 @@ class SqlRegistryStore(ModelRegistryStore):
                         table.c.model_key == where["model_key"], table.c.version == row.version
                     )
                 )
-            _touch_model(conn, model.model_key)
+            touch_model(conn, model.model_key)
 
     def get_model_version_download_uri(self, name: str, version: str | int) -> str:
         return self.get_model_version(name, version).download_uri
@@ -354,8 +360,8 @@ class SqlRegistryStore(ModelRegistryStore):
         with transaction(self.engine, write=True) as conn:
             model, row = version_row(conn, name, version)
             where = {"model_key": model.model_key, "version": row.version}
-            _put_pairs(conn, model_version_tags, where, {key: value})
-            self._update_version(conn, row)
+            put_pairs(conn, model_version_tags, where, {key: value})
+            update_version(conn, row)
 
     def delete_model_version_tag(self, name: str, version: str | int, key: str) -> None:
         with transaction(self.engine, write=True) as conn:
@@ -377,7 +383,7 @@ class SqlRegistryStore(ModelRegistryStore):
             conn.execute(
                 a.insert().values(model_key=model.model_key, alias=alias, version=row.version)
             )
-            _touch_model(conn, model.model_key)
+            touch_model(conn, model.model_key)
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
         base.check_alias(alias)
@@ -385,7 +391,7 @@ class SqlRegistryStore(ModelRegistryStore):
             model = model_row(conn, name)
             a = aliases_t
             conn.execute(a.delete().where(a.c.model_key == model.model_key, a.c.alias == alias))
-            _touch_model(conn, model.model_key)
+            touch_model(conn, model.model_key)
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         if not isinstance(alias, str) or not alias:
@@ -401,57 +407,4 @@ class SqlRegistryStore(ModelRegistryStore):
                     f"Registered model alias {alias} not found on model {name}: set it with "
                     "set_registered_model_alias first."
                 )
-            return self._version(conn, model.model_key, number)
-
-    # -- helpers -----------------------------------------------------------------------------
-    @staticmethod
-    def _version(conn: Any, model_key: int, number: int) -> ModelVersion:
-        row = conn.execute(
-            sa.select(*VERSION_COLUMNS)
-            .select_from(VERSION_FROM)
-            .where(mv.c.model_key == model_key, mv.c.version == number)
-        ).first()
-        return load_versions(conn, [row])[0]
-
-    @staticmethod
-    def _update_version(conn: Any, row: Any, **values: Any) -> None:
-        now = now_ms()
-        conn.execute(
-            mv.update()
-            .where(mv.c.model_key == row.model_key, mv.c.version == row.version)
-            .values(last_updated_time=now, **values)
-        )
-        _touch_model(conn, row.model_key, now)
-
-
-def _touch_model(conn: Any, model_key: int, now: int | None = None) -> None:
-    conn.execute(
-        rm.update()
-        .where(rm.c.model_key == model_key)
-        .values(last_updated_time=now if now is not None else now_ms())
-    )
-
-
-def _tags(tags: Sequence[Any], what: str) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for tag in tags:
-        key, value = base.check_registry_tag(tag.key, tag.value, what)
-        found[key] = value
-    return found
-
-
-def _optional_id(value: str | None, what: str) -> str | None:
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or len(value) > 64 or "\x00" in value:
-        raise InvalidParameter(f"Invalid {what} {value!r}.")
-    return value
-
-
-def _put_pairs(conn: Any, table: sa.Table, where: dict[str, Any], pairs: dict[str, str]) -> None:
-    """Set key/value rows (replacing those keys) under ``where``'s columns."""
-    if not pairs:
-        return
-    match = [table.c[k] == v for k, v in where.items()]
-    conn.execute(table.delete().where(*match, table.c.key.in_(list(pairs))))
-    conn.execute(table.insert(), [{**where, "key": k, "value": v} for k, v in pairs.items()])
+            return version_entity(conn, model.model_key, number)

@@ -1,5 +1,6 @@
-"""Reading registry rows into entities: a page of models or versions costs a fixed number of
-queries (tags, aliases, latest versions), whatever its size."""
+"""Registry rows: looking models and versions up, reading rows into entities (a page of models
+or versions costs a fixed number of queries: tags, aliases, latest versions, whatever its
+size), and the small checks and writes the store's methods share."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ from typing import Any
 import sqlalchemy as sa
 
 from mltrail.entities import ModelVersion, RegisteredModel
+from mltrail.exceptions import InvalidParameter
 from mltrail.store.registry_base import (
     check_model_name,
+    check_registry_tag,
     check_version,
     model_version_not_found,
     registered_model_not_found,
 )
+from mltrail.store.sql.common import now_ms
 from mltrail.store.sql.registry_schema import (
     model_version_tags,
     model_versions,
@@ -166,3 +170,60 @@ def load_models(conn: Any, rows: Sequence[Any]) -> list[RegisteredModel]:
         )
         for r in rows
     ]
+
+
+# -- small writes and reads the store's methods share ----------------------------------------
+
+
+def version_entity(conn: Any, model_key: int, number: int) -> ModelVersion:
+    """One version, read whole (after a write, to answer with it)."""
+    row = conn.execute(
+        sa.select(*VERSION_COLUMNS)
+        .select_from(VERSION_FROM)
+        .where(mv.c.model_key == model_key, mv.c.version == number)
+    ).first()
+    return load_versions(conn, [row])[0]
+
+
+def update_version(conn: Any, row: Any, **values: Any) -> None:
+    """Change a version's columns; the version and its model count as updated now."""
+    now = now_ms()
+    conn.execute(
+        mv.update()
+        .where(mv.c.model_key == row.model_key, mv.c.version == row.version)
+        .values(last_updated_time=now, **values)
+    )
+    touch_model(conn, row.model_key, now)
+
+
+def touch_model(conn: Any, model_key: int, now: int | None = None) -> None:
+    conn.execute(
+        rm.update()
+        .where(rm.c.model_key == model_key)
+        .values(last_updated_time=now if now is not None else now_ms())
+    )
+
+
+def checked_tags(tags: Sequence[Any], what: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for tag in tags:
+        key, value = check_registry_tag(tag.key, tag.value, what)
+        found[key] = value
+    return found
+
+
+def optional_id(value: str | None, what: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > 64 or "\x00" in value:
+        raise InvalidParameter(f"Invalid {what} {value!r}.")
+    return value
+
+
+def put_pairs(conn: Any, table: sa.Table, where: dict[str, Any], pairs: dict[str, str]) -> None:
+    """Set key/value rows (replacing those keys) under ``where``'s columns."""
+    if not pairs:
+        return
+    match = [table.c[k] == v for k, v in where.items()]
+    conn.execute(table.delete().where(*match, table.c.key.in_(list(pairs))))
+    conn.execute(table.insert(), [{**where, "key": k, "value": v} for k, v in pairs.items()])
