@@ -13,7 +13,6 @@ from typing import Any
 
 import orjson
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -21,10 +20,14 @@ from starlette.types import Receive, Scope, Send
 
 from mltrail.exceptions import InvalidParameter, MltrailException
 from mltrail.models.enforcement import SchemaEnforcementError
+from mltrail.models.serving.fast_path import matrix_path
+from mltrail.models.serving.lean_load import PandasGate
 from mltrail.models.serving.parsing import (
     ScoringError,
     check_content_type,
+    loads_json,
     parse_body,
+    parse_json_document,
     predictions_json,
 )
 from mltrail.server.security import BodyTooLarge, SecurityMiddleware
@@ -61,9 +64,14 @@ def create_scoring_app(
 ) -> Any:
     """The app serving ``model`` (a ``PyFuncModel``)."""
     schema = model.metadata.get_input_schema()
+    fast = matrix_path(model)
+    gate = PandasGate()
 
     def score(data: Any, params: dict[str, Any] | None) -> bytes:
         return predictions_json(model.predict(data, params=params))
+
+    def score_block(block: Any, _params: None) -> bytes:
+        return predictions_json(fast.predict(block))  # type: ignore[union-attr]
 
     async def invocations(request: Request) -> Response:
         try:
@@ -72,8 +80,21 @@ def create_scoring_app(
                 body = await request.body()
             except BodyTooLarge:
                 raise _too_large(max_body_bytes) from None
-            data, params = parse_body(body, media, schema)
-            payload = await asyncio.wait_for(run_in_threadpool(score, data, params), timeout)
+            run: Any = score
+            if media == JSON:
+                document = loads_json(body)
+                data = fast.block(document) if fast is not None else None
+                if data is not None:
+                    params, run = None, score_block
+                    if gate.wanted:
+                        await gate.ensure()
+                else:
+                    await gate.ensure()
+                    data, params = parse_json_document(document, schema)
+            else:
+                await gate.ensure()
+                data, params = parse_body(body, media, schema)
+            payload = await asyncio.wait_for(gate.run(run, data, params), timeout)
         except ScoringError as exc:
             return _error(exc, exc.status)
         except TimeoutError:
