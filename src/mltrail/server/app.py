@@ -11,12 +11,12 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from mltrail.server.idempotency import IdempotencyKeys
-from mltrail.server.leases import LeasePolicy, RunLeases
 from mltrail.server.locations import ArtifactLocationPolicy
 from mltrail.server.settings import ServerSettings
 from mltrail.store.base import TrackingStore
 from mltrail.store.registry_base import ModelRegistryStore
+from mltrail.store.sql.idempotency import IdempotencyKeys
+from mltrail.store.sql.leases import LeasePolicy, RunLeases
 from mltrail.version import __version__
 
 
@@ -144,7 +144,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         if leases is None:
             yield
         else:
-            async with leases.running():
+            from mltrail.server.leases import running
+
+            async with running(leases):
                 yield
     finally:
         if figures is not None:

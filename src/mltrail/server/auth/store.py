@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from mltrail.exceptions import AlreadyExists, InvalidParameter, NotFound
 from mltrail.server.auth import passwords
-from mltrail.server.auth.tables import (
+from mltrail.store.sql.auth_tables import (
     audit_log,
     ensure_auth_tables,
     experiment_permissions,

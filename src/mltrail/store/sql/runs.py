@@ -25,7 +25,8 @@ from mltrail.entities import (
     ViewType,
 )
 from mltrail.exceptions import InvalidParameter, NotFound
-from mltrail.store.base import SEARCH_MAX_RESULTS_DEFAULT, PointRow
+from mltrail.store.base import SEARCH_MAX_RESULTS_DEFAULT
+from mltrail.store.points import PointRow
 from mltrail.store.sql import metrics as metric_io
 from mltrail.store.sql.common import RUN_NAME_TAG, check_max_results, new_run_id, now_ms
 from mltrail.store.sql.context import AnyConnection, StoreContext

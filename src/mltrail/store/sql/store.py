@@ -38,9 +38,9 @@ from mltrail.exceptions import StoreUnavailable
 from mltrail.store.base import (
     LOGGED_MODELS_MAX_RESULTS_DEFAULT,
     SEARCH_MAX_RESULTS_DEFAULT,
-    PointRow,
     TrackingStore,
 )
+from mltrail.store.points import PointRow
 from mltrail.store.sql import migrate
 from mltrail.store.sql.common import first_line
 from mltrail.store.sql.context import StoreContext

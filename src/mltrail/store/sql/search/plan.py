@@ -33,16 +33,11 @@ _MAX_PAGES_KEPT = 16  # statements kept per plan (one per page shape: offset, li
 
 
 class RunSearchPlan:
-    """One search over runs (experiments, stages, filter and order) and its statements."""
+    """One search over runs (a select over ``runs``, a filter and an order) and its
+    statements; ``rows`` reads a page the way ``search_run_rows`` describes."""
 
-    def __init__(
-        self, exp_ids: Sequence[int], stages: Sequence[str] | None, node: Node | None,
-        terms: list[OrderTerm],
-    ) -> None:  # fmt: skip
-        base = select(*RUN_COLUMNS).where(runs.c.experiment_id.in_(list(exp_ids)))
-        if stages is not None:  # no stage test for ALL, so the index can still order
-            base = base.where(runs.c.lifecycle_stage.in_(list(stages)))
-        self.base: Select[Any] = base
+    def __init__(self, base: Select[Any], node: Node | None, terms: list[OrderTerm]) -> None:
+        self.base = base
         self.node, self.terms = node, terms
         self._by_start = statement.starts_with_start_time(terms)
         first = terms[0].key if terms else None
@@ -52,7 +47,9 @@ class RunSearchPlan:
         self._kept: dict[tuple[str, int, int], Select[Any]] = {}
 
     def rows(self, conn: Connection, offset: int, limit: int) -> list[Row[Any]]:
-        """Rows ``offset`` to ``offset + limit`` of the search (see ``search_run_rows``)."""
+        """Rows ``offset`` to ``offset + limit`` of the search: with one statement when the
+        order starts with ``start_time`` or the runs are few (read runs first), else in passes
+        when the order starts with a metric's latest value, else with one statement."""
         if self._by_start:
             query = self._kept_statement("one", offset, limit)
         elif self._few_runs(conn, max(statement.FEW_RUNS, offset + limit)):
@@ -68,7 +65,7 @@ class RunSearchPlan:
         counted = self._kept.get(("count", most, 0))
         if counted is None:
             counted = self._keep(("count", most, 0), statement.count_statement(self.base, most))
-        return int(conn.execute(counted).scalar_one()) <= most
+        return statement.few_runs(conn, self.base, most, counted)
 
     def _kept_statement(self, kind: str, offset: int, limit: int) -> Select[Any]:
         found = self._kept.get((kind, offset, limit))
@@ -99,9 +96,8 @@ def run_search_plan(
     if not isinstance(filter_string, str | None) or not all(
         isinstance(item, str) for item in order_by or ()
     ):  # not hashable, perhaps: the parser says what is wrong with it
-        return RunSearchPlan(
-            exp_ids, stages, parse_run_filter(filter_string), parse_run_order_by(order_by)
-        )
+        node, terms = parse_run_filter(filter_string), parse_run_order_by(order_by)
+        return RunSearchPlan(_base(exp_ids, stages), node, terms)
     return _kept_plan(
         tuple(exp_ids), None if stages is None else tuple(stages), filter_string, order_by
     )
@@ -114,4 +110,11 @@ def _kept_plan(
 ) -> RunSearchPlan:  # fmt: skip
     node = parse_run_filter(filter_string)
     terms = parse_run_order_by(order_by)  # a lone string is one item
-    return RunSearchPlan(exp_ids, stages, node, terms)
+    return RunSearchPlan(_base(exp_ids, stages), node, terms)
+
+
+def _base(exp_ids: Sequence[int], stages: Sequence[str] | None) -> Select[Any]:
+    base = select(*RUN_COLUMNS).where(runs.c.experiment_id.in_(list(exp_ids)))
+    if stages is not None:  # no stage test for ALL, so the index can still order
+        base = base.where(runs.c.lifecycle_stage.in_(list(stages)))
+    return base

@@ -55,10 +55,15 @@ def runs_first_statement(
 FEW_RUNS = 300
 
 
-def few_runs(conn: Connection, stmt: Select[Any], most: int) -> bool:
+def few_runs(
+    conn: Connection, stmt: Select[Any], most: int, counted: Select[Any] | None = None
+) -> bool:
     """Whether ``stmt`` (a select over ``runs``) selects at most ``most`` runs: counted on the
-    experiment index, reading no more than ``most + 1`` of its entries."""
-    return int(conn.execute(count_statement(stmt, most)).scalar_one()) <= most
+    experiment index, reading no more than ``most + 1`` of its entries. ``counted`` is
+    ``count_statement(stmt, most)`` when the caller keeps it."""
+    if counted is None:
+        counted = count_statement(stmt, most)
+    return int(conn.execute(counted).scalar_one()) <= most
 
 
 def count_statement(stmt: Select[Any], most: int) -> Select[Any]:
