@@ -448,10 +448,10 @@ class TrailClient(RegistryClientMethods):
     def get_logged_model(self, model_id: str, allow_deleted: bool = False) -> LoggedModel:
         return self.store.get_logged_model(model_id, allow_deleted=allow_deleted)
 
-    def finalize_logged_model(self, model_id: str, status: str | int) -> LoggedModel:
-        """Set the final status: ``"READY"`` once the files are uploaded, or ``"FAILED"``."""
-        name = getattr(status, "value", status)  # mlflow's LoggedModelStatus enum too
-        return self.store.finalize_logged_model(model_id, LoggedModelStatus.normalize(name))
+    def finalize_logged_model(self, model_id: str, status: object) -> LoggedModel:
+        """Set the final status: ``"READY"`` once the files are uploaded, or ``"FAILED"``
+        (any spelling, mlflow's ``LoggedModelStatus`` enum too)."""
+        return self.store.finalize_logged_model(model_id, LoggedModelStatus.normalize(status))
 
     def delete_logged_model(self, model_id: str) -> None:
         self.store.delete_logged_model(model_id)
