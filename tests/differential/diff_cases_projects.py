@@ -52,6 +52,7 @@ def _project(ctx: Ctx) -> Path:
 
 
 def _run(ctx: Ctx, parameters: dict[str, Any], entry_point: str = "main", **env: str) -> Any:
+    """Run the project; what ``run`` gave, what the program received, every run stored."""
     root = _project(ctx)
     out = ctx.tmp / "out.json"
     with ctx.env(DIFF_PROJECT_OUT=str(out), MLFLOW_RUN_ID=None, **env):
@@ -75,13 +76,20 @@ def _run(ctx: Ctx, parameters: dict[str, Any], entry_point: str = "main", **env:
     "projects_run_parameters",
     [
         ("defaults", {}),
-        ("given", {"alpha": "0.1", "epochs": "7", "name": "x y"}),
+        ("given", {"alpha": "0.1", "epochs": "7", "name": "xy"}),
+        ("with_space", {"name": "x y"}),
         ("undeclared", {"extra_key": "v"}),
         ("shell_syntax", {"name": "1; touch pwned $(id) `id`"}),
         ("bad_int", {"epochs": "three"}),
         ("bad_float", {"alpha": "much"}),
     ],
     server=False,
+    deliberate={
+        "with_space": "project-params-logged-as-given",
+        "shell_syntax": "project-params-logged-as-given",
+        "bad_int": "project-param-types-checked",
+        "bad_float": "project-param-types-checked",
+    },
 )
 def projects_run_parameters(ctx: Ctx, parameters: dict[str, str]) -> Any:
     observed = _run(ctx, parameters)
@@ -89,8 +97,13 @@ def projects_run_parameters(ctx: Ctx, parameters: dict[str, str]) -> Any:
     return observed
 
 
-@case("projects_entry_points", ["missing_required", "unknown_entry_point", "required_given"],
-      server=False)  # fmt: skip
+@case(
+    "projects_entry_points",
+    ["missing_required", "unknown_entry_point", "required_given"],
+    server=False,
+    deliberate={"missing_required": "clearer-error-codes",
+                "unknown_entry_point": "clearer-error-codes"},
+)  # fmt: skip
 def projects_entry_points(ctx: Ctx, what: str) -> Any:
     if what == "unknown_entry_point":
         return _run(ctx, {}, entry_point="nope")
@@ -101,7 +114,14 @@ def projects_entry_points(ctx: Ctx, what: str) -> Any:
 
 @case("projects_failing_command", server=False)
 def projects_failing_command(ctx: Ctx, _: Any) -> Any:
-    return _run(ctx, {}, DIFF_PROJECT_EXIT="3")
+    observed = _run(ctx, {}, DIFF_PROJECT_EXIT="3")
+    exceptions = ctx.ml.exceptions
+    try:
+        ctx.ml.projects.run(str(ctx.tmp / "project"), parameters={}, env_manager="local",
+                            experiment_id=ctx.exp_id, synchronous=True)  # fmt: skip
+    except exceptions.ExecutionException:
+        observed["caught_as"] = "ExecutionException"
+    return observed
 
 
 @case("projects_code_logs_with_mlflow", server=False)
