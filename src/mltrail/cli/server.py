@@ -177,6 +177,22 @@ def _server_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "grant on.",
         ),
         click.option(
+            "--static-prefix",
+            envvar="MLTRAIL_STATIC_PREFIX",
+            metavar="PREFIX",
+            default=None,
+            help="Serve everything (UI, REST and ajax API, artifact proxy) under this path, "
+            "e.g. /mlflow behind an ingress; clients use MLFLOW_TRACKING_URI=http://host/mlflow.",
+        ),
+        click.option(
+            "--registry-store-uri",
+            envvar=["MLTRAIL_REGISTRY_STORE_URI", "MLFLOW_REGISTRY_STORE_URI"],
+            metavar="URI",
+            default=None,
+            help="A separate database for the model registry (sqlite:///..., postgresql://...). "
+            "Default: the backend store.",
+        ),
+        click.option(
             "--max-concurrent-requests",
             envvar="MLTRAIL_MAX_CONCURRENT_REQUESTS",
             type=click.IntRange(min=1),
@@ -219,24 +235,20 @@ def build_settings(
     auth_default_permission: str = "READ",
     expose_prometheus: str | None = None,
     artifacts_only: bool = False,
+    static_prefix: str | None = None,
+    registry_store_uri: str | None = None,
 ) -> Any:
     from mltrail.server.settings import ServerSettings
-    from mltrail.tracking.uri import normalize_tracking_uri
 
-    backend = normalize_tracking_uri(backend_store_uri)
-    if backend.startswith("sqlite:///") and backend != "sqlite:///:memory:":
-        backend = "sqlite:///" + os.path.abspath(backend[len("sqlite:///") :])
-    if backend.startswith(("http://", "https://")):
-        raise click.BadParameter(
-            "the server stores runs in a database; give sqlite:///..., postgresql://... or a "
-            "folder, not another server's address.",
-            param_hint="--backend-store-uri",
-        )
+    backend = _database_uri(backend_store_uri, "--backend-store-uri")
     if artifacts_only and not serve_artifacts:
         raise click.BadParameter(
             "an artifacts-only server serves artifacts; drop --no-serve-artifacts.",
             param_hint="--artifacts-only",
         )
+    registry = None
+    if registry_store_uri:
+        registry = _database_uri(registry_store_uri, "--registry-store-uri")
     destination = _local(artifacts_destination)
     if default_artifact_root:
         root = _local(default_artifact_root)
@@ -261,7 +273,34 @@ def build_settings(
         expose_prometheus=expose_prometheus not in (None, "", "0", "false"),
         artifacts_only=artifacts_only,
         auth_default_permission=auth_default_permission.upper(),
+        static_prefix=_prefix(static_prefix),
+        registry_store_uri=registry if registry != backend else None,
     )
+
+
+def _database_uri(text: str, option: str) -> str:
+    """A database URI with an absolute SQLite path; one error for a server's address."""
+    from mltrail.tracking.uri import normalize_tracking_uri
+
+    uri = normalize_tracking_uri(text)
+    if uri.startswith("sqlite:///") and uri != "sqlite:///:memory:":
+        uri = "sqlite:///" + os.path.abspath(uri[len("sqlite:///") :])
+    if uri.startswith(("http://", "https://")):
+        raise click.BadParameter(
+            "the server stores its data in a database; give sqlite:///..., postgresql://... "
+            "or a folder, not another server's address.",
+            param_hint=option,
+        )
+    return uri
+
+
+def _prefix(text: str | None) -> str:
+    from mltrail.server.prefix import normalize_prefix
+
+    try:
+        return normalize_prefix(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--static-prefix") from None
 
 
 def _is_loopback(host: str) -> bool:
@@ -336,6 +375,10 @@ def run_server(settings: Any, host: str, port: int, workers: int, title: str) ->
         from mltrail.server.app import open_auth_store
 
         open_auth_store(settings, store)  # no user yet: one sentence now, not in each worker
+    if settings.registry_store_uri:
+        from mltrail.store.sql.registry import SqlRegistryStore
+
+        SqlRegistryStore(settings.registry_store_uri)  # a bad URI fails now; schema migrated
     _announce(settings, host, port, workers, title)
     common: dict[str, Any] = {"host": host, "port": port, "log_level": "warning"}
     if workers == 1:
@@ -370,8 +413,10 @@ def _announce(settings: Any, host: str, port: int, workers: int, title: str) -> 
         f"mltrail {title} {__version__}",
         f"  runs and metrics: {settings.backend_store_uri}",
         f"  artifacts:        {artifacts}",
-        f"  open:             http://{shown_host}:{port}",
+        f"  open:             http://{shown_host}:{port}{settings.static_prefix}",
     ]
+    if settings.registry_store_uri:
+        lines.insert(2, f"  model registry:   {settings.registry_store_uri}")
     if workers > 1:
         lines.append(f"  workers:          {workers}")
     if settings.auth:

@@ -132,16 +132,13 @@ def save_model(
         packages.append(type(pytorch_model).__mro__[1].__module__.split(".")[0])
     if requirements_file and pip_requirements is None:
         pip_requirements = requirements_file
-    if conda_env is not None and pip_requirements is None:
-        from mltrail.models.environment import write_conda_env
-
-        pip_requirements = write_conda_env(path, conda_env)
     finish_model_dir(
         path,
         mlflow_model,
         signature=signature,
         input_example=input_example,
         requirements=infer_requirements([pytorch_model], packages),
+        conda_env=conda_env,
         pip_requirements=pip_requirements,
         extra_pip_requirements=extra_pip_requirements,
         metadata=metadata,

@@ -34,10 +34,13 @@ def create_app(
     if registry_store is None:
         from mltrail.store.sql.registry import SqlRegistryStore
 
-        # The registry lives in the tracking database: a version's source is checked against
-        # its run and logged model there.
+        # By default the registry lives in the tracking database (a version's source is
+        # checked against its run and logged model in one transaction); --registry-store-uri
+        # gives it a database of its own.
         registry_store = SqlRegistryStore(
-            settings.backend_store_uri, settings.default_artifact_root
+            settings.registry_store_uri or settings.backend_store_uri,
+            settings.default_artifact_root,
+            tracking_uri=settings.backend_store_uri,
         )
     app = FastAPI(
         title="mltrail",
@@ -162,6 +165,7 @@ def _install_layers(app: FastAPI, settings: ServerSettings) -> None:
 
     1. Starlette's ServerErrorMiddleware (always outermost): an unexpected exception becomes
        our JSON INTERNAL_ERROR body, never a traceback;
+    1a. PrefixMiddleware (with ``--static-prefix``): takes the prefix off the path;
     1b. VersionHeaderMiddleware: ``X-Mltrail-Version`` on every answer;
     2. SecurityMiddleware: Host allowlist, Origin check, body cap, headers; it runs before any
        route so a refused request touches nothing;
@@ -195,6 +199,10 @@ def _install_layers(app: FastAPI, settings: ServerSettings) -> None:
         app.add_middleware(MetricsMiddleware, metrics=app.state.metrics, app_state=app.state)
     app.add_middleware(SecurityMiddleware, settings=settings)
     app.add_middleware(VersionHeaderMiddleware)  # added last: runs first, so refusals carry it
+    if settings.static_prefix:  # outside everything: the layers above see unprefixed paths
+        from mltrail.server.prefix import PrefixMiddleware
+
+        app.add_middleware(PrefixMiddleware, prefix=settings.static_prefix)
 
 
 def tune_gc_for_serving() -> None:

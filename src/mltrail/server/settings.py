@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from mltrail.server.prefix import normalize_prefix
+
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 
 
@@ -40,6 +42,10 @@ class ServerSettings:
     expose_prometheus: bool = False  # /metrics (server/metrics.py)
     artifacts_only: bool = False  # serve only the artifact proxy
     auth: bool = False
+    # --static-prefix: every route under this path ("" for none), see server/prefix.py.
+    static_prefix: str = ""
+    # --registry-store-uri: the model registry's own database (None: the tracking database).
+    registry_store_uri: str | None = None
     auth_default_permission: str = "READ"
     silent_run_lease_seconds: float | None = 24 * 3600.0
     extra: dict[str, str] = field(default_factory=dict)
@@ -60,6 +66,8 @@ class ServerSettings:
             "MLTRAIL_EXPOSE_PROMETHEUS": "1" if self.expose_prometheus else "0",
             "MLTRAIL_ARTIFACTS_ONLY": "1" if self.artifacts_only else "0",
             "MLTRAIL_AUTH_DEFAULT_PERMISSION": self.auth_default_permission,
+            "MLTRAIL_STATIC_PREFIX": self.static_prefix,
+            "MLTRAIL_REGISTRY_STORE_URI": self.registry_store_uri or "",
             "MLTRAIL_RUN_LEASE": _seconds_text(self.run_lease_seconds),
             "MLTRAIL_RUN_LEASE_WITHOUT_HEARTBEATS": _seconds_text(self.silent_run_lease_seconds),
         }
@@ -106,6 +114,8 @@ class ServerSettings:
             expose_prometheus=os.environ.get("MLTRAIL_EXPOSE_PROMETHEUS", "0") == "1",
             artifacts_only=os.environ.get("MLTRAIL_ARTIFACTS_ONLY", "0") == "1",
             auth_default_permission=os.environ.get("MLTRAIL_AUTH_DEFAULT_PERMISSION") or "READ",
+            static_prefix=normalize_prefix(os.environ.get("MLTRAIL_STATIC_PREFIX")),
+            registry_store_uri=os.environ.get("MLTRAIL_REGISTRY_STORE_URI") or None,
             run_lease_seconds=_seconds(os.environ.get("MLTRAIL_RUN_LEASE"), 300.0),
             silent_run_lease_seconds=_seconds(
                 os.environ.get("MLTRAIL_RUN_LEASE_WITHOUT_HEARTBEATS"), 24 * 3600.0

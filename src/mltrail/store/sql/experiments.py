@@ -25,6 +25,7 @@ from mltrail.store.sql.run_writes import STAGE_AND_LOCATION
 from mltrail.store.sql.schema import (
     experiment_tags,
     experiments,
+    id_counters,
     runs,
 )
 from mltrail.utils import validation as v
@@ -57,6 +58,7 @@ class ExperimentMethods:
                 raise AlreadyExists(f"Experiment '{name}' already exists.")
             new_id = conn.execute(
                 experiments.insert().values(
+                    **_next_id(conn),
                     name=name,
                     artifact_location=artifact_location,
                     lifecycle_stage=LifecycleStage.ACTIVE,
@@ -233,3 +235,22 @@ class ExperimentMethods:
         with self.engine.connect() as conn:
             found = {str(e): (n, last) for e, n, last in conn.execute(query)}
         return {str(i): found.get(str(i), (0, None)) for i in ids}
+
+
+def _next_id(conn: Any) -> dict[str, int]:
+    """On SQLite, the new experiment's id: above every id ever handed out (``id_counters``),
+    not only above the ids still there. Elsewhere the database's sequence decides."""
+    if conn.dialect.name != "sqlite":
+        return {}
+    top = conn.execute(sa.select(sa.func.max(experiments.c.experiment_id))).scalar() or 0
+    floor = conn.execute(
+        sa.select(id_counters.c.value).where(id_counters.c.name == "experiments")
+    ).scalar()
+    new_id = max(int(top), int(floor or 0)) + 1
+    if floor is None:
+        conn.execute(id_counters.insert().values(name="experiments", value=new_id))
+    else:
+        conn.execute(
+            id_counters.update().where(id_counters.c.name == "experiments").values(value=new_id)
+        )
+    return {"experiment_id": new_id}
