@@ -150,8 +150,8 @@ def _server_options(func: Callable[..., Any]) -> Callable[..., Any]:
             flag_value="on",
             default=None,
             help="Serve Prometheus metrics at /metrics (requests and latency by route, points "
-            "ingested, errors, database pool, leases). MLflow's DIR argument is accepted and "
-            "not needed.",
+            "ingested, errors, database pool, leases), summed over all workers. DIR (optional): "
+            "the folder the workers share their figures in.",
         ),
         click.option(
             "--artifacts-only",
@@ -271,11 +271,19 @@ def build_settings(
         max_concurrent_requests=max_concurrent_requests,
         auth=bool(auth),
         expose_prometheus=expose_prometheus not in (None, "", "0", "false"),
+        prometheus_dir=_prometheus_dir(expose_prometheus),
         artifacts_only=artifacts_only,
         auth_default_permission=auth_default_permission.upper(),
         static_prefix=_prefix(static_prefix),
         registry_store_uri=registry if registry != backend else None,
     )
+
+
+def _prometheus_dir(value: str | None) -> str | None:
+    """``--expose-prometheus DIR`` (MLflow's form): the folder the workers share figures in."""
+    if value in (None, "", "0", "false", "on", "1", "true"):
+        return None
+    return os.path.abspath(str(value))
 
 
 def _database_uri(text: str, option: str) -> str:
@@ -382,19 +390,38 @@ def run_server(settings: Any, host: str, port: int, workers: int, title: str) ->
     _announce(settings, host, port, workers, title)
     common: dict[str, Any] = {"host": host, "port": port, "log_level": "warning"}
     if workers == 1:
+        import dataclasses
+
+        # One worker answers for itself: nothing to share (and no stale figures to add).
+        settings = dataclasses.replace(settings, prometheus_dir=None)
         app = create_app(settings, tracking_store=store)
         tune_gc_for_serving()
         uvicorn.run(app, access_log=False, **common)
         return
     dispose_engines()  # the workers open their own connections
+    scratch = None
+    if settings.expose_prometheus:  # one /metrics answer for all workers: a shared folder
+        import dataclasses
+        import tempfile
+
+        from mltrail.server.metrics_share import clear
+
+        if settings.prometheus_dir is None:
+            scratch = tempfile.TemporaryDirectory(prefix="mltrail-metrics-")
+            settings = dataclasses.replace(settings, prometheus_dir=scratch.name)
+        clear(settings.prometheus_dir)
     os.environ.update(settings.to_env())
-    uvicorn.run(
-        "mltrail.server.app:app_from_env",
-        factory=True,
-        workers=workers,
-        access_log=False,
-        **common,
-    )
+    try:
+        uvicorn.run(
+            "mltrail.server.app:app_from_env",
+            factory=True,
+            workers=workers,
+            access_log=False,
+            **common,
+        )
+    finally:
+        if scratch is not None:
+            scratch.cleanup()
 
 
 def _announce(settings: Any, host: str, port: int, workers: int, title: str) -> None:

@@ -40,6 +40,9 @@ class ServerSettings:
     run_lease_seconds: float | None = 300.0
     # Authentication (server/auth): users, tokens, grants; the permission of users without one.
     expose_prometheus: bool = False  # /metrics (server/metrics.py)
+    # Where the workers of one server share their figures for /metrics (server/metrics_share.py);
+    # None: each worker answers for itself (one worker).
+    prometheus_dir: str | None = None
     artifacts_only: bool = False  # serve only the artifact proxy
     auth: bool = False
     # --static-prefix: every route under this path ("" for none), see server/prefix.py.
@@ -64,6 +67,7 @@ class ServerSettings:
             "MLTRAIL_MAX_CONCURRENT_REQUESTS": str(self.max_concurrent_requests),
             "MLTRAIL_AUTH": "1" if self.auth else "0",
             "MLTRAIL_EXPOSE_PROMETHEUS": "1" if self.expose_prometheus else "0",
+            "MLTRAIL_PROMETHEUS_DIR": self.prometheus_dir or "",
             "MLTRAIL_ARTIFACTS_ONLY": "1" if self.artifacts_only else "0",
             "MLTRAIL_AUTH_DEFAULT_PERMISSION": self.auth_default_permission,
             "MLTRAIL_STATIC_PREFIX": self.static_prefix,
@@ -112,6 +116,7 @@ class ServerSettings:
             ),
             auth=os.environ.get("MLTRAIL_AUTH", "0") == "1",
             expose_prometheus=os.environ.get("MLTRAIL_EXPOSE_PROMETHEUS", "0") == "1",
+            prometheus_dir=os.environ.get("MLTRAIL_PROMETHEUS_DIR") or None,
             artifacts_only=os.environ.get("MLTRAIL_ARTIFACTS_ONLY", "0") == "1",
             auth_default_permission=os.environ.get("MLTRAIL_AUTH_DEFAULT_PERMISSION") or "READ",
             static_prefix=normalize_prefix(os.environ.get("MLTRAIL_STATIC_PREFIX")),

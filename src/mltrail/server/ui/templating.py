@@ -117,5 +117,7 @@ def render(
     page = environment().get_template(template)
     # ``root``: the server's --static-prefix ("" without one); every link starts with it.
     root = request.scope.get("root_path", "")
-    html = page.render(request_path=request.url.path, root=root, **context)
+    # With --auth: who is signed in (the top bar links administrators to the admin pages).
+    user = request.scope.get("mltrail.user")
+    html = page.render(request_path=request.url.path, root=root, current_user=user, **context)
     return HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)
