@@ -76,9 +76,8 @@ def test_failed_reads_and_disabled_autolog_record_nothing(spark, sources, client
     from pyspark.errors import AnalysisException
 
     mltrail.spark.autolog()
-    with mltrail.start_run() as run:
-        with pytest.raises(AnalysisException):
-            spark.read.parquet(str(tmp_path / "missing"))
+    with mltrail.start_run() as run, pytest.raises(AnalysisException):
+        spark.read.parquet(str(tmp_path / "missing"))
     assert _tag(client, run.info.run_id) is None
 
     mltrail.spark.autolog(disable=True)
