@@ -22,7 +22,7 @@ from mltrail.entities import (
     RunTag,
 )
 from mltrail.exceptions import InvalidParameter, NotFound
-from mltrail.store.base import PointRow
+from mltrail.store.points import PointRow
 from mltrail.store.sql import metrics as metric_io
 from mltrail.store.sql.common import RUN_NAME_TAG, has_upsert, new_run_id, now_ms
 from mltrail.store.sql.engine import driver_transaction, transaction
