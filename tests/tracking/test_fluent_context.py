@@ -146,3 +146,20 @@ def test_one_reset_clears_runs_experiment_and_uris(tmp_path):
     assert fluent._resolve_experiment_id() == "0"
     mltrail.set_tracking_uri("sqlite:///" + str(tmp_path / "other.db"))
     assert mltrail.get_run(run.info.run_id).info.status == "FINISHED"
+
+
+def test_clients_of_one_store_share_its_session_which_stays_off_the_store(tmp_path):
+    from mltrail.store.store_cache import reset_stores
+    from mltrail.tracking.client import TrailClient
+
+    uri = "sqlite:///" + str(tmp_path / "shared.db")
+    first, second = TrailClient(uri), TrailClient(uri)
+    assert first.store is second.store and first._session is second._session
+    assert first._buffer is second._buffer  # one writer thread and queue per store
+    assert not [name for name in vars(first.store) if "buffer" in name or "known" in name]
+    run_id = first.create_run("0").info.run_id
+    second.log_metric(run_id, "m", 1.0)  # known to exist through the shared session
+    assert second.get_metric_history(run_id, "m")[0].value == 1.0
+    reset_stores()
+    third = TrailClient(uri)
+    assert third.store is not first.store and third._session is not first._session
