@@ -3,13 +3,16 @@
     .venv/bin/python benchmarks/tracking_bench.py            # full comparison (a minute or two)
     .venv/bin/python benchmarks/tracking_bench.py --quick    # smoke run (well under a minute)
     .venv/bin/python benchmarks/tracking_bench.py --search-100k   # mltrail search, 100k runs
+    .venv/bin/python benchmarks/tracking_bench.py --only small_search --only small_search_http
 
 Each implementation runs in its own process and virtualenv (this file is re-executed with
 ``--impl mltrail`` or ``--impl mlflow``), in a fresh temporary folder, on a SQLite store. The
 worker code uses only names both libraries share (``start_run``, ``log_metric``,
 ``MlflowClient.log_batch``...), so the two run literally the same code. MLflow is much slower,
 so some workloads do fewer iterations for it; rates (per second) and per-call times stay
-comparable. See README.md.
+comparable. The ``small_search_http`` workload starts each implementation's own server
+(``mltrail server`` or ``mlflow server`` from its virtualenv, on a free port of 127.0.0.1) and
+searches through it with that implementation's client. See README.md.
 """
 
 from __future__ import annotations
@@ -230,6 +233,59 @@ def bench_small_search(api: Api, sizes: Sizes) -> dict[str, Any]:
     return out
 
 
+HTTP_SEARCH_RUNS = 50
+
+
+def bench_small_search_http(api: Api, sizes: Sizes) -> dict[str, Any]:
+    """``bench_small_search`` through a server: this implementation's client against its own
+    server (``mltrail server`` or ``mlflow server``, default workers, a fresh SQLite store),
+    started here on a free port and stopped afterwards."""
+    from pathlib import Path
+
+    import server_bench  # beside this file (the child runs it as a script)
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-http-", dir=os.getcwd()))
+    impl = "mltrail" if api.lib.__name__ == "mltrail" else "mlflow"
+    target = server_bench.Target(impl, f"{impl} server", impl, None)
+    server = server_bench.ServerProcess(target, f"sqlite:///{folder}/server.db", folder)
+    out: dict[str, Any] = {}
+    try:
+        api.lib.set_tracking_uri(server.url)
+        local_client, api.client = api.client, type(api.client)(server.url)
+        try:
+            exp_id = _fill_search_experiment(api, HTTP_SEARCH_RUNS, "small-search-http")
+            for fmt in ("pandas", "list"):
+
+                def search(fmt: str = fmt) -> int:
+                    found = api.lib.search_runs(
+                        experiment_ids=[exp_id],
+                        filter_string=SMALL_SEARCH_FILTER,
+                        order_by=SMALL_SEARCH_ORDER,
+                        output_format=fmt,
+                    )
+                    return len(found)
+
+                hits = search()  # warm-up: connections, the server's first statements
+
+                def once(search: Callable[[], int] = search) -> float:
+                    t0 = time.perf_counter()
+                    search()
+                    return time.perf_counter() - t0
+
+                times = _repeat(once, sizes.small_search_repeats)
+                out[f"{HTTP_SEARCH_RUNS}/{fmt}"] = {
+                    "n": HTTP_SEARCH_RUNS,
+                    "hits": hits,
+                    "times": times,
+                }
+        finally:
+            api.client = local_client
+            api.lib.set_tracking_uri(api.uri)
+    finally:
+        server.stop()
+    return out
+
+
 def bench_history(api: Api, sizes: Sizes) -> dict[str, Any]:
     """get_metric_history of one key with ``history`` points (written by log_batch)."""
     exp_id = api.experiment("history")
@@ -258,10 +314,11 @@ WORKLOADS = {
     "search": bench_search,
     "small_search": bench_small_search,
     "history": bench_history,
+    "small_search_http": bench_small_search_http,
 }
 
 
-def worker(impl: str, quick: bool) -> None:
+def worker(impl: str, quick: bool, only: list[str] | None = None) -> None:
     """Run every workload of one implementation; print the results as one JSON line."""
     sizes = (QUICK if quick else FULL)[impl]
     with tempfile.TemporaryDirectory(prefix=f"bench-{impl}-") as folder:
@@ -269,6 +326,8 @@ def worker(impl: str, quick: bool) -> None:
         api = Api(impl, folder)
         results: dict[str, Any] = {"sizes": asdict(sizes)}
         for name, bench in WORKLOADS.items():
+            if only and name not in only:
+                continue
             t0 = time.perf_counter()
             results[name] = bench(api, sizes)
             sys.stderr.write(f"  {impl} {name}: done in {time.perf_counter() - t0:.1f}s\n")
@@ -476,81 +535,50 @@ def _ms(result: dict[str, Any]) -> float:
 def build_rows(
     ours: dict[str, Any], theirs: dict[str, Any], imports: dict[str, Any], memory: dict[str, int]
 ) -> list[Row]:
-    n_steps, n_search = ours["log_metric"]["n"], ours["search"]["n"]
-    return [
-        Row(
-            f"log_metric loop ({n_steps:,} steps + end_run)",
-            _rate(ours["log_metric"]),
-            _rate(theirs["log_metric"]),
-            "calls/s",
-            True,
-            1000,
-        ),
-        Row(
-            "log_batch (1000 metrics a call)",
-            _rate(ours["log_batch"]),
-            _rate(theirs["log_batch"]),
-            "points/s",
-            True,
-            50,
-        ),
-        Row(
-            "create run (10 params, 10 tags, 5 metrics)",
-            _rate(ours["runs"]),
-            _rate(theirs["runs"]),
-            "runs/s",
-            True,
-            50,
-        ),
-        Row(
-            f"search_runs (filter+order, {n_search} runs)",
-            _ms(ours["search"]),
-            _ms(theirs["search"]),
-            "ms",
-            False,
-            10,
-        ),
-        *(
-            Row(
-                f"mltrail.search_runs ({key.replace('/', ' runs, ')}, half match, by metric)",
-                _ms(ours["small_search"][key]),
-                _ms(theirs["small_search"][key]),
-                "ms",
-                False,
-                10,
-            )
-            for key in ours["small_search"]
-        ),
-        Row(
-            f"get_metric_history ({ours['history']['n']:,} points)",
-            _ms(ours["history"]),
-            _ms(theirs["history"]),
-            "ms",
-            False,
-            50,
-        ),
-        Row(
-            "import (wall, net of interpreter start)",
-            imports["mltrail"]["net"] * 1000,
-            imports["mlflow"]["net"] * 1000,
-            "ms",
-            False,
-        ),
-        Row(
-            "import (-X importtime, cumulative)",
-            imports["mltrail"]["importtime"] * 1000,
-            imports["mlflow"]["importtime"] * 1000,
-            "ms",
-            False,
-        ),
-        Row(
-            "peak RSS of the log_metric loop",
-            memory["mltrail"] / 1024,
-            memory["mlflow"] / 1024,
-            "MiB",
-            False,
-        ),
-    ]
+    """The report's rows, for the workloads that ran (all of them unless ``--only``)."""
+
+    def rate(name: str) -> tuple[float, float]:
+        return _rate(ours[name]), _rate(theirs[name])
+
+    def ms(name: str, key: str | None = None) -> tuple[float, float]:
+        if key is None:
+            return _ms(ours[name]), _ms(theirs[name])
+        return _ms(ours[name][key]), _ms(theirs[name][key])
+
+    rows: list[Row] = []
+    if "log_metric" in ours:
+        label = f"log_metric loop ({ours['log_metric']['n']:,} steps + end_run)"
+        rows.append(Row(label, *rate("log_metric"), "calls/s", True, 1000))
+    if "log_batch" in ours:
+        rows.append(
+            Row("log_batch (1000 metrics a call)", *rate("log_batch"), "points/s", True, 50)
+        )
+    if "runs" in ours:
+        label = "create run (10 params, 10 tags, 5 metrics)"
+        rows.append(Row(label, *rate("runs"), "runs/s", True, 50))
+    if "search" in ours:
+        label = f"search_runs (filter+order, {ours['search']['n']} runs)"
+        rows.append(Row(label, *ms("search"), "ms", False, 10))
+    for key in ours.get("small_search", {}):
+        label = f"mltrail.search_runs ({key.replace('/', ' runs, ')}, half match, by metric)"
+        rows.append(Row(label, *ms("small_search", key), "ms", False, 10))
+    for key in ours.get("small_search_http", {}):
+        label = f"mltrail.search_runs over HTTP ({key.replace('/', ' runs, ')}, client+server)"
+        rows.append(Row(label, *ms("small_search_http", key), "ms", False, 10))
+    if "history" in ours:
+        label = f"get_metric_history ({ours['history']['n']:,} points)"
+        rows.append(Row(label, *ms("history"), "ms", False, 50))
+    if imports:
+        for label, field in (
+            ("import (wall, net of interpreter start)", "net"),
+            ("import (-X importtime, cumulative)", "importtime"),
+        ):
+            value = imports["mltrail"][field] * 1000, imports["mlflow"][field] * 1000
+            rows.append(Row(label, *value, "ms", False))
+    if memory:
+        value = memory["mltrail"] / 1024, memory["mlflow"] / 1024
+        rows.append(Row("peak RSS of the log_metric loop", *value, "MiB", False))
+    return rows
 
 
 def _fmt(value: float, unit: str) -> str:
@@ -589,15 +617,17 @@ def print_report(
             f"{r.label}: mltrail {_fmt(r.mltrail, r.unit)} vs MLflow "
             f"{_fmt(r.mlflow, r.unit)} -> {r.ratio:,.1f}x {word if r.ratio >= 1 else ''}"
         )
-    net = imports["mltrail"]["net"]
-    print(
-        f"\nimport mltrail target < 150 ms: {net * 1000:.0f} ms "
-        f"({'ok' if net < 0.15 else 'MISSED'})"
-    )
-    print(f"search hits: mltrail {ours['search']['hits']}, MLflow {theirs['search']['hits']}")
+    if imports:
+        net = imports["mltrail"]["net"]
+        print(
+            f"\nimport mltrail target < 150 ms: {net * 1000:.0f} ms "
+            f"({'ok' if net < 0.15 else 'MISSED'})"
+        )
+    if "search" in ours:
+        print(f"search hits: mltrail {ours['search']['hits']}, MLflow {theirs['search']['hits']}")
 
 
-def compare(quick: bool, json_out: str | None) -> None:
+def compare(quick: bool, json_out: str | None, only: list[str] | None = None) -> None:
     mlflow_py = mlflow_python()
     version = subprocess.run(
         [mlflow_py, "-c", "import mlflow; print(mlflow.__version__)"],
@@ -605,25 +635,28 @@ def compare(quick: bool, json_out: str | None) -> None:
         text=True,
         env=_child_env(),
     ).stdout.strip()
-    flags = ["--quick"] if quick else []
+    flags = (["--quick"] if quick else []) + [f"--only={name}" for name in only or []]
     print("running mltrail workloads...", file=sys.stderr)
     ours = _run_child(sys.executable, ["--impl", "mltrail", *flags])
     print("running MLflow workloads...", file=sys.stderr)
     theirs = _run_child(mlflow_py, ["--impl", "mlflow", *flags])
-    print("timing imports and peak memory...", file=sys.stderr)
-    imports = {
-        "mltrail": import_seconds(sys.executable, "mltrail"),
-        "mlflow": import_seconds(mlflow_py, "mlflow"),
-    }
-    mem_steps = QUICK if quick else FULL
-    memory = {
-        "mltrail": _run_child(
-            sys.executable, ["--impl", "mltrail", "--memory-probe", str(mem_steps["mltrail"].steps)]
-        ),
-        "mlflow": _run_child(
-            mlflow_py, ["--impl", "mlflow", "--memory-probe", str(mem_steps["mlflow"].steps)]
-        ),
-    }
+    imports: dict[str, Any] = {}
+    memory: dict[str, Any] = {}
+    if not only:
+        print("timing imports and peak memory...", file=sys.stderr)
+        imports = {
+            "mltrail": import_seconds(sys.executable, "mltrail"),
+            "mlflow": import_seconds(mlflow_py, "mlflow"),
+        }
+        steps = {impl: str(sizes.steps) for impl, sizes in (QUICK if quick else FULL).items()}
+        memory = {
+            "mltrail": _run_child(
+                sys.executable, ["--impl", "mltrail", "--memory-probe", steps["mltrail"]]
+            ),
+            "mlflow": _run_child(
+                mlflow_py, ["--impl", "mlflow", "--memory-probe", steps["mlflow"]]
+            ),
+        }
     rows = build_rows(ours, theirs, imports, memory)
     print_report(rows, ours, theirs, imports, version)
     if json_out:
@@ -654,16 +687,22 @@ def main() -> None:
     )
     parser.add_argument("--runs", type=int, default=100_000, help="runs for --search-100k")
     parser.add_argument("--json", metavar="PATH", help="also write the raw results here")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=list(WORKLOADS),
+        help="run only this workload (repeatable); no import or memory figures then",
+    )
     args = parser.parse_args()
     if args.impl and args.memory_probe:
         memory_probe(args.impl, args.memory_probe)
     elif args.impl:
-        worker(args.impl, args.quick)
+        worker(args.impl, args.quick, args.only)
     elif args.search_100k:
         os.environ.setdefault("MLTRAIL_QUIET", "1")
         search_100k(args.runs, 3 if args.quick else 5)
     else:
-        compare(args.quick, args.json)
+        compare(args.quick, args.json, args.only)
 
 
 if __name__ == "__main__":

@@ -240,3 +240,17 @@ def test_fast_numeric_predict_gives_the_same_answers(tmp_path, iris):
         assert mltrail.sklearn._numeric_block(features, names) is not None
     finally:
         mltrail.sklearn._fast_numeric = False
+
+
+def test_conda_env_gives_the_pip_requirements(tmp_path, iris_model):
+    env = {"dependencies": ["python=3.11", {"pip": ["scikit-learn", "extra-lib==1.0"]}]}
+    mltrail.sklearn.save_model(iris_model, tmp_path / "dict", conda_env=env)
+    reqs = (tmp_path / "dict" / "requirements.txt").read_text().splitlines()
+    assert "extra-lib==1.0" in reqs
+    env_file = tmp_path / "env.yaml"
+    env_file.write_text(yaml.safe_dump(env))
+    mltrail.sklearn.save_model(
+        iris_model, tmp_path / "both", conda_env=str(env_file), pip_requirements=["only-this"]
+    )
+    reqs = (tmp_path / "both" / "requirements.txt").read_text().splitlines()
+    assert "only-this" in reqs and "extra-lib==1.0" not in reqs

@@ -52,7 +52,7 @@ def test_upgrade_from_0003_matches_the_schema(backend, request, tmp_path):
     engine = get_engine(uri)
     migrate.upgrade(engine, "0003")
     assert not sa.inspect(engine).has_table("registered_models")
-    assert migrate.upgrade(engine) is True
+    assert migrate.upgrade(engine, "0004") is True
     assert migrate.current_revision(engine) == "0004"
     assert set(sa.inspect(engine).get_table_names()) >= NEW_TABLES
     assert _differences(engine) == []
@@ -66,7 +66,7 @@ def test_upgrade_from_0003_matches_the_schema(backend, request, tmp_path):
 
 def test_downgrade_to_0003_drops_only_the_registry(sqlite_uri):
     engine = get_engine(sqlite_uri)
-    migrate.upgrade(engine)
+    migrate.upgrade(engine, "0004")
     before = set(sa.inspect(engine).get_table_names())
     from alembic import command
     from alembic.config import Config

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from mltrail.server.auth.store import AuthStore
-from mltrail.server.idempotency import IdempotencyKeys
-from mltrail.server.leases import LeasePolicy, RunLeases
 from mltrail.store.sql import purge
+from mltrail.store.sql.idempotency import IdempotencyKeys
+from mltrail.store.sql.leases import LeasePolicy, RunLeases
 from mltrail.store.sql.store import SqlStore
 
 

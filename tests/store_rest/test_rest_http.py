@@ -300,3 +300,58 @@ def test_tls_verification_and_its_switches(tmp_path: Path, monkeypatch) -> None:
     finally:
         client.session.close()  # an idle TLS keep-alive would hold up the server's shutdown
         live.stop()
+
+
+def test_proxy_variables_route_requests_through_the_proxy(scripted, monkeypatch) -> None:
+    """The client reads proxies from the environment itself (not through requests' scan of
+    every variable): a proxy variable still sends the request to the proxy, NO_PROXY still
+    exempts a host."""
+    proxy = ScriptedServer([EMPTY_SEARCH, EMPTY_SEARCH])
+    scripted.append(proxy)
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    store = RestStore("http://tracking.invalid:5000", HttpClient())
+    assert store.search_experiments() == []
+    assert proxy.requests[-1]["path"].startswith("http://tracking.invalid:5000/api/2.0/mlflow/")
+    direct = ScriptedServer([EMPTY_SEARCH])
+    scripted.append(direct)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    assert RestStore(direct.url, HttpClient()).search_experiments() == []
+    assert len(direct.requests) == 1 and len(proxy.requests) == 1
+
+
+def test_netrc_credentials_are_sent(scripted, monkeypatch, tmp_path: Path) -> None:
+    server = ScriptedServer([EMPTY_SEARCH])
+    scripted.append(server)
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login ann password s3cret\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    for name in ("MLTRAIL_TRACKING_TOKEN", "MLFLOW_TRACKING_TOKEN", "MLTRAIL_TRACKING_USERNAME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("MLFLOW_TRACKING_USERNAME", raising=False)
+    RestStore(server.url, HttpClient()).search_experiments()
+    expected = "Basic " + base64.b64encode(b"ann:s3cret").decode()
+    assert server.requests[0]["headers"]["Authorization"] == expected
+
+
+def test_bare_nan_and_infinity_from_an_mlflow_server_are_read(scripted) -> None:
+    """MLflow's server writes non-finite metric values as bare NaN / Infinity, which strict
+    JSON parsers refuse; the client falls back to a parser that takes them."""
+    run = (
+        b'{"runs": [{"info": {"run_id": "r1", "experiment_id": "1", "status": "FINISHED",'
+        b' "start_time": 1, "lifecycle_stage": "active", "artifact_uri": "x"},'
+        b' "data": {"metrics": [{"key": "a", "value": NaN, "timestamp": 5, "step": 2},'
+        b' {"key": "b", "value": -Infinity, "timestamp": "6", "step": "3"},'
+        b' {"key": "c", "value": 1, "timestamp": 7, "step": 0, "run_id": "r1"}],'
+        b' "params": [{"key": "p", "value": "v"}]}}]}'
+    )
+    server = ScriptedServer([(200, {"Content-Type": "application/json"}, run)])
+    scripted.append(server)
+    (found,) = RestStore(server.url, HttpClient()).search_runs(["1"])
+    a, b, c = found.data.metric_objs
+    assert a.value != a.value and (a.timestamp, a.step) == (5, 2)
+    assert (b.value, b.timestamp, b.step) == (float("-inf"), 6, 3)
+    assert isinstance(c.value, float) and c.value == 1.0 and c.run_id == "r1"
+    assert found.data.params == {"p": "v"} and found.data.tags == {}

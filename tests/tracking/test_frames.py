@@ -51,3 +51,48 @@ def test_a_run_still_running_has_no_end_time() -> None:
         frame = mltrail.search_runs()
     assert pd.isna(frame["end_time"][0])
     assert frame["status"][0] == "RUNNING"
+
+
+def test_frame_equals_the_one_pandas_builds_from_rows() -> None:
+    """The frame is handed to pandas as typed blocks; it must equal what pandas' public
+    constructor makes of the same cells."""
+    mltrail.set_experiment("frames-reference")
+    with mltrail.start_run():
+        mltrail.log_params({"a": "1", "b": "x"})
+        mltrail.log_metrics({"m": 1.5, "n": -2.0})
+    with mltrail.start_run():
+        mltrail.log_param("a", "2")
+        mltrail.log_metric("n", float("inf"))
+        mltrail.set_tag("t", "")
+    with mltrail.start_run():
+        runs = mltrail.search_runs(output_format="list")
+        frame = runs_to_dataframe(runs)
+    columns = list(frame.columns)
+    rows = []
+    for run in runs:
+        row: dict = {
+            "run_id": run.info.run_id,
+            "experiment_id": run.info.experiment_id,
+            "status": run.info.status,
+            "artifact_uri": run.info.artifact_uri,
+            "start_time": pd.Timestamp(run.info.start_time, unit="ms", tz="UTC"),
+            "end_time": (
+                pd.NaT
+                if run.info.end_time is None
+                else pd.Timestamp(run.info.end_time, unit="ms", tz="UTC")
+            ),
+        }
+        row.update({f"metrics.{k}": v for k, v in run.data.metrics.items()})
+        row.update({f"params.{k}": v for k, v in run.data.params.items()})
+        row.update({f"tags.{k}": v for k, v in run.data.tags.items()})
+        rows.append(row)
+    expected = pd.DataFrame(rows, columns=columns)
+    for column in columns:
+        if column.startswith(("params.", "tags.")) or column in ("run_id", "experiment_id"):
+            expected[column] = expected[column].astype(object).where(expected[column].notna(), None)
+        elif column in ("status", "artifact_uri"):
+            expected[column] = expected[column].astype(object)
+        elif column.endswith("_time"):
+            expected[column] = expected[column].astype("datetime64[ms, UTC]")
+    pd.testing.assert_frame_equal(frame, expected)
+    assert frame["metrics.m"].isna().tolist() == [True, True, False]

@@ -22,6 +22,13 @@ def _ids(value: str | None) -> list[str]:
     help="The tracking database: sqlite:///file.db, postgresql://..., mysql://...",
 )
 @click.option(
+    "--registry-store-uri",
+    envvar=["MLTRAIL_REGISTRY_STORE_URI", "MLFLOW_REGISTRY_STORE_URI"],
+    metavar="URI",
+    help="The model registry's database, when the server has a separate one "
+    "(--registry-store-uri): runs and logged models its versions use are kept.",
+)
+@click.option(
     "--artifacts-destination",
     envvar=["MLTRAIL_ARTIFACTS_DESTINATION", "MLFLOW_ARTIFACTS_DESTINATION"],
     metavar="URI",
@@ -52,6 +59,7 @@ def _ids(value: str | None) -> list[str]:
 @json_option
 def gc_command(
     backend_store_uri: str,
+    registry_store_uri: str | None,
     artifacts_destination: str | None,
     tracking_uri: str | None,
     older_than: str | None,
@@ -82,6 +90,10 @@ def gc_command(
         )
     engine = get_engine(uri)
     upgrade(engine)
+    registry_engine = None
+    if registry_store_uri:
+        registry_engine = get_engine(normalize_tracking_uri(registry_store_uri))
+        upgrade(registry_engine)
     report = collect(
         engine,
         older_than_seconds=parse_age(older_than) if older_than else None,
@@ -92,6 +104,7 @@ def gc_command(
         tracking_uri=tracking_uri,
         dry_run=dry_run,
         say=(lambda line: None) if as_json else click.echo,
+        registry_engine=registry_engine,
     )
     if as_json:
         output.emit_json(

@@ -150,8 +150,8 @@ def _server_options(func: Callable[..., Any]) -> Callable[..., Any]:
             flag_value="on",
             default=None,
             help="Serve Prometheus metrics at /metrics (requests and latency by route, points "
-            "ingested, errors, database pool, leases). MLflow's DIR argument is accepted and "
-            "not needed.",
+            "ingested, errors, database pool, leases), summed over all workers. DIR (optional): "
+            "the folder the workers share their figures in.",
         ),
         click.option(
             "--artifacts-only",
@@ -175,6 +175,22 @@ def _server_options(func: Callable[..., Any]) -> Callable[..., Any]:
             show_default=True,
             help="With --auth: what users may do with experiments and models they have no "
             "grant on.",
+        ),
+        click.option(
+            "--static-prefix",
+            envvar="MLTRAIL_STATIC_PREFIX",
+            metavar="PREFIX",
+            default=None,
+            help="Serve everything (UI, REST and ajax API, artifact proxy) under this path, "
+            "e.g. /mlflow behind an ingress; clients use MLFLOW_TRACKING_URI=http://host/mlflow.",
+        ),
+        click.option(
+            "--registry-store-uri",
+            envvar=["MLTRAIL_REGISTRY_STORE_URI", "MLFLOW_REGISTRY_STORE_URI"],
+            metavar="URI",
+            default=None,
+            help="A separate database for the model registry (sqlite:///..., postgresql://...). "
+            "Default: the backend store.",
         ),
         click.option(
             "--max-concurrent-requests",
@@ -219,24 +235,20 @@ def build_settings(
     auth_default_permission: str = "READ",
     expose_prometheus: str | None = None,
     artifacts_only: bool = False,
+    static_prefix: str | None = None,
+    registry_store_uri: str | None = None,
 ) -> Any:
     from mltrail.server.settings import ServerSettings
-    from mltrail.tracking.uri import normalize_tracking_uri
 
-    backend = normalize_tracking_uri(backend_store_uri)
-    if backend.startswith("sqlite:///") and backend != "sqlite:///:memory:":
-        backend = "sqlite:///" + os.path.abspath(backend[len("sqlite:///") :])
-    if backend.startswith(("http://", "https://")):
-        raise click.BadParameter(
-            "the server stores runs in a database; give sqlite:///..., postgresql://... or a "
-            "folder, not another server's address.",
-            param_hint="--backend-store-uri",
-        )
+    backend = _database_uri(backend_store_uri, "--backend-store-uri")
     if artifacts_only and not serve_artifacts:
         raise click.BadParameter(
             "an artifacts-only server serves artifacts; drop --no-serve-artifacts.",
             param_hint="--artifacts-only",
         )
+    registry = None
+    if registry_store_uri:
+        registry = _database_uri(registry_store_uri, "--registry-store-uri")
     destination = _local(artifacts_destination)
     if default_artifact_root:
         root = _local(default_artifact_root)
@@ -259,9 +271,44 @@ def build_settings(
         max_concurrent_requests=max_concurrent_requests,
         auth=bool(auth),
         expose_prometheus=expose_prometheus not in (None, "", "0", "false"),
+        prometheus_dir=_prometheus_dir(expose_prometheus),
         artifacts_only=artifacts_only,
         auth_default_permission=auth_default_permission.upper(),
+        static_prefix=_prefix(static_prefix),
+        registry_store_uri=registry if registry != backend else None,
     )
+
+
+def _prometheus_dir(value: str | None) -> str | None:
+    """``--expose-prometheus DIR`` (MLflow's form): the folder the workers share figures in."""
+    if value in (None, "", "0", "false", "on", "1", "true"):
+        return None
+    return os.path.abspath(str(value))
+
+
+def _database_uri(text: str, option: str) -> str:
+    """A database URI with an absolute SQLite path; one error for a server's address."""
+    from mltrail.tracking.uri import normalize_tracking_uri
+
+    uri = normalize_tracking_uri(text)
+    if uri.startswith("sqlite:///") and uri != "sqlite:///:memory:":
+        uri = "sqlite:///" + os.path.abspath(uri[len("sqlite:///") :])
+    if uri.startswith(("http://", "https://")):
+        raise click.BadParameter(
+            "the server stores its data in a database; give sqlite:///..., postgresql://... "
+            "or a folder, not another server's address.",
+            param_hint=option,
+        )
+    return uri
+
+
+def _prefix(text: str | None) -> str:
+    from mltrail.server.prefix import normalize_prefix
+
+    try:
+        return normalize_prefix(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--static-prefix") from None
 
 
 def _is_loopback(host: str) -> bool:
@@ -336,22 +383,45 @@ def run_server(settings: Any, host: str, port: int, workers: int, title: str) ->
         from mltrail.server.app import open_auth_store
 
         open_auth_store(settings, store)  # no user yet: one sentence now, not in each worker
+    if settings.registry_store_uri:
+        from mltrail.store.sql.registry import SqlRegistryStore
+
+        SqlRegistryStore(settings.registry_store_uri)  # a bad URI fails now; schema migrated
     _announce(settings, host, port, workers, title)
     common: dict[str, Any] = {"host": host, "port": port, "log_level": "warning"}
     if workers == 1:
+        import dataclasses
+
+        # One worker answers for itself: nothing to share (and no stale figures to add).
+        settings = dataclasses.replace(settings, prometheus_dir=None)
         app = create_app(settings, tracking_store=store)
         tune_gc_for_serving()
         uvicorn.run(app, access_log=False, **common)
         return
     dispose_engines()  # the workers open their own connections
+    scratch = None
+    if settings.expose_prometheus:  # one /metrics answer for all workers: a shared folder
+        import dataclasses
+        import tempfile
+
+        from mltrail.server.metrics_share import clear
+
+        if settings.prometheus_dir is None:
+            scratch = tempfile.TemporaryDirectory(prefix="mltrail-metrics-")
+            settings = dataclasses.replace(settings, prometheus_dir=scratch.name)
+        clear(settings.prometheus_dir)
     os.environ.update(settings.to_env())
-    uvicorn.run(
-        "mltrail.server.app:app_from_env",
-        factory=True,
-        workers=workers,
-        access_log=False,
-        **common,
-    )
+    try:
+        uvicorn.run(
+            "mltrail.server.app:app_from_env",
+            factory=True,
+            workers=workers,
+            access_log=False,
+            **common,
+        )
+    finally:
+        if scratch is not None:
+            scratch.cleanup()
 
 
 def _announce(settings: Any, host: str, port: int, workers: int, title: str) -> None:
@@ -370,8 +440,10 @@ def _announce(settings: Any, host: str, port: int, workers: int, title: str) -> 
         f"mltrail {title} {__version__}",
         f"  runs and metrics: {settings.backend_store_uri}",
         f"  artifacts:        {artifacts}",
-        f"  open:             http://{shown_host}:{port}",
+        f"  open:             http://{shown_host}:{port}{settings.static_prefix}",
     ]
+    if settings.registry_store_uri:
+        lines.insert(2, f"  model registry:   {settings.registry_store_uri}")
     if workers > 1:
         lines.append(f"  workers:          {workers}")
     if settings.auth:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -103,28 +104,30 @@ def delete(username: str, backend_store_uri: str) -> None:
     click.echo(f"Deleted user {username}.")
 
 
-@users.command("grant")
-@click.argument("username")
-@click.argument("permission")
-@click.option("--experiment-id", help="The experiment the grant is on.")
-@click.option("--registered-model", help="The registered model the grant is on.")
-@backend_option
-def grant(
-    username: str,
-    permission: str,
-    experiment_id: str | None,
-    registered_model: str | None,
-    backend_store_uri: str,
-) -> None:
-    """Give USERNAME a PERMISSION (READ, EDIT, MANAGE, NO_PERMISSIONS) on one resource."""
-    kind, resource = _resource(experiment_id, registered_model)
-    auth = _auth(backend_store_uri)
-    user = auth.get_user(username)
-    if auth.get_grant(kind, str(resource), user.id) is None:
-        auth.grant(kind, str(resource), username, permission)
-    else:
-        auth.update_grant(kind, str(resource), username, permission)
-    click.echo(f"{username} has {permission.upper()} on {kind.replace('_', ' ')} {resource}.")
+def _grant_command(name: str, who: str, give: Callable[[Any, str, str, str, str], None]) -> Any:
+    """``grant`` and ``grant-group``: WHO gets PERMISSION on the experiment or model named."""
+
+    @users.command(
+        name, help=f"Give {who} a PERMISSION (READ, EDIT, MANAGE, NO_PERMISSIONS) on one resource."
+    )
+    @click.argument(who)
+    @click.argument("permission")
+    @click.option("--experiment-id", help="The experiment the grant is on.")
+    @click.option("--registered-model", help="The registered model the grant is on.")
+    @backend_option
+    def command(
+        permission: str,
+        experiment_id: str | None,
+        registered_model: str | None,
+        backend_store_uri: str,
+        **named: str,
+    ) -> None:
+        kind, resource = _resource(experiment_id, registered_model)
+        holder = named[who.lower()]
+        give(_auth(backend_store_uri), holder, kind, resource, permission)
+        click.echo(f"{holder} has {permission.upper()} on {kind.replace('_', ' ')} {resource}.")
+
+    return command
 
 
 def _resource(experiment_id: str | None, registered_model: str | None) -> tuple[str, str]:
@@ -133,6 +136,13 @@ def _resource(experiment_id: str | None, registered_model: str | None) -> tuple[
     if experiment_id:
         return "experiment", experiment_id
     return "registered_model", str(registered_model)
+
+
+grant = _grant_command(
+    "grant",
+    "USERNAME",
+    lambda auth, user, kind, resource, permission: auth.set_grant(kind, resource, user, permission),
+)
 
 
 @users.command("create-group")
@@ -173,23 +183,13 @@ def remove_from_group(group: str, username: str, backend_store_uri: str) -> None
     click.echo(f"{username} is no longer in {group}.")
 
 
-@users.command("grant-group")
-@click.argument("group")
-@click.argument("permission")
-@click.option("--experiment-id", help="The experiment the grant is on.")
-@click.option("--registered-model", help="The registered model the grant is on.")
-@backend_option
-def grant_group(
-    group: str,
-    permission: str,
-    experiment_id: str | None,
-    registered_model: str | None,
-    backend_store_uri: str,
-) -> None:
-    """Give GROUP a PERMISSION (READ, EDIT, MANAGE, NO_PERMISSIONS) on one resource."""
-    kind, resource = _resource(experiment_id, registered_model)
-    _auth(backend_store_uri).grant_group(group, kind, resource, permission)
-    click.echo(f"{group} has {permission.upper()} on {kind.replace('_', ' ')} {resource}.")
+grant_group = _grant_command(
+    "grant-group",
+    "GROUP",
+    lambda auth, group, kind, resource, permission: auth.grant_group(
+        group, kind, resource, permission
+    ),
+)
 
 
 @users.command("groups")

@@ -11,10 +11,17 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from mltrail.exceptions import InvalidParameter, MltrailException, NotFound
+from mltrail.exceptions import InvalidParameter, MltrailException
 from mltrail.models import model_logging
 from mltrail.models.environment import infer_requirements
 from mltrail.models.model import Model, ModelInfo
+from mltrail.models.native_flavor import (
+    NativeModelWrapper,
+    class_path,
+    flavor_conf,
+    import_library,
+    model_root,
+)
 from mltrail.models.saving import copy_code_paths, finish_model_dir, prepare_model_dir
 from mltrail.models.signature import ModelSignature
 from mltrail.pyfunc.flavor import add_to_model
@@ -27,19 +34,7 @@ _ALSO_TRUSTED = {"collections.OrderedDict"}
 
 
 def _lightgbm() -> Any:
-    try:
-        import lightgbm
-    except ImportError:
-        raise MltrailException(
-            "This model needs lightgbm: pip install lightgbm (or mltrail[lightgbm]).",
-            error_code="RESOURCE_DOES_NOT_EXIST",
-        ) from None
-    return lightgbm
-
-
-def _class_path(model: Any) -> str:
-    cls = type(model)
-    return f"{cls.__module__}.{cls.__qualname__}"
+    return import_library("lightgbm", "lightgbm")
 
 
 def _save_estimator(model: Any, path: str, fmt: str) -> tuple[str, list[str] | None]:
@@ -102,7 +97,7 @@ def save_model(
     code = copy_code_paths(path, code_paths)
     flavor: dict[str, Any] = {
         "lgb_version": lightgbm.__version__,
-        "model_class": _class_path(lgb_model),
+        "model_class": class_path(lgb_model),
     }
     if isinstance(lgb_model, lightgbm.Booster):
         file_name = "model.lgb"
@@ -117,16 +112,13 @@ def save_model(
         packages.append("skops" if serialization_format == "skops" else "cloudpickle")
     add_to_model(mlflow_model, loader_module="mlflow.lightgbm", data=file_name, code=code)
     mlflow_model.add_flavor(FLAVOR_NAME, data=file_name, code=code, **flavor)
-    if conda_env is not None and pip_requirements is None:
-        from mltrail.models.environment import write_conda_env
-
-        pip_requirements = write_conda_env(path, conda_env)
     finish_model_dir(
         path,
         mlflow_model,
         signature=signature,
         input_example=input_example,
         requirements=infer_requirements([lgb_model], packages),
+        conda_env=conda_env,
         pip_requirements=pip_requirements,
         extra_pip_requirements=extra_pip_requirements,
         metadata=metadata,
@@ -178,9 +170,7 @@ def log_model(
 
 
 def _load_from_dir(path: str) -> Any:
-    conf = Model.load(path).flavors.get(FLAVOR_NAME)
-    if conf is None:
-        raise NotFound(f'Model does not have the "{FLAVOR_NAME}" flavor')
+    conf = flavor_conf(path, FLAVOR_NAME)
     lightgbm = _lightgbm()
     file_path = os.path.join(path, conf["data"])
     if file_path.endswith(".lgb"):
@@ -214,21 +204,9 @@ def load_model(model_uri: str, dst_path: str | None = None) -> Any:
     return _load_from_dir(download_model(model_uri, dst_path))
 
 
-class _Wrapper:
-    def __init__(self, model: Any) -> None:
-        self.lgb_model = model
-
-    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
-        return self.lgb_model.predict(data)
-
-    def get_raw_model(self) -> Any:
-        return self.lgb_model
-
-
 def _load_pyfunc(path: str, model_config: dict[str, Any] | None = None) -> Any:
     """The pyfunc loader (``loader_module: mlflow.lightgbm``); ``path`` is the model file."""
-    root = path if os.path.isdir(path) else os.path.dirname(path)
-    return _Wrapper(_load_from_dir(root))
+    return NativeModelWrapper(_load_from_dir(model_root(path)))
 
 
 def autolog(*args: Any, **kwargs: Any) -> Any:

@@ -10,7 +10,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from mltrail.exceptions import AlreadyExists, InvalidParameter
-from mltrail.models.environment import resolve_requirements, write_environment
+from mltrail.models.environment import (
+    resolve_requirements,
+    write_conda_env,
+    write_environment,
+)
 from mltrail.models.examples import save_input_example
 from mltrail.models.model import MLMODEL_FILE_NAME, Model
 from mltrail.models.signature import ModelSignature, infer_signature
@@ -68,12 +72,18 @@ def finish_model_dir(
     signature: ModelSignature | None,
     input_example: Any,
     requirements: list[str],
+    conda_env: Any = None,
     pip_requirements: Any = None,
     extra_pip_requirements: Any = None,
     metadata: dict[str, Any] | None = None,
     predict: Callable[[Any], Any] | None = None,
 ) -> Model:
-    """Write the example, the signature, ``MLmodel`` and the environment files."""
+    """Write the example, the signature, ``MLmodel`` and the environment files.
+
+    ``conda_env`` (a dict or a YAML file) gives the pip requirements when
+    ``pip_requirements`` is not given."""
+    if conda_env is not None and pip_requirements is None:
+        pip_requirements = write_conda_env(path, conda_env)
     if signature is not None and not isinstance(signature, ModelSignature):
         raise InvalidParameter(
             f"signature must be a ModelSignature (see infer_signature), got "

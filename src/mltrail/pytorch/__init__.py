@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import pickle
 import tempfile
 from collections.abc import Sequence
 from typing import Any
@@ -132,16 +133,13 @@ def save_model(
         packages.append(type(pytorch_model).__mro__[1].__module__.split(".")[0])
     if requirements_file and pip_requirements is None:
         pip_requirements = requirements_file
-    if conda_env is not None and pip_requirements is None:
-        from mltrail.models.environment import write_conda_env
-
-        pip_requirements = write_conda_env(path, conda_env)
     finish_model_dir(
         path,
         mlflow_model,
         signature=signature,
         input_example=input_example,
         requirements=infer_requirements([pytorch_model], packages),
+        conda_env=conda_env,
         pip_requirements=pip_requirements,
         extra_pip_requirements=extra_pip_requirements,
         metadata=metadata,
@@ -362,7 +360,21 @@ def load_state_dict(state_dict_uri: str, **kwargs: Any) -> Any:
     if not os.path.isfile(file_path):
         raise NotFound(f"No state dict at {state_dict_uri!r}.")
     kwargs.setdefault("weights_only", True)
-    return torch.load(file_path, **kwargs)
+    if not kwargs["weights_only"]:
+        from mltrail.models.safety import check_pickle_allowed
+
+        check_pickle_allowed("a PyTorch state dict loaded with weights_only=False")
+        return torch.load(file_path, **kwargs)
+    try:
+        return torch.load(file_path, **kwargs)
+    except pickle.UnpicklingError as exc:
+        raise MltrailException(
+            f"Refusing to load the state dict at {state_dict_uri!r}: it holds objects other "
+            "than tensors and plain values, which only a full unpickling (running code from "
+            "the file) can rebuild. If you made this file yourself, pass weights_only=False. "
+            f"({str(exc).splitlines()[0]})",
+            error_code="PERMISSION_DENIED",
+        ) from None
 
 
 def autolog(*args: Any, **kwargs: Any) -> Any:

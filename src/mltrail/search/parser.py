@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import NoReturn
 
 from mltrail.exceptions import InvalidParameter, SearchSyntaxError
@@ -197,8 +198,18 @@ _DATASET_KEYS = ("name", "digest", "context")
 
 
 def parse_run_filter(text: str | None) -> Node | None:
-    """The tree of a search-runs filter; ``None`` for an empty or missing filter."""
-    return _parse_filter(text, _RUNS)
+    """The tree of a search-runs filter; ``None`` for an empty or missing filter.
+
+    Trees are immutable, so the last few hundred filters' trees are kept: a notebook or the UI
+    runs the same search again and again, and parsing it costs a tenth of a small search."""
+    if not isinstance(text, str):
+        return _parse_filter(text, _RUNS)  # None, or the error for a non-string
+    return _cached_run_filter(text)
+
+
+@lru_cache(maxsize=512)
+def _cached_run_filter(text: str) -> Node | None:
+    return _parse_filter(text, _RUNS)  # an error is raised afresh each time: never cached
 
 
 def parse_experiment_filter(text: str | None) -> Node | None:
@@ -232,8 +243,16 @@ def parse_model_version_order_by(items: Sequence[str] | None) -> list[OrderTerm]
 
 
 def parse_run_order_by(items: Sequence[str] | None) -> list[OrderTerm]:
-    """Parse search-runs ``order_by`` items such as ``"metrics.acc DESC"``."""
+    """Parse search-runs ``order_by`` items such as ``"metrics.acc DESC"`` (the last few
+    hundred lists' terms are kept, as filters' trees are)."""
+    if isinstance(items, list | tuple) and all(isinstance(item, str) for item in items):
+        return list(_cached_run_order_by(tuple(items)))
     return _parse_order_by(items, _RUNS)
+
+
+@lru_cache(maxsize=512)
+def _cached_run_order_by(items: tuple[str, ...]) -> tuple[OrderTerm, ...]:
+    return tuple(_parse_order_by(items, _RUNS))
 
 
 def parse_experiment_order_by(items: Sequence[str] | None) -> list[OrderTerm]:

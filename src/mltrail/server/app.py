@@ -11,12 +11,12 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from mltrail.server.idempotency import IdempotencyKeys
-from mltrail.server.leases import LeasePolicy, RunLeases
 from mltrail.server.locations import ArtifactLocationPolicy
 from mltrail.server.settings import ServerSettings
 from mltrail.store.base import TrackingStore
 from mltrail.store.registry_base import ModelRegistryStore
+from mltrail.store.sql.idempotency import IdempotencyKeys
+from mltrail.store.sql.leases import LeasePolicy, RunLeases
 from mltrail.version import __version__
 
 
@@ -34,10 +34,13 @@ def create_app(
     if registry_store is None:
         from mltrail.store.sql.registry import SqlRegistryStore
 
-        # The registry lives in the tracking database: a version's source is checked against
-        # its run and logged model there.
+        # By default the registry lives in the tracking database (a version's source is
+        # checked against its run and logged model in one transaction); --registry-store-uri
+        # gives it a database of its own.
         registry_store = SqlRegistryStore(
-            settings.backend_store_uri, settings.default_artifact_root
+            settings.registry_store_uri or settings.backend_store_uri,
+            settings.default_artifact_root,
+            tracking_uri=settings.backend_store_uri,
         )
     app = FastAPI(
         title="mltrail",
@@ -71,11 +74,13 @@ def create_app(
         app.include_router(ui.router)
     app.state.auth = open_auth_store(settings, tracking_store)
     if app.state.auth is not None:
+        from mltrail.server.auth import admin, login
         from mltrail.server.auth import api as auth_api
-        from mltrail.server.auth import login
 
         app.include_router(auth_api.router)
         app.include_router(login.router)
+        if not settings.artifacts_only:
+            app.include_router(admin.router)
     _install_layers(app, settings)
     return app
 
@@ -133,18 +138,37 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """While serving: the lease task (flush noted writes, mark expired runs KILLED)."""
     leases: RunLeases | None = app.state.leases
     audit = asyncio.create_task(_flush_audit(app.state.auth)) if app.state.auth else None
+    shared = getattr(app.state, "shared_figures", None)
+    figures = asyncio.create_task(_publish_figures(app)) if shared is not None else None
     try:
         if leases is None:
             yield
         else:
-            async with leases.running():
+            from mltrail.server.leases import running
+
+            async with running(leases):
                 yield
     finally:
+        if figures is not None:
+            figures.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await figures
+            app.state.shared_figures.publish(app.state.metrics.snapshot(app.state))
         if audit is not None:
             audit.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await audit
             await asyncio.to_thread(app.state.auth.flush_audit)
+
+
+async def _publish_figures(app: FastAPI) -> None:
+    """With shared /metrics: write this worker's figures every second for the others."""
+    while True:
+        await asyncio.sleep(1.0)
+        try:
+            app.state.shared_figures.publish(app.state.metrics.snapshot(app.state))
+        except OSError:  # a full disk must not end the loop; the next second tries again
+            continue
 
 
 async def _flush_audit(auth: Any) -> None:
@@ -162,6 +186,7 @@ def _install_layers(app: FastAPI, settings: ServerSettings) -> None:
 
     1. Starlette's ServerErrorMiddleware (always outermost): an unexpected exception becomes
        our JSON INTERNAL_ERROR body, never a traceback;
+    1a. PrefixMiddleware (with ``--static-prefix``): takes the prefix off the path;
     1b. VersionHeaderMiddleware: ``X-Mltrail-Version`` on every answer;
     2. SecurityMiddleware: Host allowlist, Origin check, body cap, headers; it runs before any
        route so a refused request touches nothing;
@@ -192,9 +217,18 @@ def _install_layers(app: FastAPI, settings: ServerSettings) -> None:
         from mltrail.server.metrics import Metrics, MetricsMiddleware
 
         app.state.metrics = Metrics()
+        app.state.shared_figures = None
+        if settings.prometheus_dir:  # several workers: one /metrics answer for all of them
+            from mltrail.server.metrics_share import SharedFigures
+
+            app.state.shared_figures = SharedFigures(settings.prometheus_dir)
         app.add_middleware(MetricsMiddleware, metrics=app.state.metrics, app_state=app.state)
     app.add_middleware(SecurityMiddleware, settings=settings)
     app.add_middleware(VersionHeaderMiddleware)  # added last: runs first, so refusals carry it
+    if settings.static_prefix:  # outside everything: the layers above see unprefixed paths
+        from mltrail.server.prefix import PrefixMiddleware
+
+        app.add_middleware(PrefixMiddleware, prefix=settings.static_prefix)
 
 
 def tune_gc_for_serving() -> None:

@@ -3,13 +3,14 @@ format (written here; no client library needed).
 
 Requests and latency by route template (a bounded set of labels: the templates of the route
 table, never raw paths), points ingested, errors, requests shed by backpressure, requests in
-flight, database connections in use, and runs whose lease ran out. With ``--workers N`` each
-worker counts for itself and a scrape reaches one of them (as with MLflow's exporter without
-a shared directory); sum them on the Prometheus side or run one worker per pod.
+flight, database connections in use, and runs whose lease ran out. With ``--workers N`` the
+workers share their figures through a folder (``metrics_share``), so a scrape that reaches any
+one of them answers for all.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections import defaultdict
 from typing import Any
@@ -38,65 +39,94 @@ class Metrics:
         row[-2] += seconds
         row[-1] += 1
 
-    def render(self, app_state: Any) -> str:
-        out = [
-            "# HELP mltrail_http_requests_total HTTP requests answered, by route and status.",
-            "# TYPE mltrail_http_requests_total counter",
-        ]
-        for (method, route, status), count in sorted(self.requests.items()):
-            labels = f'method="{method}",route="{_escape(route)}",status="{status}"'
-            out.append(f"mltrail_http_requests_total{{{labels}}} {count}")
-        out += [
-            "# HELP mltrail_http_request_duration_seconds Time to answer, by route.",
-            "# TYPE mltrail_http_request_duration_seconds histogram",
-        ]
-        for (method, route), row in sorted(self.latency.items()):
-            labels = f'method="{method}",route="{_escape(route)}"'
-            for bound, hits in zip(BUCKETS, row, strict=False):
-                out.append(
-                    f'mltrail_http_request_duration_seconds_bucket{{{labels},le="{bound}"}} '
-                    f"{int(hits)}"
-                )
-            out.append(
-                f'mltrail_http_request_duration_seconds_bucket{{{labels},le="+Inf"}} {int(row[-1])}'
-            )
-            out.append(f"mltrail_http_request_duration_seconds_sum{{{labels}}} {row[-2]:.6f}")
-            out.append(f"mltrail_http_request_duration_seconds_count{{{labels}}} {int(row[-1])}")
-        errors = sum(n for (_, _, status), n in self.requests.items() if status[0] == "5")
-        out += _single("mltrail_http_server_errors_total", "counter", "Answers 5xx.", errors)
-        out += _single(
-            "mltrail_metric_points_ingested_total",
-            "counter",
-            "Metric points accepted by log-batch and log-metric.",
-            self.points,
-        )
-        out += _single(
-            "mltrail_http_requests_in_flight", "gauge", "Requests being served.", self.in_flight
-        )
+    def snapshot(self, app_state: Any) -> dict[str, Any]:
+        """This worker's figures as plain data (what ``metrics_share`` writes and sums)."""
         pressure = getattr(app_state, "backpressure", None)
-        out += _single(
-            "mltrail_http_requests_shed_total",
-            "counter",
-            "Requests answered 503 by backpressure.",
-            pressure.shed if pressure is not None else 0,
-        )
         engine = getattr(getattr(app_state, "store", None), "engine", None)
         pool = getattr(engine, "pool", None)
-        if pool is not None and hasattr(pool, "checkedout"):
-            out += _single(
-                "mltrail_db_pool_connections_in_use",
-                "gauge",
-                "Database connections checked out of the pool.",
-                pool.checkedout(),
-            )
         leases = getattr(app_state, "leases", None)
-        out += _single(
-            "mltrail_run_leases_expired_total",
-            "counter",
-            "Runs marked KILLED because their lease ran out (this worker).",
-            leases.killed_total if leases is not None else 0,
+        return {
+            "pid": os.getpid(),
+            "requests": [[*key, count] for key, count in self.requests.items()],
+            "latency": [[*key, row] for key, row in self.latency.items()],
+            "points": self.points,
+            "shed": pressure.shed if pressure is not None else 0,
+            "leases_killed": leases.killed_total if leases is not None else 0,
+            "in_flight": self.in_flight,
+            "pool_in_use": pool.checkedout()
+            if pool is not None and hasattr(pool, "checkedout")
+            else None,
+        }
+
+    def render(self, app_state: Any) -> str:
+        figures = self.snapshot(app_state)
+        shared = getattr(app_state, "shared_figures", None)
+        if shared is not None:
+            from mltrail.server.metrics_share import merge
+
+            shared.publish(figures)
+            figures = merge(figures, shared.others())
+        return render_figures(figures)
+
+
+def render_figures(figures: dict[str, Any]) -> str:
+    """Prometheus' text format for a snapshot (one worker's, or all of them summed)."""
+    requests = {(m, r, s): int(n) for m, r, s, n in figures["requests"]}
+    latency = {(m, r): row for m, r, row in figures["latency"]}
+    out = [
+        "# HELP mltrail_http_requests_total HTTP requests answered, by route and status.",
+        "# TYPE mltrail_http_requests_total counter",
+    ]
+    for (method, route, status), count in sorted(requests.items()):
+        labels = f'method="{method}",route="{_escape(route)}",status="{status}"'
+        out.append(f"mltrail_http_requests_total{{{labels}}} {count}")
+    out += [
+        "# HELP mltrail_http_request_duration_seconds Time to answer, by route.",
+        "# TYPE mltrail_http_request_duration_seconds histogram",
+    ]
+    for (method, route), row in sorted(latency.items()):
+        labels = f'method="{method}",route="{_escape(route)}"'
+        for bound, hits in zip(BUCKETS, row, strict=False):
+            out.append(
+                f'mltrail_http_request_duration_seconds_bucket{{{labels},le="{bound}"}} '
+                f"{int(hits)}"
+            )
+        out.append(
+            f'mltrail_http_request_duration_seconds_bucket{{{labels},le="+Inf"}} {int(row[-1])}'
         )
-        return "\n".join(out) + "\n"
+        out.append(f"mltrail_http_request_duration_seconds_sum{{{labels}}} {row[-2]:.6f}")
+        out.append(f"mltrail_http_request_duration_seconds_count{{{labels}}} {int(row[-1])}")
+    errors = sum(n for (_, _, status), n in requests.items() if status[0] == "5")
+    out += _single("mltrail_http_server_errors_total", "counter", "Answers 5xx.", errors)
+    out += _single(
+        "mltrail_metric_points_ingested_total",
+        "counter",
+        "Metric points accepted by log-batch and log-metric.",
+        figures["points"],
+    )
+    out += _single(
+        "mltrail_http_requests_in_flight", "gauge", "Requests being served.", figures["in_flight"]
+    )
+    out += _single(
+        "mltrail_http_requests_shed_total",
+        "counter",
+        "Requests answered 503 by backpressure.",
+        figures["shed"],
+    )
+    if figures.get("pool_in_use") is not None:
+        out += _single(
+            "mltrail_db_pool_connections_in_use",
+            "gauge",
+            "Database connections checked out of the pools.",
+            figures["pool_in_use"],
+        )
+    out += _single(
+        "mltrail_run_leases_expired_total",
+        "counter",
+        "Runs marked KILLED because their lease ran out.",
+        figures["leases_killed"],
+    )
+    return "\n".join(out) + "\n"
 
 
 def _single(name: str, kind: str, help_text: str, value: float) -> list[str]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from mltrail.server.prefix import normalize_prefix
+
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 
 
@@ -38,8 +40,15 @@ class ServerSettings:
     run_lease_seconds: float | None = 300.0
     # Authentication (server/auth): users, tokens, grants; the permission of users without one.
     expose_prometheus: bool = False  # /metrics (server/metrics.py)
+    # Where the workers of one server share their figures for /metrics (server/metrics_share.py);
+    # None: each worker answers for itself (one worker).
+    prometheus_dir: str | None = None
     artifacts_only: bool = False  # serve only the artifact proxy
     auth: bool = False
+    # --static-prefix: every route under this path ("" for none), see server/prefix.py.
+    static_prefix: str = ""
+    # --registry-store-uri: the model registry's own database (None: the tracking database).
+    registry_store_uri: str | None = None
     auth_default_permission: str = "READ"
     silent_run_lease_seconds: float | None = 24 * 3600.0
     extra: dict[str, str] = field(default_factory=dict)
@@ -58,8 +67,11 @@ class ServerSettings:
             "MLTRAIL_MAX_CONCURRENT_REQUESTS": str(self.max_concurrent_requests),
             "MLTRAIL_AUTH": "1" if self.auth else "0",
             "MLTRAIL_EXPOSE_PROMETHEUS": "1" if self.expose_prometheus else "0",
+            "MLTRAIL_PROMETHEUS_DIR": self.prometheus_dir or "",
             "MLTRAIL_ARTIFACTS_ONLY": "1" if self.artifacts_only else "0",
             "MLTRAIL_AUTH_DEFAULT_PERMISSION": self.auth_default_permission,
+            "MLTRAIL_STATIC_PREFIX": self.static_prefix,
+            "MLTRAIL_REGISTRY_STORE_URI": self.registry_store_uri or "",
             "MLTRAIL_RUN_LEASE": _seconds_text(self.run_lease_seconds),
             "MLTRAIL_RUN_LEASE_WITHOUT_HEARTBEATS": _seconds_text(self.silent_run_lease_seconds),
         }
@@ -104,8 +116,11 @@ class ServerSettings:
             ),
             auth=os.environ.get("MLTRAIL_AUTH", "0") == "1",
             expose_prometheus=os.environ.get("MLTRAIL_EXPOSE_PROMETHEUS", "0") == "1",
+            prometheus_dir=os.environ.get("MLTRAIL_PROMETHEUS_DIR") or None,
             artifacts_only=os.environ.get("MLTRAIL_ARTIFACTS_ONLY", "0") == "1",
             auth_default_permission=os.environ.get("MLTRAIL_AUTH_DEFAULT_PERMISSION") or "READ",
+            static_prefix=normalize_prefix(os.environ.get("MLTRAIL_STATIC_PREFIX")),
+            registry_store_uri=os.environ.get("MLTRAIL_REGISTRY_STORE_URI") or None,
             run_lease_seconds=_seconds(os.environ.get("MLTRAIL_RUN_LEASE"), 300.0),
             silent_run_lease_seconds=_seconds(
                 os.environ.get("MLTRAIL_RUN_LEASE_WITHOUT_HEARTBEATS"), 24 * 3600.0

@@ -151,16 +151,13 @@ def save_model(
     packages.append("skops" if serialization_format == "skops" else "cloudpickle")
     if serialization_format == SERIALIZATION_FORMAT_PICKLE:
         packages.remove("cloudpickle")
-    if conda_env is not None and pip_requirements is None:
-        from mltrail.models.environment import write_conda_env
-
-        pip_requirements = write_conda_env(path, conda_env)
     finish_model_dir(
         path,
         mlflow_model,
         signature=signature,
         input_example=input_example,
         requirements=infer_requirements([sk_model], packages),
+        conda_env=conda_env,
         pip_requirements=pip_requirements,
         extra_pip_requirements=extra_pip_requirements,
         metadata=metadata,
@@ -314,6 +311,13 @@ class _SklearnModelWrapper:
             if block is not None:
                 return self.sk_model.predict(block)
         return self.sk_model.predict(data)
+
+    def matrix_predict(self, names: list[str]) -> Any:
+        """The estimator's ``predict`` for numeric arrays whose columns are ``names`` (None
+        unless the server enabled it and ``names`` are the fitted feature names, in order)."""
+        if _fast_numeric and self._matrix_names is not None and self._matrix_names == names:
+            return self.sk_model.predict
+        return None
 
     def get_raw_model(self) -> Any:
         return self.sk_model

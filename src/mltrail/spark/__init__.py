@@ -104,16 +104,13 @@ def save_model(
         model_class=f"{type(pipeline).__module__}.{type(pipeline).__name__}",
         code=code,
     )
-    if conda_env is not None and pip_requirements is None:
-        from mltrail.models.environment import write_conda_env
-
-        pip_requirements = write_conda_env(path, conda_env)
     finish_model_dir(
         path,
         mlflow_model,
         signature=signature,
         input_example=input_example,
         requirements=infer_requirements([], ["pyspark", "pyarrow", "numpy", "pandas"]),
+        conda_env=conda_env,
         pip_requirements=pip_requirements,
         extra_pip_requirements=extra_pip_requirements,
         metadata=metadata,

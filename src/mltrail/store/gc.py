@@ -116,9 +116,11 @@ def collect(
     tracking_uri: str | None = None,
     dry_run: bool = False,
     say: Callable[[str], None] = lambda line: None,
+    registry_engine: object | None = None,
 ) -> GcReport:
     """Remove (or with ``dry_run`` only list) what was deleted before ``older_than_seconds``
-    ago; ``say`` hears one line per item."""
+    ago; ``say`` hears one line per item. ``registry_engine``: the registry's own database,
+    when it has one (its model versions keep their runs and logged models)."""
     cutoff = None
     if older_than_seconds is not None:
         cutoff = int((time.time() - older_than_seconds) * 1000)
@@ -142,7 +144,7 @@ def collect(
         say(f"{verb} {kind} {item_id} and its artifacts ({uri or 'none'})")
         return True
 
-    registered_runs, registered_models = _registered(engine)
+    registered_runs, registered_models = _registered(registry_engine or engine)
     for run in garbage.runs:
         if run.run_id in registered_runs:  # a model version's files live there
             report.failures.append(

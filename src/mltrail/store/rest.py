@@ -12,6 +12,8 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
+
 from mltrail.entities import (
     DatasetInput,
     Experiment,
@@ -92,10 +94,15 @@ class RestStore(TrackingStore):
             payload = json.dumps(drop_none(body or {}), allow_nan=False)
             response = self._http.request(method, url, json_body=payload, headers=headers)
         raise_for_error(response, f"{method} {endpoint}")
-        if not response.content or response.content.strip() == b"200 OK":
+        content = response.content
+        if not content or content.strip() == b"200 OK":
             return {}
         try:
-            return response.json()
+            return orjson.loads(content)
+        except orjson.JSONDecodeError:
+            pass  # MLflow's server writes NaN and Infinity as bare words, which orjson refuses
+        try:
+            return json.loads(content)
         except ValueError:
             raise MltrailException(
                 f"{self.uri} answered {endpoint} with something that is not JSON; is it an "

@@ -189,13 +189,39 @@ def raise_for_error(response: requests.Response, what: str) -> None:
     )
 
 
+# The variables through which the environment may give a proxy for an http(s) URL.
+_PROXY_VARIABLES = tuple(
+    name
+    for base in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+    for name in (base, base.upper())
+)
+
+
+def _environment_settings(url: str, verify: bool | str) -> tuple[dict[str, str], bool | str, Any]:
+    """What ``requests`` takes from the environment for ``url`` (proxies, a CA bundle, .netrc
+    credentials), found the same way but faster: ``requests`` scans every environment
+    variable twice a request for ``*_proxy`` names, which costs more than a small search on
+    the server. Here the scan happens only when a proxy variable is set."""
+    environ = os.environ
+    if any(name in environ for name in _PROXY_VARIABLES):
+        proxies = requests.utils.get_environ_proxies(url)
+    else:
+        proxies = {}
+    if verify is True:
+        verify = environ.get("REQUESTS_CA_BUNDLE") or environ.get("CURL_CA_BUNDLE") or True
+    return proxies, verify, requests.utils.get_netrc_auth(url)
+
+
 class HttpClient:
     """A pooled ``requests.Session`` with mltrail's retry, auth and error rules; one per process
     is shared by every store and artifact repository (see ``shared_client``)."""
 
     def __init__(self, session: requests.Session | None = None) -> None:
+        # A session of our own reads the environment through ``_environment_settings``.
+        self._own_environment = session is None
         if session is None:
             session = requests.Session()
+            session.trust_env = False
             adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
@@ -234,6 +260,9 @@ class HttpClient:
         )
         backoff = _env_float("HTTP_REQUEST_BACKOFF_FACTOR", 1.0)
         verify = _verify()
+        proxies, netrc_auth = None, None
+        if self._own_environment:
+            proxies, verify, netrc_auth = _environment_settings(url, verify)
         start = data.tell() if hasattr(data, "seek") else None
         attempt = 0
         while True:
@@ -249,6 +278,8 @@ class HttpClient:
                     stream=stream,
                     timeout=(min(seconds, 10.0), seconds),
                     verify=verify,
+                    proxies=proxies,
+                    auth=netrc_auth,
                 )
             except requests.exceptions.SSLError:
                 raise StoreUnavailable(

@@ -68,16 +68,22 @@ def metric_to_json(m: Metric) -> dict[str, Any]:
 
 
 def metric_from_json(d: dict[str, Any]) -> Metric:
-    return Metric(
+    # A search page holds thousands of these: plain numbers skip the conversions, and the
+    # optional fields are looked up only when the object has more than the four usual ones.
+    get = d.get
+    value, timestamp, step = get("value", 0.0), get("timestamp", 0), get("step", 0)
+    metric = Metric(
         d["key"],
-        decode_double(d.get("value", 0.0)),
-        int(d.get("timestamp", 0)),
-        int(d.get("step", 0)),
-        run_id=d.get("run_id"),
-        dataset_name=d.get("dataset_name"),
-        dataset_digest=d.get("dataset_digest"),
-        model_id=d.get("model_id"),
+        value if type(value) is float else decode_double(value),
+        timestamp if type(timestamp) is int else int(timestamp),
+        step if type(step) is int else int(step),
     )
+    if len(d) > 4:
+        metric.run_id = get("run_id")
+        metric.dataset_name = get("dataset_name")
+        metric.dataset_digest = get("dataset_digest")
+        metric.model_id = get("model_id")
+    return metric
 
 
 def experiment_from_json(d: dict[str, Any]) -> Experiment:
@@ -108,23 +114,34 @@ def run_info_from_json(d: dict[str, Any]) -> RunInfo:
 
 def run_from_json(d: dict[str, Any]) -> Run:
     data = d.get("data") or {}
-    points = [metric_from_json(m) for m in data.get("metrics", [])]
+    points = [metric_from_json(m) for m in data.get("metrics", ())]
     run_data = RunData(
-        metrics={m.key: m.value for m in points},
-        params=_tags_dict(data.get("params")),
-        tags=_tags_dict(data.get("tags")),
-        metric_objs=points,
+        {m.key: m.value for m in points},
+        _tags_dict(data.get("params")),
+        _tags_dict(data.get("tags")),
+        points,
     )
-    inputs = d.get("inputs") or {}
-    run_inputs = RunInputs(
-        _dataset_inputs(inputs.get("dataset_inputs", [])),
-        [LoggedModelInput(m["model_id"]) for m in inputs.get("model_inputs", [])],
+    inputs = d.get("inputs")
+    run_inputs = (
+        RunInputs(
+            _dataset_inputs(inputs.get("dataset_inputs", [])),
+            [LoggedModelInput(m["model_id"]) for m in inputs.get("model_inputs", [])],
+        )
+        if inputs
+        else RunInputs()
     )
-    outputs = [
-        LoggedModelOutput(m["model_id"], int(m.get("step", 0)))
-        for m in (d.get("outputs") or {}).get("model_outputs", [])
-    ]
-    return Run(run_info_from_json(d["info"]), run_data, run_inputs, RunOutputs(outputs))
+    outputs = d.get("outputs")
+    run_outputs = (
+        RunOutputs(
+            [
+                LoggedModelOutput(m["model_id"], int(m.get("step", 0)))
+                for m in outputs.get("model_outputs", [])
+            ]
+        )
+        if outputs
+        else RunOutputs()
+    )
+    return Run(run_info_from_json(d["info"]), run_data, run_inputs, run_outputs)
 
 
 def logged_model_from_json(d: dict[str, Any]) -> LoggedModel:

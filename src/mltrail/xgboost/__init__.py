@@ -11,10 +11,17 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from mltrail.exceptions import InvalidParameter, MltrailException, NotFound
+from mltrail.exceptions import InvalidParameter
 from mltrail.models import model_logging
 from mltrail.models.environment import infer_requirements
 from mltrail.models.model import Model, ModelInfo
+from mltrail.models.native_flavor import (
+    NativeModelWrapper,
+    class_path,
+    flavor_conf,
+    import_library,
+    model_root,
+)
 from mltrail.models.saving import copy_code_paths, finish_model_dir, prepare_model_dir
 from mltrail.models.signature import ModelSignature
 from mltrail.pyfunc.flavor import add_to_model
@@ -24,19 +31,7 @@ MODEL_FORMATS = ("ubj", "json", "xgb", "deprecated")
 
 
 def _xgboost() -> Any:
-    try:
-        import xgboost
-    except ImportError:
-        raise MltrailException(
-            "This model needs xgboost: pip install xgboost (or mltrail[xgboost]).",
-            error_code="RESOURCE_DOES_NOT_EXIST",
-        ) from None
-    return xgboost
-
-
-def _class_path(model: Any) -> str:
-    cls = type(model)
-    return f"{cls.__module__}.{cls.__qualname__}"
+    return import_library("xgboost", "xgboost")
 
 
 def save_model(
@@ -73,21 +68,18 @@ def save_model(
         FLAVOR_NAME,
         xgb_version=xgboost.__version__,
         data=file_name,
-        model_class=_class_path(xgb_model),
+        model_class=class_path(xgb_model),
         model_format=model_format,
         code=code,
     )
-    if conda_env is not None and pip_requirements is None:
-        from mltrail.models.environment import write_conda_env
-
-        pip_requirements = write_conda_env(path, conda_env)
-    predict = _Wrapper(xgb_model).predict if input_example is not None else None
+    predict = _wrap(xgb_model).predict if input_example is not None else None
     finish_model_dir(
         path,
         mlflow_model,
         signature=signature,
         input_example=input_example,
         requirements=infer_requirements([xgb_model], ["xgboost", "numpy", "pandas"]),
+        conda_env=conda_env,
         pip_requirements=pip_requirements,
         extra_pip_requirements=extra_pip_requirements,
         metadata=metadata,
@@ -156,9 +148,7 @@ def _load_file(file_path: str, class_path: str) -> Any:
 
 
 def _load_from_dir(path: str) -> Any:
-    conf = Model.load(path).flavors.get(FLAVOR_NAME)
-    if conf is None:
-        raise NotFound(f'Model does not have the "{FLAVOR_NAME}" flavor')
+    conf = flavor_conf(path, FLAVOR_NAME)
     return _load_file(
         os.path.join(path, conf["data"]), conf.get("model_class", "xgboost.core.Booster")
     )
@@ -171,26 +161,21 @@ def load_model(model_uri: str, dst_path: str | None = None) -> Any:
     return _load_from_dir(download_model(model_uri, dst_path))
 
 
-class _Wrapper:
-    """The pyfunc face: a Booster predicts on a DMatrix made from the input."""
+def _predict(model: Any, data: Any) -> Any:
+    """A Booster predicts on a DMatrix made from the input; estimators on the input."""
+    xgboost = _xgboost()
+    if isinstance(model, xgboost.Booster):
+        return model.predict(xgboost.DMatrix(data))
+    return model.predict(data)
 
-    def __init__(self, model: Any) -> None:
-        self.xgb_model = model
 
-    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
-        xgboost = _xgboost()
-        if isinstance(self.xgb_model, xgboost.Booster):
-            return self.xgb_model.predict(xgboost.DMatrix(data))
-        return self.xgb_model.predict(data)
-
-    def get_raw_model(self) -> Any:
-        return self.xgb_model
+def _wrap(model: Any) -> NativeModelWrapper:
+    return NativeModelWrapper(model, _predict)
 
 
 def _load_pyfunc(path: str, model_config: dict[str, Any] | None = None) -> Any:
     """The pyfunc loader (``loader_module: mlflow.xgboost``); ``path`` is the model file."""
-    root = path if os.path.isdir(path) else os.path.dirname(path)
-    return _Wrapper(_load_from_dir(root))
+    return _wrap(_load_from_dir(model_root(path)))
 
 
 def autolog(*args: Any, **kwargs: Any) -> Any:

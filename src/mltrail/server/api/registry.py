@@ -52,6 +52,34 @@ def _event(request: Request, event: str, payload: dict[str, Any]) -> None:
         hooks.emit(event, payload)
 
 
+def _model_answer(model: Any) -> Response:
+    return reply({"registered_model": registered_model_to_json(model)})
+
+
+def _version_answer(version: Any) -> Response:
+    return reply({"model_version": model_version_to_json(version)})
+
+
+async def _search(
+    request: Request, search: Any, default_max: int, key: str, to_json: Any
+) -> Response:
+    """The two registry searches: filter, max_results, repeated order_by, page token. With
+    --auth, only models the caller may read are listed (a page may come out shorter)."""
+    query = await read_query(request, SearchIn)
+    page = await call(
+        search,
+        query.filter or None,
+        default_max if query.max_results is None else query.max_results,
+        query.order_by or None,
+        query.page_token or None,
+    )
+    shown = list(page)
+    may_read = request.scope.get("mltrail.can_read_model")  # set when --auth is on
+    if may_read is not None:
+        shown = await call(lambda: [item for item in shown if may_read(item.name)])
+    return reply(paged(key, [to_json(item) for item in shown], page.token))
+
+
 # -- requests -----------------------------------------------------------------------------------
 
 
@@ -163,22 +191,21 @@ async def create_registered_model(request: Request) -> Response:
 @serve(router, routes.GET_REGISTERED_MODEL)
 async def get_registered_model(request: Request) -> Response:
     query = await read_query(request, NameIn)
-    model = await call(registry_of(request).get_registered_model, query.name)
-    return reply({"registered_model": registered_model_to_json(model)})
+    return _model_answer(await call(registry_of(request).get_registered_model, query.name))
 
 
 @serve(router, routes.RENAME_REGISTERED_MODEL)
 async def rename_registered_model(request: Request) -> Response:
     body = await read_body(request, RenameIn)
-    model = await call(registry_of(request).rename_registered_model, body.name, body.new_name)
-    return reply({"registered_model": registered_model_to_json(model)})
+    store = registry_of(request)
+    return _model_answer(await call(store.rename_registered_model, body.name, body.new_name))
 
 
 @serve(router, routes.UPDATE_REGISTERED_MODEL)
 async def update_registered_model(request: Request) -> Response:
     body = await read_body(request, UpdateModelIn)
-    model = await call(registry_of(request).update_registered_model, body.name, body.description)
-    return reply({"registered_model": registered_model_to_json(model)})
+    store = registry_of(request)
+    return _model_answer(await call(store.update_registered_model, body.name, body.description))
 
 
 @serve(router, routes.DELETE_REGISTERED_MODEL)
@@ -190,18 +217,13 @@ async def delete_registered_model(request: Request) -> Response:
 
 @serve(router, routes.SEARCH_REGISTERED_MODELS)
 async def search_registered_models(request: Request) -> Response:
-    query = await read_query(request, SearchIn)
-    page = await call(
+    return await _search(
+        request,
         registry_of(request).search_registered_models,
-        query.filter or None,
-        SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT
-        if query.max_results is None
-        else query.max_results,
-        query.order_by or None,
-        query.page_token or None,
+        SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT,
+        "registered_models",
+        registered_model_to_json,
     )
-    items = [registered_model_to_json(m) for m in page]
-    return reply(paged("registered_models", items, page.token))
 
 
 async def _latest(request: Request, query: LatestIn) -> Response:
@@ -255,8 +277,8 @@ async def delete_registered_model_alias(request: Request) -> Response:
 @serve(router, routes.GET_VERSION_BY_ALIAS)
 async def get_model_version_by_alias(request: Request) -> Response:
     query = await read_query(request, AliasRefIn)
-    found = await call(registry_of(request).get_model_version_by_alias, query.name, query.alias)
-    return reply({"model_version": model_version_to_json(found)})
+    store = registry_of(request)
+    return _version_answer(await call(store.get_model_version_by_alias, query.name, query.alias))
 
 
 # -- model versions -----------------------------------------------------------------------------
@@ -286,16 +308,15 @@ async def create_model_version(request: Request) -> Response:
 @serve(router, routes.GET_MODEL_VERSION)
 async def get_model_version(request: Request) -> Response:
     query = await read_query(request, VersionIn)
-    found = await call(registry_of(request).get_model_version, query.name, query.version)
-    return reply({"model_version": model_version_to_json(found)})
+    store = registry_of(request)
+    return _version_answer(await call(store.get_model_version, query.name, query.version))
 
 
 @serve(router, routes.UPDATE_MODEL_VERSION)
 async def update_model_version(request: Request) -> Response:
     body = await read_body(request, UpdateVersionIn)
-    found = await call(registry_of(request).update_model_version, body.name, body.version,
-                       body.description)  # fmt: skip
-    return reply({"model_version": model_version_to_json(found)})
+    update = registry_of(request).update_model_version
+    return _version_answer(await call(update, body.name, body.version, body.description))
 
 
 @serve(router, routes.DELETE_MODEL_VERSION)
@@ -315,7 +336,7 @@ async def transition_model_version_stage(request: Request) -> Response:
         body.stage,
         bool(body.archive_existing_versions),
     )
-    return reply({"model_version": model_version_to_json(found)})
+    return _version_answer(found)
 
 
 @serve(router, routes.GET_DOWNLOAD_URI)
@@ -332,16 +353,13 @@ async def get_model_version_download_uri(request: Request) -> Response:
 
 @serve(router, routes.SEARCH_MODEL_VERSIONS)
 async def search_model_versions(request: Request) -> Response:
-    query = await read_query(request, SearchIn)
-    page = await call(
+    return await _search(
+        request,
         registry_of(request).search_model_versions,
-        query.filter or None,
-        SEARCH_MODEL_VERSIONS_WIRE_DEFAULT if query.max_results is None else query.max_results,
-        query.order_by or None,
-        query.page_token or None,
+        SEARCH_MODEL_VERSIONS_WIRE_DEFAULT,
+        "model_versions",
+        model_version_to_json,
     )
-    items = [model_version_to_json(v) for v in page]
-    return reply(paged("model_versions", items, page.token))
 
 
 @serve(router, routes.SET_MODEL_VERSION_TAG)

@@ -34,11 +34,11 @@ router = APIRouter(include_in_schema=False)
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sign in · mltrail</title><link rel="stylesheet" href="/ui/static/app.css"></head>
+<title>Sign in · mltrail</title><link rel="stylesheet" href="{root}/ui/static/app.css"></head>
 <body><main id="main" class="login">
 <h1>Sign in to mltrail</h1>
 {error}
-<form method="post" action="/login">
+<form method="post" action="{root}/login">
 <input type="hidden" name="csrf" value="{csrf}">
 <input type="hidden" name="next" value="{next}">
 <p><label>User name<br><input name="username" autocomplete="username" required
@@ -60,11 +60,14 @@ def _safe_next(value: str | None) -> str:
     return value
 
 
-def _page(csrf: str, next_path: str, error: str = "", status: int = 200) -> HTMLResponse:
+def _page(
+    request: Request, csrf: str, next_path: str, error: str = "", status: int = 200
+) -> HTMLResponse:
     from mltrail.server.ui.templating import PAGE_HEADERS
 
     shown = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
-    body = _PAGE.format(error=shown, csrf=html.escape(csrf), next=html.escape(next_path))
+    root = html.escape(request.scope.get("root_path", ""))
+    body = _PAGE.format(error=shown, csrf=html.escape(csrf), next=html.escape(next_path), root=root)
     return HTMLResponse(body, status_code=status, headers=dict(PAGE_HEADERS))
 
 
@@ -75,7 +78,7 @@ def _secure(request: Request) -> bool:
 @router.get("/login")
 async def login_page(request: Request) -> Response:
     csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
-    answer = _page(csrf, _safe_next(request.query_params.get("next")))
+    answer = _page(request, csrf, _safe_next(request.query_params.get("next")))
     answer.set_cookie(
         CSRF_COOKIE, csrf, httponly=False, samesite="strict", secure=_secure(request), path="/"
     )
@@ -90,13 +93,14 @@ async def login(request: Request) -> Response:
     next_path = _safe_next(form.get("next"))
     cookie = request.cookies.get(CSRF_COOKIE, "")
     if not cookie or not secrets.compare_digest(cookie, form.get("csrf", "")):
-        return _page(cookie or secrets.token_urlsafe(24), next_path,
+        return _page(request, cookie or secrets.token_urlsafe(24), next_path,
                      "The form expired; please sign in again.", 403)  # fmt: skip
     auth: AuthStore = request.app.state.auth
     keys = (f"ip:{_client(request)}", f"user:{form.get('username', '')}")
     wait = auth.throttle.retry_after(*keys)
     if wait:
-        refused = _page(cookie, next_path, f"Too many failed sign-ins; try again in {wait} s.", 429)
+        message = f"Too many failed sign-ins; try again in {wait} s."
+        refused = _page(request, cookie, next_path, message, 429)
         refused.headers["Retry-After"] = str(wait)
         return refused
     user = await run_in_threadpool(
@@ -107,7 +111,7 @@ async def login(request: Request) -> Response:
         request.app.state.auth.note(
             form.get("username") or None, "POST", "/login", 401, _client(request)
         )
-        return _page(cookie, next_path, "Wrong user name or password.", 401)
+        return _page(request, cookie, next_path, "Wrong user name or password.", 401)
     session = await run_in_threadpool(auth.create_token, user.username, SESSION_NAME)
     answer = RedirectResponse(next_path, status_code=303)
     secure = _secure(request)

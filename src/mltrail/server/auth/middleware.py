@@ -112,10 +112,10 @@ class AuthMiddleware:
             if rule.need == "public":
                 await self.app(scope, receive, send)
                 return
-            user = await run_in_threadpool(self._user, scope)
             body = b""
-            if rule.body:
+            if rule.body or _is_form_post(scope):  # a form carries its CSRF value in the body
                 body, receive = await _buffer(receive)
+            user = await run_in_threadpool(self._user, scope, body)
             await run_in_threadpool(self._check, rule, user, scope, params, body)
         except Denied as denied:
             if denied.status == 401 and wants_page(scope):  # a browser: the login page
@@ -128,6 +128,9 @@ class AuthMiddleware:
             return
         scope["mltrail.user"] = user
         scope["mltrail.can_read_experiment"] = lambda exp_id: self._allowed(user, "READ", exp_id)
+        scope["mltrail.can_read_model"] = lambda name: self._allowed(
+            user, "READ", name, "registered_model"
+        )
         await self._serve(rule, user, scope, receive, send)
 
     async def _serve(
@@ -179,7 +182,7 @@ class AuthMiddleware:
         return False
 
     # -- who ------------------------------------------------------------------------------------
-    def _user(self, scope: Scope) -> User:
+    def _user(self, scope: Scope, body: bytes = b"") -> User:
         header = ""
         for name, value in scope["headers"]:
             if name == b"authorization":
@@ -188,7 +191,7 @@ class AuthMiddleware:
         scheme, _, credentials = header.partition(" ")
         scheme = scheme.lower()
         if not header:
-            return self._session_user(scope)
+            return self._session_user(scope, body)
         cache_key = hmac.new(self._key, header.encode("utf-8"), hashlib.sha256).digest()
         cached = self.credentials.get(cache_key)
         if cached is not None:
@@ -229,8 +232,9 @@ class AuthMiddleware:
                 retry_after=wait,
             )
 
-    def _session_user(self, scope: Scope) -> User:
-        """The web UI's session cookie; changes must carry the CSRF token as well."""
+    def _session_user(self, scope: Scope, body: bytes = b"") -> User:
+        """The web UI's session cookie; changes must carry the CSRF token as well: in the
+        ``X-CSRF-Token`` header (the pages' scripts), or a form's ``csrf`` field (HTML forms)."""
         headers = scope["headers"]
         session = cookie_value(headers, SESSION_COOKIE)
         if not session:
@@ -249,6 +253,8 @@ class AuthMiddleware:
             self.credentials.put(cache_key, user)
         if scope["method"] in STATE_CHANGING:
             sent = next((v.decode("latin-1") for k, v in headers if k == CSRF_HEADER.encode()), "")
+            if not sent and _is_form_post(scope):
+                sent = _form_field(body, "csrf")
             expected = cookie_value(headers, CSRF_COOKIE) or ""
             if not expected or not secrets.compare_digest(sent, expected):
                 raise Denied(
@@ -467,6 +473,21 @@ def _request_values(scope: Scope, body: bytes) -> dict[str, Any]:
         if isinstance(data, dict):
             values.update(data)
     return values
+
+
+def _is_form_post(scope: Scope) -> bool:
+    if scope["method"] not in STATE_CHANGING:
+        return False
+    for key, value in scope["headers"]:
+        if key == b"content-type":
+            kind = bytes(value).split(b";")[0].strip().lower()
+            return kind == b"application/x-www-form-urlencoded"
+    return False
+
+
+def _form_field(body: bytes, name: str) -> str:
+    values = parse_qs(body.decode("latin-1"), max_num_fields=1000).get(name)
+    return values[0] if values else ""
 
 
 async def _buffer(receive: Receive) -> tuple[bytes, Receive]:

@@ -149,6 +149,12 @@ OTHER_RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/3.0/mlflow/users/permissions/get"): Rule(M, "typed_resource"),
     ("GET", "/ajax-api/3.0/mlflow/users/permissions/get"): Rule(M, "typed_resource"),
     ("GET", "/model-versions/get-artifact"): Rule(R, "registered_model"),
+    # The admin pages (server/auth/admin.py).
+    ("GET", "/admin"): Rule("admin"),
+    ("GET", "/admin/users"): Rule("admin"),
+    ("GET", "/admin/users/{username}"): Rule("admin"),
+    ("GET", "/admin/groups"): Rule("admin"),
+    ("POST", "/admin/{section}/{action}"): Rule("admin"),
     # The web UI.
     ("GET", "/"): Rule("browse"),
     ("GET", "/models"): Rule("browse"),

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from mltrail.exceptions import AlreadyExists, InvalidParameter, NotFound
 from mltrail.server.auth import passwords
-from mltrail.server.auth.tables import (
+from mltrail.store.sql.auth_tables import (
     audit_log,
     ensure_auth_tables,
     experiment_permissions,
@@ -244,6 +244,14 @@ class AuthStore:
         if not done:
             raise NotFound(f"No permission of user '{username}' on {kind} '{resource}'.")
 
+    def set_grant(self, kind: str, resource: str, username: str, permission: str) -> None:
+        """Give a user ``permission`` on one resource, creating or replacing their grant."""
+        user = self.get_user(username)
+        if self.get_grant(kind, resource, user.id) is None:
+            self.grant(kind, resource, username, permission)
+        else:
+            self.update_grant(kind, resource, username, permission)
+
     def get_grant(self, kind: str, resource: str, user_id: int) -> str | None:
         table, column = self._grant_table(kind)
         with self._tx() as conn:
@@ -320,6 +328,35 @@ class AuthStore:
                     group_id=group_id, kind=kind, resource=resource, permission=permission
                 )
             )
+
+    def revoke_group(self, group: str, kind: str, resource: str) -> None:
+        """Take a group's permission on one resource away (404 if it had none)."""
+        with self._tx(write=True) as conn:
+            group_id = self._group_id(conn, group)
+            done = conn.execute(
+                group_permissions.delete().where(
+                    group_permissions.c.group_id == group_id,
+                    group_permissions.c.kind == kind,
+                    group_permissions.c.resource == resource,
+                )
+            ).rowcount
+        if not done:
+            raise NotFound(f"Group '{group}' has no permission on {kind} '{resource}'.")
+
+    def group_grants(self, group: str) -> list[tuple[str, str, str]]:
+        """A group's grants: (kind, resource, permission), by kind and resource."""
+        with self._tx() as conn:
+            group_id = self._group_id(conn, group)
+            rows = conn.execute(
+                sa.select(
+                    group_permissions.c.kind,
+                    group_permissions.c.resource,
+                    group_permissions.c.permission,
+                )
+                .where(group_permissions.c.group_id == group_id)
+                .order_by(group_permissions.c.kind, group_permissions.c.resource)
+            ).all()
+        return [(str(r.kind), str(r.resource), str(r.permission)) for r in rows]
 
     def list_groups(self) -> dict[str, list[str]]:
         with self._tx() as conn:

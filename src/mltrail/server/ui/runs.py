@@ -209,7 +209,8 @@ def state_url(request: Request, **changes: Any) -> str:
             items.extend((key, str(v)) for v in value)
         elif value is not None and value != "":
             items.append((key, str(value)))
-    return request.url.path + ("?" + urlencode(items) if items else "")
+    root: str = request.scope.get("root_path", "")
+    return root + request.url.path + ("?" + urlencode(items) if items else "")
 
 
 def kept_params(request: Request, *dropped: str) -> list[tuple[str, str]]:

@@ -115,5 +115,9 @@ def render(
     request: Request, template: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
     page = environment().get_template(template)
-    html = page.render(request_path=request.url.path, **context)
+    # ``root``: the server's --static-prefix ("" without one); every link starts with it.
+    root = request.scope.get("root_path", "")
+    # With --auth: who is signed in (the top bar links administrators to the admin pages).
+    user = request.scope.get("mltrail.user")
+    html = page.render(request_path=request.url.path, root=root, current_user=user, **context)
     return HTMLResponse(html, status_code=status_code, headers=PAGE_HEADERS)

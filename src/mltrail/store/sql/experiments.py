@@ -18,21 +18,17 @@ from mltrail.exceptions import AlreadyExists, InvalidParameter, NotFound
 from mltrail.store.base import (
     SEARCH_MAX_RESULTS_DEFAULT,
 )
-from mltrail.store.sql.common import DriverSql, check_max_results, now_ms
+from mltrail.store.sql.common import check_max_results, now_ms
 from mltrail.store.sql.engine import transaction
 from mltrail.store.sql.rows import load_experiments
+from mltrail.store.sql.run_writes import STAGE_AND_LOCATION
 from mltrail.store.sql.schema import (
     experiment_tags,
     experiments,
+    id_counters,
     runs,
 )
 from mltrail.utils import validation as v
-
-# Every new run reads its experiment's stage and artifact root: on the driver, not through
-# SQLAlchemy (whose per-call work cost more than the lookup).
-_STAGE_AND_LOCATION = DriverSql(
-    "SELECT lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = ?"
-)
 
 
 class ExperimentMethods:
@@ -62,6 +58,7 @@ class ExperimentMethods:
                 raise AlreadyExists(f"Experiment '{name}' already exists.")
             new_id = conn.execute(
                 experiments.insert().values(
+                    **_next_id(conn),
                     name=name,
                     artifact_location=artifact_location,
                     lifecycle_stage=LifecycleStage.ACTIVE,
@@ -183,7 +180,7 @@ class ExperimentMethods:
         """The id and artifact location of an experiment that can take new runs; read in the
         caller's transaction, so a deleted experiment refuses runs however recently deleted."""
         exp_id = int(v.validate_experiment_id(experiment_id))
-        found = _STAGE_AND_LOCATION.fetchall(conn, (exp_id,))
+        found = STAGE_AND_LOCATION.fetchall(conn, (exp_id,))
         if not found:
             raise NotFound(f"No experiment with id={experiment_id} exists.")
         stage, location = found[0]
@@ -238,3 +235,22 @@ class ExperimentMethods:
         with self.engine.connect() as conn:
             found = {str(e): (n, last) for e, n, last in conn.execute(query)}
         return {str(i): found.get(str(i), (0, None)) for i in ids}
+
+
+def _next_id(conn: Any) -> dict[str, int]:
+    """On SQLite, the new experiment's id: above every id ever handed out (``id_counters``),
+    not only above the ids still there. Elsewhere the database's sequence decides."""
+    if conn.dialect.name != "sqlite":
+        return {}
+    top = conn.execute(sa.select(sa.func.max(experiments.c.experiment_id))).scalar() or 0
+    floor = conn.execute(
+        sa.select(id_counters.c.value).where(id_counters.c.name == "experiments")
+    ).scalar()
+    new_id = max(int(top), int(floor or 0)) + 1
+    if floor is None:
+        conn.execute(id_counters.insert().values(name="experiments", value=new_id))
+    else:
+        conn.execute(
+            id_counters.update().where(id_counters.c.name == "experiments").values(value=new_id)
+        )
+    return {"experiment_id": new_id}

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 _MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
 
 

@@ -133,7 +133,7 @@ def _require_all(what: str, wanted: Sequence[str], found: Sequence[str]) -> None
         )
 
 
-# The server's lease book (mltrail.server.server_tables) may hold a row for the run.
+# The server's lease book (mltrail.store.sql.server_tables) may hold a row for the run.
 _run_leases = sa.table("mltrail_run_leases", sa.column("run_uuid"))
 
 

@@ -1,5 +1,7 @@
-"""``SqlRegistryStore``: the model registry on SQLAlchemy Core, in the tracking database (so a
-version's source can be checked against its run and logged model in the same transaction).
+"""``SqlRegistryStore``: the model registry on SQLAlchemy Core, by default in the tracking
+database (so a version's source is checked against its run and logged model in the same
+transaction); with ``tracking_uri`` (the server's ``--registry-store-uri``) in a database of
+its own, reading runs and logged models from the tracking database.
 
 Every write runs in one transaction and checks everything before it changes anything, so a
 refused write leaves no row behind.
@@ -64,13 +66,31 @@ def _unique_name(name: str) -> Iterator[None]:
 class SqlRegistryStore(ModelRegistryStore):
     """Registered models and versions in one SQL database (SQLite, PostgreSQL, MySQL)."""
 
-    def __init__(self, db_uri: str, default_artifact_root: str | None = None) -> None:
+    def __init__(
+        self,
+        db_uri: str,
+        default_artifact_root: str | None = None,
+        *,
+        tracking_uri: str | None = None,
+    ) -> None:
         from mltrail.store.sql.store import migrate_database
 
         self.db_uri = db_uri
         self.engine = get_engine(db_uri)
         self.default_artifact_root = (default_artifact_root or "").rstrip("/") or None
         migrate_database(self.engine)
+        self.tracking_engine = None
+        if tracking_uri is not None and tracking_uri != db_uri:
+            self.tracking_engine = get_engine(tracking_uri)
+
+    @contextmanager
+    def _sources(self, conn: Any) -> Iterator[SqlSourceLookup]:
+        """The source check's view: this transaction, plus the tracking database if apart."""
+        if self.tracking_engine is None:
+            yield SqlSourceLookup(conn)
+            return
+        with self.tracking_engine.connect() as tracking:
+            yield SqlSourceLookup(conn, tracking)
 
     # -- registered models -------------------------------------------------------------------
     def create_registered_model(
@@ -213,9 +233,10 @@ class SqlRegistryStore(ModelRegistryStore):
             raise InvalidParameter("run_link must be at most 4096 characters, without NUL.")
         with transaction(self.engine, write=True) as conn:
             key: int = model_row(conn, name).model_key
-            resolved = resolve_source(
-                source, run_id, model_id, self.default_artifact_root, SqlSourceLookup(conn)
-            )
+            with self._sources(conn) as lookup:
+                resolved = resolve_source(
+                    source, run_id, model_id, self.default_artifact_root, lookup
+                )
             now = now_ms()
             # The counter's UPDATE is what serializes concurrent registrations of one model.
             conn.execute(

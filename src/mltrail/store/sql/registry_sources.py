@@ -1,5 +1,6 @@
-"""What the source check (``store.model_sources``) needs to know, read from the tracking
-tables in the registry's own transaction."""
+"""What the source check (``store.model_sources``) needs to know: runs and logged models from
+the tracking tables (in the registry's own transaction when both share a database, else
+through ``tracking``, a connection to the tracking database), versions from the registry."""
 
 from __future__ import annotations
 
@@ -15,11 +16,12 @@ from mltrail.store.sql.schema import logged_models, runs
 
 
 class SqlSourceLookup:
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: Any, tracking: Any = None) -> None:
         self.conn = conn
+        self.tracking = conn if tracking is None else tracking
 
     def run_artifact_uri(self, run_id: str) -> str:
-        uri = self.conn.execute(
+        uri = self.tracking.execute(
             sa.select(runs.c.artifact_uri).where(runs.c.run_uuid == run_id)
         ).scalar()
         if uri is None:
@@ -27,7 +29,7 @@ class SqlSourceLookup:
         return str(uri)
 
     def logged_model_location(self, model_id: str) -> str:
-        location = self.conn.execute(
+        location = self.tracking.execute(
             sa.select(logged_models.c.artifact_location).where(logged_models.c.model_id == model_id)
         ).scalar()
         if location is None:
@@ -59,7 +61,7 @@ class SqlSourceLookup:
         found: list[tuple[str, str, str]] = []
         run_ids = [c for c in candidates if len(c) == 32]
         if run_ids:
-            for run_id, uri in self.conn.execute(
+            for run_id, uri in self.tracking.execute(
                 sa.select(runs.c.run_uuid, runs.c.artifact_uri).where(runs.c.run_uuid.in_(run_ids))
             ):
                 if uri:
@@ -67,7 +69,7 @@ class SqlSourceLookup:
         model_ids = [c for c in candidates if c.startswith("m-")]
         if model_ids:
             lm = logged_models
-            for model_id, location in self.conn.execute(
+            for model_id, location in self.tracking.execute(
                 sa.select(lm.c.model_id, lm.c.artifact_location).where(lm.c.model_id.in_(model_ids))
             ):
                 found.append(("model", model_id, location))

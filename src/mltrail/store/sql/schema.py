@@ -306,3 +306,14 @@ run_model_inputs = Table(
     ),
     PrimaryKeyConstraint("run_uuid", "model_id", name="pk_run_model_inputs"),
 )
+
+# The highest id ever handed out, per kind (migration 0005). SQLite without AUTOINCREMENT
+# gives a new row the largest id + 1, so once gc purged the newest experiment its id would come
+# back, and with it the artifact folder keyed by that id. Creation on SQLite takes the larger of
+# this and the table's largest id; PostgreSQL and MySQL sequences never go down on their own.
+id_counters = Table(
+    "id_counters",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)

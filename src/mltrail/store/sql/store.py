@@ -27,11 +27,10 @@ from mltrail.store.sql.common import check_max_results, first_line, now_ms
 from mltrail.store.sql.engine import get_engine, transaction
 from mltrail.store.sql.experiments import ExperimentMethods
 from mltrail.store.sql.logged_models import LoggedModelMethods
-from mltrail.store.sql.rows import RUN_COLUMNS, load_runs
+from mltrail.store.sql.rows import load_runs
 from mltrail.store.sql.runs import RunMethods
 from mltrail.store.sql.schema import (
     experiments,
-    runs,
 )
 from mltrail.utils import validation as v
 
@@ -176,24 +175,20 @@ class SqlStore(LoggedModelMethods, ExperimentMethods, RunMethods, TrackingStore)
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList:
-        from mltrail import search
         from mltrail.search import paging
-        from mltrail.store.sql import search as search_sql
+        from mltrail.store.sql.search.plan import run_search_plan
 
         check_max_results(max_results)
         exp_ids = [int(v.validate_experiment_id(e)) for e in experiment_ids]
         view = ViewType.normalize(run_view_type)
-        # Parse first: a bad filter fails before any I/O.
-        node = search.parse_run_filter(filter_string)
-        terms = search.parse_run_order_by(order_by)
+        stages = None if view == ViewType.ALL else LifecycleStage.stages_for(view)
+        # Parsed first (in the plan): a bad filter fails before any I/O.
+        plan = run_search_plan(exp_ids, stages, filter_string, order_by)
         offset = paging.decode_page_token(page_token)
         if not exp_ids:
             return PagedList([])
-        query = sa.select(*RUN_COLUMNS).where(runs.c.experiment_id.in_(exp_ids))
-        if view != ViewType.ALL:  # no stage test for ALL, so the index can still order
-            query = query.where(runs.c.lifecycle_stage.in_(LifecycleStage.stages_for(view)))
         with self.engine.connect() as conn:
-            rows = search_sql.search_run_rows(conn, query, node, terms, offset, max_results + 1)
+            rows = plan.rows(conn, offset, max_results + 1)
             found = load_runs(conn, rows[:max_results])
         token = paging.encode_page_token(offset + max_results) if len(rows) > max_results else None
         return PagedList(found, token)

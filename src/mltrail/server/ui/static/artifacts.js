@@ -1,14 +1,14 @@
 // The artifact browser: a lazily loaded folder tree and a preview pane. Everything a user
 // logged is inserted as text or loaded from the sandboxed raw route, never as markup.
-import { el, getJSON, formatBytes } from "./common.js";
+import { el, getJSON, formatBytes, url } from "./common.js";
 
 export function setUpArtifacts(runId) {
   const tree = document.getElementById("artifact-tree");
   const pane = document.getElementById("artifact-preview");
   if (!tree || !pane) return;
   const run = encodeURIComponent(runId);
-  const rawUrl = (path, download = false) => `/ui/artifacts/${run}/raw?path=${encodeURIComponent(path)}${download ? "&download=1" : ""}`;
-  const zipUrl = (path) => `/ui/artifacts/${run}/zip?path=${encodeURIComponent(path)}`;
+  const rawUrl = (path, download = false) => url(`/ui/artifacts/${run}/raw?path=${encodeURIComponent(path)}${download ? "&download=1" : ""}`);
+  const zipUrl = (path) => url(`/ui/artifacts/${run}/zip?path=${encodeURIComponent(path)}`);
   let current = null;
 
   async function listing(path) {

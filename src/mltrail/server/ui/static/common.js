@@ -18,6 +18,14 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// The server's --static-prefix ("" without one), from the page's <meta name="mltrail-root">.
+export const ROOT = document.querySelector('meta[name="mltrail-root"]')?.content || "";
+
+/** A path of this server ("/runs/1") as a link that works under the prefix. */
+export function url(path) {
+  return path.startsWith("/") && !path.startsWith("//") ? ROOT + path : path;
+}
+
 async function answer(response) {
   const text = await response.text();
   let body = null;
@@ -31,8 +39,8 @@ async function answer(response) {
   return body;
 }
 
-export async function getJSON(url, options = {}) {
-  return answer(await fetch(url, { headers: { Accept: "application/json" }, ...options }));
+export async function getJSON(path, options = {}) {
+  return answer(await fetch(url(path), { headers: { Accept: "application/json" }, ...options }));
 }
 
 // With --auth, a signed-in page repeats its CSRF cookie in a header on every change.
@@ -41,8 +49,8 @@ function csrfToken() {
   return found ? decodeURIComponent(found.slice("mltrail_csrf=".length)) : "";
 }
 
-export async function postJSON(url, body) {
-  return answer(await fetch(url, {
+export async function postJSON(path, body) {
+  return answer(await fetch(url(path), {
     method: "POST",
     headers: {
       "Content-Type": "application/json",
@@ -148,7 +156,7 @@ function initTheme() {
 function followMlflowLink() {
   const m = /^#\/experiments\/(\d+)(?:\/runs\/([0-9a-f]+))?/.exec(window.location.hash);
   if (!m) return false;
-  window.location.replace(m[2] ? `/runs/${m[2]}` : `/experiments/${m[1]}`);
+  window.location.replace(url(m[2] ? `/runs/${m[2]}` : `/experiments/${m[1]}`));
   return true;
 }
 

@@ -1,6 +1,8 @@
 // The run's console: the end of its console.log artifact (written by console capture, see
 // docs/autolog.md), shown under the artifacts and refreshed while the run is RUNNING. Only the
 // last TAIL_BYTES are fetched (an HTTP range), however long the log grows.
+import { url as link } from "./common.js";
+
 const TAIL_BYTES = 64 * 1024;
 const LIVE_MS = 5000;
 
@@ -9,7 +11,7 @@ const section = document.getElementById("console");
 const code = section.querySelector("#console-log code");
 const note = document.getElementById("console-note");
 const pre = document.getElementById("console-log");
-const url = `/ui/artifacts/${encodeURIComponent(data.run_id)}/raw?path=console.log`;
+const url = link(`/ui/artifacts/${encodeURIComponent(data.run_id)}/raw?path=console.log`);
 
 function running() {
   const badge = document.querySelector("#run-status .status");

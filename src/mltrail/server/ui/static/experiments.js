@@ -1,5 +1,5 @@
 // The experiments list: create, rename in place, delete, restore, open several together.
-import { el, postJSON, toast } from "./common.js";
+import { el, postJSON, toast, url } from "./common.js";
 
 const createForm = document.getElementById("create-experiment");
 createForm?.addEventListener("submit", async (event) => {
@@ -8,7 +8,7 @@ createForm?.addEventListener("submit", async (event) => {
   if (!name) return;
   try {
     const { experiment_id } = await postJSON("/ajax-api/ui/experiments/create", { name });
-    window.location.href = `/experiments/${encodeURIComponent(experiment_id)}`;
+    window.location.href = url(`/experiments/${encodeURIComponent(experiment_id)}`);
   } catch (error) {
     toast(error.message, true);
   }
@@ -71,5 +71,5 @@ document.addEventListener("change", (event) => {
   count.textContent = ids.length ? `${ids.length} selected` : "";
 });
 openSelected?.addEventListener("click", () => {
-  window.location.href = `/experiments/${selected().map(encodeURIComponent).join(",")}`;
+  window.location.href = url(`/experiments/${selected().map(encodeURIComponent).join(",")}`);
 });

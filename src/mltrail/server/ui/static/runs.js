@@ -1,6 +1,6 @@
 // The runs table: selection and bulk actions, nested runs, column chooser, pinned columns,
 // and the caret at a filter error. Sorting, filtering and paging are plain links and forms.
-import { postJSON, toast } from "./common.js";
+import { postJSON, toast, url } from "./common.js";
 
 const table = document.getElementById("runs-table");
 const countLabel = document.getElementById("selection-count");
@@ -35,7 +35,7 @@ async function bulk(action) {
   const ids = selectedIds();
   if (!ids.length) return;
   if (action === "compare") {
-    window.location.href = `/compare?runs=${ids.map(encodeURIComponent).join(",")}`;
+    window.location.href = url(`/compare?runs=${ids.map(encodeURIComponent).join(",")}`);
     return;
   }
   if (action === "delete" && !window.confirm(`Delete ${ids.length} run(s)? You can restore them from "Deleted runs".`)) return;

@@ -61,7 +61,8 @@ backends); every other field puts missing values last in both directions.
 The modules, one concern each: ``filters`` (comparisons and boolean structure to conditions),
 ``ordering`` (ORDER BY items, tie-breakers), ``statement`` (one search statement, its join
 order, and the few-runs test), ``passes`` (a page ordered by a metric, in passes), ``aliases``
-(the alias pool). This module holds the public API.
+(the alias pool), ``plan`` (the kept statements of a repeated search, which ``SqlStore`` uses
+instead of ``search_run_rows``). This module holds the public API.
 """
 
 from __future__ import annotations
@@ -83,7 +84,6 @@ from mltrail.store.sql.search.filters import (
     run_leaf,
 )
 from mltrail.store.sql.search.ordering import by_column, by_key, run_tie_breakers
-from mltrail.store.sql.search.passes import ByMetric
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Row
@@ -124,17 +124,9 @@ def search_run_rows(
     the order starts with a metric's latest value, the page is read in passes (see
     ``ByMetric``).
     """
-    first = terms[0].key if terms else None
-    with pooled_aliases():
-        if statement.starts_with_start_time(terms):
-            query = statement.one_statement(stmt, node, terms)
-        elif statement.few_runs(conn, stmt, max(statement.FEW_RUNS, offset + limit)):
-            query = statement.runs_first_statement(stmt, node, terms)
-        elif first is not None and first.kind == "metric" and first.aggregate in (None, "last"):
-            return ByMetric(conn, stmt, node, terms).rows(offset, limit)
-        else:
-            query = statement.one_statement(stmt, node, terms)
-        return list(conn.execute(query.offset(offset).limit(limit)).all())
+    from mltrail.store.sql.search.plan import RunSearchPlan
+
+    return RunSearchPlan(stmt, node, terms).rows(conn, offset, limit)
 
 
 def experiment_filter_clause(node: Node | None) -> ColumnElement[bool] | None:

@@ -55,11 +55,21 @@ def runs_first_statement(
 FEW_RUNS = 300
 
 
-def few_runs(conn: Connection, stmt: Select[Any], most: int) -> bool:
+def few_runs(
+    conn: Connection, stmt: Select[Any], most: int, counted: Select[Any] | None = None
+) -> bool:
     """Whether ``stmt`` (a select over ``runs``) selects at most ``most`` runs: counted on the
-    experiment index, reading no more than ``most + 1`` of its entries."""
+    experiment index, reading no more than ``most + 1`` of its entries. ``counted`` is
+    ``count_statement(stmt, most)`` when the caller keeps it."""
+    if counted is None:
+        counted = count_statement(stmt, most)
+    return int(conn.execute(counted).scalar_one()) <= most
+
+
+def count_statement(stmt: Select[Any], most: int) -> Select[Any]:
+    """How many runs ``stmt`` selects, up to ``most + 1`` (the test of ``few_runs``)."""
     found = stmt.with_only_columns(literal(1)).limit(most + 1).subquery()
-    return int(conn.execute(select(func.count()).select_from(found)).scalar_one()) <= most
+    return select(func.count()).select_from(found)
 
 
 def starts_with_start_time(terms: list[OrderTerm]) -> bool:

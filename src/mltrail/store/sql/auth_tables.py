@@ -1,4 +1,6 @@
-"""The auth tables, beside the tracking schema (created when an ``--auth`` server starts)."""
+"""The auth tables of ``--auth`` servers (users, tokens, grants, groups, audit log), beside the
+tracking schema and created when such a server starts; ``mltrail.server.auth.store`` reads
+and writes them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tables the server keeps for itself beside the tracking schema: run leases and idempotency
+"""Tables a server keeps for itself beside the tracking schema: run leases and idempotency
 keys. They hold operational state, not user data (losing them loses no run, param or
 metric), so they are created when a server starts rather than by the store's migrations, and
 every server worker over one database shares them.
