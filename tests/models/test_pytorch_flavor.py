@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import mltrail
-from mltrail.exceptions import InvalidParameter
+from mltrail.exceptions import InvalidParameter, MltrailException
 
 torch = pytest.importorskip("torch")
 
@@ -133,3 +133,30 @@ def test_models_go_both_ways_with_mlflow(tmp_path):
     mlflow.pytorch.save_model(net, str(tmp_path / "theirs_pkl"), serialization_format="pickle")
     loaded = mltrail.pytorch.load_model(str(tmp_path / "theirs_pkl"))
     assert np.allclose(_expected(loaded), _expected(net))
+
+
+class _Custom:
+    """Not a tensor nor a plain value: only full unpickling rebuilds it."""
+
+
+def test_state_dicts_go_both_ways_with_mlflow_and_code_is_refused(tmp_path):
+    import mlflow.pytorch
+
+    net = TinyNet()
+    mlflow.pytorch.save_state_dict(net.state_dict(), str(tmp_path / "theirs"))
+    fresh = TinyNet()
+    fresh.load_state_dict(mltrail.pytorch.load_state_dict(str(tmp_path / "theirs")))
+    assert np.allclose(_expected(fresh), _expected(net))
+    mltrail.pytorch.save_state_dict(net.state_dict(), str(tmp_path / "ours"))
+    fresh = TinyNet()
+    fresh.load_state_dict(mlflow.pytorch.load_state_dict(str(tmp_path / "ours")))
+    assert np.allclose(_expected(fresh), _expected(net))
+    # A checkpoint-style dict of tensors and plain values loads weights-only too.
+    checkpoint = {"model": net.state_dict(), "epoch": 3, "lr": [0.1, 0.01]}
+    mltrail.pytorch.save_state_dict(checkpoint, str(tmp_path / "ckpt"))
+    assert mltrail.pytorch.load_state_dict(str(tmp_path / "ckpt"))["epoch"] == 3
+    mltrail.pytorch.save_state_dict({"w": _Custom()}, str(tmp_path / "code"))
+    with pytest.raises(MltrailException, match="weights_only=False"):
+        mltrail.pytorch.load_state_dict(str(tmp_path / "code"))
+    loaded = mltrail.pytorch.load_state_dict(str(tmp_path / "code"), weights_only=False)
+    assert isinstance(loaded["w"], _Custom)

@@ -131,8 +131,35 @@ def test_spark_udf_applies_a_sklearn_model(spark, penguins, tmp_path):
     as_text = mltrail.pyfunc.spark_udf(spark, uri, result_type="string")
     out = frame.withColumn("p", as_text()).toPandas()
     assert out["p"].tolist() == [str(v) for v in want]
-    with pytest.raises(mltrail.MltrailException, match="env_manager"):
-        mltrail.pyfunc.spark_udf(spark, uri, env_manager="conda")
+    for manager in ("conda", "virtualenv"):
+        with pytest.raises(mltrail.MltrailException, match="Use 'local' .* or 'uv'"):
+            mltrail.pyfunc.spark_udf(spark, uri, env_manager=manager)
+
+
+def test_spark_udf_scores_in_the_models_uv_environment(spark, penguins, tmp_path):
+    """env_manager="uv": the model's python_env.yaml built (cached) by uv; each task scores
+    through a server run by that environment's Python."""
+    import shutil
+    from pathlib import Path
+
+    from sklearn.linear_model import LogisticRegression
+
+    if shutil.which("uv") is None and not (Path(sys.executable).parent / "uv").exists():
+        pytest.skip("uv is not installed")
+    features = penguins[["bill", "flipper"]]
+    clf = LogisticRegression().fit(features, penguins["label"].astype(int))
+    mltrail.sklearn.save_model(
+        clf, tmp_path / "clf", signature=infer_signature(features, clf.predict(features))
+    )
+    frame = spark.createDataFrame(features).repartition(2)
+    udf = mltrail.pyfunc.spark_udf(spark, str(tmp_path / "clf"), "long", env_manager="uv")
+    out = frame.withColumn("p", udf()).toPandas()
+    want = clf.predict(out[["bill", "flipper"]]).tolist()
+    assert out["p"].tolist() == want
+    from mltrail.pyfunc.spark_env import env_python
+
+    python = env_python(str(tmp_path / "clf"))  # from the cache the UDF filled
+    assert python != sys.executable and "/envs/uv-" in python
 
 
 def test_models_logged_inside_pandas_udf_workers(spark, penguins, tmp_path, monkeypatch):

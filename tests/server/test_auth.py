@@ -287,6 +287,33 @@ def test_no_permissions_by_default(tmp_path: Path, admin_env: None) -> None:
             assert alice.get("/experiments/get", params=mine).status_code == 200
 
 
+def test_registry_searches_list_only_readable_models(tmp_path: Path, admin_env: None) -> None:
+    settings = auth_settings(tmp_path, auth_default_permission="NO_PERMISSIONS")
+    with serve(settings) as live:
+        make_user(live, ALICE)
+        with client(live, ADMIN) as admin, client(live, ALICE) as alice:
+            exp = admin.post("/experiments/create", json={"name": "m"}).json()["experiment_id"]
+            run = admin.post("/runs/create", json={"experiment_id": exp}).json()["run"]["info"]
+            for name in ("secret-model", "shared-model"):
+                admin.post("/registered-models/create", json={"name": name})
+                made = admin.post(
+                    "/model-versions/create",
+                    json={"name": name, "source": f"runs:/{run['run_id']}/model",
+                          "run_id": run["run_id"]},  # fmt: skip
+                )
+                assert made.status_code == 200, made.text
+            admin.post(
+                "/registered-models/permissions/create",
+                json={"name": "shared-model", "username": ALICE[0], "permission": "READ"},
+            )
+            models = alice.get("/registered-models/search").json()["registered_models"]
+            assert [m["name"] for m in models] == ["shared-model"]
+            versions = alice.get("/model-versions/search").json()["model_versions"]
+            assert [v["name"] for v in versions] == ["shared-model"]
+            everything = admin.get("/registered-models/search").json()["registered_models"]
+            assert len(everything) == 2
+
+
 def test_every_route_has_a_rule_and_unknown_ones_are_refused(server: LiveServer) -> None:
     from fastapi.routing import iter_route_contexts
 

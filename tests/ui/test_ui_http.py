@@ -209,3 +209,32 @@ def test_static_files_and_plotly(ui):
     assert ui.get("/ui/static/../settings.py").status_code == 404
     assert ui.get("/ui/static/nope.js").status_code == 404
     assert gzip.decompress(gzip.compress(b"x")) == b"x"
+
+
+def test_experiment_models_page_by_page(ui):
+    from mltrail.server.ui.model_views import MAX_MODELS
+
+    exp = ui.store.create_experiment(unique("many-models"))
+    made = [ui.store.create_logged_model(exp, name=f"m{i}") for i in range(MAX_MODELS + 3)]
+    first = ui.get(f"/ajax-api/ui/experiments/{exp}/models").json()
+    assert len(first["models"]) == MAX_MODELS
+    assert first["paging"]["has_next"] and first["paging"]["first"] == 1
+    token = first["paging"]["next_page_token"]
+    second = ui.get(
+        f"/ajax-api/ui/experiments/{exp}/models", params={"page_token": token, "page": 2}
+    ).json()
+    assert second["paging"] == {
+        "page": 2,
+        "per": MAX_MODELS,
+        "first": MAX_MODELS + 1,
+        "last": MAX_MODELS + 3,
+        "has_next": False,
+        "next_page_token": None,
+    }
+    shown = {m["model_id"] for m in first["models"]} | {m["model_id"] for m in second["models"]}
+    assert shown == {m.model_id for m in made}
+    html = ui.get(f"/experiments/{exp}/models").text
+    assert 'rel="next"' in html and "Models 1–200" in html
+    html = ui.get(f"/experiments/{exp}/models", params={"page_token": token, "page": 2}).text
+    assert 'rel="first"' in html and 'rel="next"' not in html and "201–203" in html
+    assert ui.get(f"/experiments/{exp}/models", params={"page_token": "bad"}).status_code == 400

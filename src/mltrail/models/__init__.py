@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mltrail.models.code_model import set_model
 from mltrail.models.model import MLMODEL_FILE_NAME, Model, ModelInfo
 from mltrail.models.signature import ModelSignature, infer_signature
 
@@ -88,6 +89,7 @@ __all__ = [
     "get_model_info",
     "infer_signature",
     "predict",
+    "set_model",
     "set_signature",
     "validate_schema",
 ]

@@ -7,6 +7,7 @@ import base64
 import datetime as _dt
 import json
 import os
+import sys
 from typing import Any
 
 import numpy as np
@@ -19,25 +20,25 @@ SERVING_EXAMPLE_FILE = "serving_input_example.json"
 
 def to_jsonable(value: Any) -> Any:
     """Plain JSON values for numpy/pandas/datetime/bytes values (used by serving too)."""
-    import pandas as pd
-
+    # pandas values can only exist once pandas is imported; serving may run without it.
+    pd = sys.modules.get("pandas")
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [to_jsonable(v) for v in value]
     if isinstance(value, np.ndarray):
         return to_jsonable(value.tolist())
-    if isinstance(value, pd.DataFrame):
+    if pd is not None and isinstance(value, pd.DataFrame):
         return to_jsonable(value.to_dict(orient="records"))
-    if isinstance(value, pd.Series):
+    if pd is not None and isinstance(value, pd.Series):
         return to_jsonable(value.tolist())
     if isinstance(value, np.generic):
         return to_jsonable(value.item())
     if isinstance(value, bytes | bytearray):
         return base64.b64encode(bytes(value)).decode("ascii")
-    if isinstance(value, _dt.datetime | _dt.date | pd.Timestamp):
+    if isinstance(value, _dt.datetime | _dt.date):  # pandas.Timestamp is a datetime
         return value.isoformat()
-    if value is pd.NaT:
+    if pd is not None and value is pd.NaT:
         return None
     if isinstance(value, float) and value != value:
         return None

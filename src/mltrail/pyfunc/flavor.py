@@ -1,15 +1,17 @@
 """Saving and logging generic python models: a ``PythonModel`` (or function) with artifacts,
-or files plus a custom ``loader_module``."""
+a model from code (``python_model="model.py"``, see ``mltrail.models.code_model``), or files
+plus a custom ``loader_module``."""
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from mltrail.exceptions import InvalidParameter
 from mltrail.models import model_logging
+from mltrail.models.code_model import check_model_file, run_model_file
 from mltrail.models.environment import env_config, infer_requirements, python_version
 from mltrail.models.model import Model, ModelInfo
 from mltrail.models.saving import copy_code_paths, finish_model_dir, prepare_model_dir
@@ -77,30 +79,43 @@ def save_model(
     if python_model is not None:
         import cloudpickle
 
-        obj = python_models.as_python_model(python_model)
-        with open(os.path.join(path, python_models.PYTHON_MODEL_FILE), "wb") as f:
-            cloudpickle.dump(obj, f)
+        extra: dict[str, Any] = {}
+        if isinstance(python_model, str | os.PathLike):
+            # A model from code: the file is the model; it runs here once to check it.
+            source = check_model_file(python_model)
+            file_name = os.path.basename(source)
+            shutil.copy2(source, os.path.join(path, file_name))
+            obj = python_models.as_python_model(run_model_file(source))
+            loader = python_models.CODE_LOADER_MODULE
+            extra["model_code_path"] = os.fspath(python_model)
+            packages = ["pandas", "numpy"]
+            load_obj: Callable[[], Any] = _CodeFile(os.path.join(path, file_name))
+        else:
+            obj = python_models.as_python_model(python_model)
+            with open(os.path.join(path, python_models.PYTHON_MODEL_FILE), "wb") as f:
+                cloudpickle.dump(obj, f)
+            loader = python_models.LOADER_MODULE
+            extra["python_model"] = python_models.PYTHON_MODEL_FILE
+            extra["cloudpickle_version"] = cloudpickle.__version__
+            packages = ["cloudpickle", "pandas", "numpy"]
+            load_obj = _Pickled(os.path.join(path, python_models.PYTHON_MODEL_FILE))
         flavor_artifacts = python_models.copy_artifacts(path, artifacts)
-        extra: dict[str, Any] = {
-            "python_model": python_models.PYTHON_MODEL_FILE,
-            "cloudpickle_version": cloudpickle.__version__,
-            "streamable": bool(streamable)
-            if streamable is not None
-            else hasattr(obj, "predict_stream"),
-        }
+        extra["streamable"] = (
+            bool(streamable) if streamable is not None else hasattr(obj, "predict_stream")
+        )
         if flavor_artifacts:
             extra["artifacts"] = flavor_artifacts
         add_to_model(
             mlflow_model,
-            loader_module=python_models.LOADER_MODULE,
+            loader_module=loader,
             code=code,
             model_config=model_config,
             **extra,
         )
         is_function = isinstance(obj, python_models._FunctionPythonModel)
         target = obj.func if is_function else obj
-        requirements = infer_requirements([target], ["cloudpickle", "pandas", "numpy"])
-        predict = _ExamplePredictor(path, flavor_artifacts, model_config)
+        requirements = infer_requirements([target], packages)
+        predict = _ExamplePredictor(path, load_obj, flavor_artifacts, model_config)
     else:
         data = None
         if data_path is not None:
@@ -134,22 +149,47 @@ def save_model(
     )
 
 
+class _Pickled:
+    """The python model unpickled from its file."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+
+    def __call__(self) -> Any:
+        import cloudpickle
+
+        with open(self.file, "rb") as f:
+            return cloudpickle.load(f)
+
+
+class _CodeFile:
+    """The python model its (copied) model file sets."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+
+    def __call__(self) -> Any:
+        return python_models.as_python_model(run_model_file(self.file))
+
+
 class _ExamplePredictor:
     """Runs the just-saved python model on the input example (to infer the output schema),
-    unpickled from its file as a user would load it."""
+    loaded from its file as a user would load it."""
 
     def __init__(
-        self, path: str, artifacts: dict[str, dict[str, str]], config: dict[str, Any] | None
+        self,
+        path: str,
+        load_obj: Any,
+        artifacts: dict[str, dict[str, str]],
+        config: dict[str, Any] | None,
     ) -> None:
         self.path = path
+        self.load_obj = load_obj
         self.artifacts = artifacts
         self.config = config
 
     def __call__(self, data: Any) -> Any:
-        import cloudpickle
-
-        with open(os.path.join(self.path, python_models.PYTHON_MODEL_FILE), "rb") as f:
-            obj = cloudpickle.load(f)
+        obj = self.load_obj()
         paths = {k: os.path.join(self.path, v["path"]) for k, v in self.artifacts.items()}
         context = python_models.PythonModelContext(paths, self.config)
         obj.load_context(context)

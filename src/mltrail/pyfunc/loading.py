@@ -72,6 +72,7 @@ class PyFuncModel:
         self._meta = model_meta
         self._impl = model_impl
         self._predict_fn = fn
+        self._predict_fn_name = predict_fn
         self._with_params = _accepts_params(fn)
         self._path = model_path
         self._model_config = model_config or {}
@@ -84,6 +85,23 @@ class PyFuncModel:
         if self._with_params:
             return self._predict_fn(data, params=params)
         return self._predict_fn(data)
+
+    def matrix_predict(self) -> Any:
+        """A function giving, for a 2-D NumPy array whose columns are the input schema's (in
+        its order and already of its one numeric type), what ``predict`` gives for that table;
+        or None when the flavor offers none. It skips the checks such a table passes anyway."""
+        schema = self._meta.get_input_schema()
+        hook = getattr(self._impl, "matrix_predict", None)
+        if (
+            hook is None
+            or self._predict_fn_name != "predict"
+            or schema is None
+            or schema.is_tensor_spec()
+            or not schema.has_input_names()
+            or self._meta.get_params_schema() is not None
+        ):
+            return None
+        return hook([str(spec.name) for spec in schema.inputs])
 
     @property
     def metadata(self) -> Model:

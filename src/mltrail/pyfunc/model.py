@@ -19,6 +19,8 @@ from mltrail.exceptions import InvalidParameter
 PYTHON_MODEL_FILE = "python_model.pkl"
 ARTIFACTS_DIR = "artifacts"
 LOADER_MODULE = "mltrail.pyfunc.model"
+# MLflow's loader name for models from code (mltrail's own is mltrail.pyfunc.loaders.code_model).
+CODE_LOADER_MODULE = "mlflow.pyfunc.loaders.code_model"
 
 
 class PythonModelContext:
@@ -162,28 +164,15 @@ class PythonModelWrapper:
 def _load_pyfunc(model_path: str, model_config: dict[str, Any] | None = None) -> Any:
     """The loader: unpickle the model, resolve its artifacts, call ``load_context``."""
     from mltrail.models.model import Model
-    from mltrail.models.safety import check_pickle_allowed
 
     root = model_path if os.path.isdir(model_path) else os.path.dirname(model_path)
     conf = Model.load(root).flavors.get("python_function", {})
-    pickle_file = os.path.join(root, str(conf.get("python_model", PYTHON_MODEL_FILE)))
-    if conf.get("model_code_path") and not os.path.exists(pickle_file):
-        raise InvalidParameter(
-            "This model was saved as code (models-from-code), which mltrail cannot load yet."
+    if conf.get("model_code_path"):
+        python_model = _model_from_code(root, str(conf["model_code_path"]))
+    else:
+        python_model = _unpickle(
+            os.path.join(root, str(conf.get("python_model", PYTHON_MODEL_FILE)))
         )
-    check_pickle_allowed("a python model (cloudpickle)")
-    import cloudpickle
-
-    try:
-        with open(pickle_file, "rb") as f:
-            python_model = cloudpickle.load(f)
-    except ModuleNotFoundError as exc:
-        hint = (
-            " This model was saved by MLflow: pip install mlflow-skinny to load it."
-            if (exc.name or "").startswith("mlflow")
-            else ""
-        )
-        raise InvalidParameter(f"Cannot load the python model: {exc}.{hint}") from exc
     artifacts = {
         key: os.path.join(root, entry["path"])
         for key, entry in (conf.get("artifacts") or {}).items()
@@ -191,3 +180,35 @@ def _load_pyfunc(model_path: str, model_config: dict[str, Any] | None = None) ->
     context = PythonModelContext(artifacts, {**(conf.get("config") or {}), **(model_config or {})})
     python_model.load_context(context)
     return PythonModelWrapper(python_model, context)
+
+
+def _unpickle(pickle_file: str) -> Any:
+    from mltrail.models.safety import check_pickle_allowed
+
+    check_pickle_allowed("a python model (cloudpickle)")
+    import cloudpickle
+
+    try:
+        with open(pickle_file, "rb") as f:
+            return cloudpickle.load(f)
+    except ModuleNotFoundError as exc:
+        hint = (
+            " This model was saved by MLflow: pip install mlflow-skinny to load it."
+            if (exc.name or "").startswith("mlflow")
+            else ""
+        )
+        raise InvalidParameter(f"Cannot load the python model: {exc}.{hint}") from exc
+
+
+def _model_from_code(root: str, code_path: str) -> Any:
+    """Run the model file kept at the model's root (under its own name) for its model."""
+    from mltrail.models.code_model import run_model_file
+    from mltrail.models.safety import check_pickle_allowed
+
+    check_pickle_allowed("a model saved as code (loading it runs its Python file)")
+    file = os.path.join(root, os.path.basename(code_path.replace("\\", "/")))
+    if not os.path.isfile(file):
+        raise InvalidParameter(
+            f"This model from code has no file {os.path.basename(file)!r} in its directory."
+        )
+    return as_python_model(run_model_file(file))

@@ -138,14 +138,15 @@ def spark_udf(
 
     from mltrail.models.uri import download_model
     from mltrail.pyfunc.loading import load_model
+    from mltrail.pyfunc.spark_env import EnvScorer, check_env_manager, env_python
 
-    if env_manager not in (None, "local"):
-        raise InvalidParameter(
-            f"spark_udf runs models in the executors' own Python (env_manager='local'); "
-            f"env_manager={env_manager!r} is not supported."
-        )
+    manager = check_env_manager(env_manager)
     local = download_model(model_uri)
     model = load_model(local, model_config=model_config)  # fail on the driver, not per task
+    if manager == "uv":
+        if model_config:
+            raise InvalidParameter("spark_udf with env_manager='uv' takes no model_config.")
+        env_python(local)  # built once here; the tasks find it in the cache
     result = _parse_result_type(result_type) or _default_result_type(model)
     schema = model.metadata.get_input_schema()
     input_names = (
@@ -184,15 +185,32 @@ def spark_udf(
         )
 
     def score(batches: Iterator[Any]) -> Iterator[Any]:
+        if manager == "uv":
+            yield from score_in_env(batches)
+            return
         loaded = load()
         for batch in batches:
             columns = batch if isinstance(batch, tuple) else (batch,)
             frame = frame_of(columns)
             yield _to_result(loaded.predict(frame, params=params), result, len(frame))
 
-    udf = pandas_udf(
-        score, returnType=result, functionType=PandasUDFType.SCALAR_ITER
-    )
+    def score_in_env(batches: Iterator[Any]) -> Iterator[Any]:
+        os.environ.update(env)
+        path = model_path
+        if shipped:
+            from pyspark import SparkFiles
+
+            path = SparkFiles.get(model_path)
+        scorer = EnvScorer(env_python(path), path)
+        try:
+            for batch in batches:
+                columns = batch if isinstance(batch, tuple) else (batch,)
+                frame = frame_of(columns)
+                yield _to_result(scorer.predict(frame, params), result, len(frame))
+        finally:
+            scorer.close()
+
+    udf = pandas_udf(score, returnType=result, functionType=PandasUDFType.SCALAR_ITER)
     return _ModelUdf(udf, input_names)
 
 

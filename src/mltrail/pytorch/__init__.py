@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import pickle
 import tempfile
 from collections.abc import Sequence
 from typing import Any
@@ -359,7 +360,21 @@ def load_state_dict(state_dict_uri: str, **kwargs: Any) -> Any:
     if not os.path.isfile(file_path):
         raise NotFound(f"No state dict at {state_dict_uri!r}.")
     kwargs.setdefault("weights_only", True)
-    return torch.load(file_path, **kwargs)
+    if not kwargs["weights_only"]:
+        from mltrail.models.safety import check_pickle_allowed
+
+        check_pickle_allowed("a PyTorch state dict loaded with weights_only=False")
+        return torch.load(file_path, **kwargs)
+    try:
+        return torch.load(file_path, **kwargs)
+    except pickle.UnpicklingError as exc:
+        raise MltrailException(
+            f"Refusing to load the state dict at {state_dict_uri!r}: it holds objects other "
+            "than tensors and plain values, which only a full unpickling (running code from "
+            "the file) can rebuild. If you made this file yourself, pass weights_only=False. "
+            f"({str(exc).splitlines()[0]})",
+            error_code="PERMISSION_DENIED",
+        ) from None
 
 
 def autolog(*args: Any, **kwargs: Any) -> Any:

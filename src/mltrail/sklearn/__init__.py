@@ -312,6 +312,13 @@ class _SklearnModelWrapper:
                 return self.sk_model.predict(block)
         return self.sk_model.predict(data)
 
+    def matrix_predict(self, names: list[str]) -> Any:
+        """The estimator's ``predict`` for numeric arrays whose columns are ``names`` (None
+        unless the server enabled it and ``names`` are the fitted feature names, in order)."""
+        if _fast_numeric and self._matrix_names is not None and self._matrix_names == names:
+            return self.sk_model.predict
+        return None
+
     def get_raw_model(self) -> Any:
         return self.sk_model
 

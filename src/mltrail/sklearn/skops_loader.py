@@ -87,3 +87,27 @@ def import_skops_io() -> Any:
         sys.modules.pop(_MODULE, None)
         raise
     return skops.io
+
+
+def type_modules(path: str) -> set[str]:
+    """The modules of every type a skops file names (read from its ``schema.json``, nothing is
+    loaded); empty when the file cannot be read as skops."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            schema = json.loads(archive.read("schema.json"))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return set()
+    found: set[str] = set()
+    stack: list[Any] = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            module = node.get("__module__")
+            if isinstance(module, str):
+                found.add(module)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found

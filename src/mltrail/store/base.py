@@ -28,12 +28,10 @@ from mltrail.entities import (
     ViewType,
 )
 from mltrail.exceptions import InvalidParameter, MltrailException, NotFound
+from mltrail.store.points import PointRow
 
 SEARCH_MAX_RESULTS_DEFAULT = 1000
 
-# A metric point the client has already checked, as its write buffer hands it to a store:
-# (key, value, timestamp, step). Cheaper than a Metric object in a training loop.
-PointRow = tuple[str, float, int, int]
 SEARCH_MAX_RESULTS_THRESHOLD = 50000
 LOGGED_MODELS_MAX_RESULTS_DEFAULT = 50  # MLflow's proto default for search-logged-models
 # Logged model ids are "m-" and 32 hex digits; a text unlike any id cannot name a model, and

@@ -20,11 +20,13 @@ import threading
 import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
+from itertools import repeat, starmap
+from operator import itemgetter
 from typing import Any
 
 from mltrail.entities import Param, RunTag
 from mltrail.exceptions import InvalidParameter
-from mltrail.store.base import PointRow
+from mltrail.store.points import PointColumns, PointRow
 
 FLUSH_INTERVAL_SECONDS = 0.2
 FLUSH_AT_ITEMS = 5000
@@ -34,7 +36,7 @@ FLUSH_AT_ITEMS = 5000
 # stops tracking them, so a queue of 100k points does not slow every collection.
 _Item = tuple[Any, ...]
 WriteBatch = Callable[[str, Sequence[PointRow], Sequence[Param], Sequence[RunTag]], None]
-FinishRun = Callable[[list[PointRow], list[Param], list[RunTag]], Any]
+FinishRun = Callable[[Sequence[PointRow], list[Param], list[RunTag]], Any]
 
 _live_buffers: weakref.WeakSet[WriteBuffer] = weakref.WeakSet()
 _forked = False  # set in a child forked after mltrail was imported
@@ -111,12 +113,10 @@ class WriteBuffer:
         """Write everything queued, handing ``run_id``'s own items to ``finish`` (which writes
         them together with the run's end, in one go) instead of writing them apart."""
         with self._flush_lock:
-            batch = []
-            while self._queue:
-                batch.append(self._queue.popleft())
-            segments = _segments([item for item in batch if item[0] == run_id])
+            by_run = _by_run(_take(self._queue, len(self._queue)))
+            segments = _segments(by_run.pop(run_id, []))
             try:
-                self._write([item for item in batch if item[0] != run_id])
+                self._write_runs(by_run)
             finally:
                 try:
                     self._write_segments(run_id, segments[:-1])
@@ -146,20 +146,11 @@ class WriteBuffer:
 
     def _drain(self) -> None:
         with self._flush_lock:
-            while self._queue:
-                batch: list[_Item] = []
-                while self._queue and len(batch) < FLUSH_AT_ITEMS * 2:
-                    batch.append(self._queue.popleft())
-                self._write(batch)
+            queue = self._queue
+            while queue:
+                self._write_runs(_by_run(_take(queue, FLUSH_AT_ITEMS * 2)))
 
-    def _write(self, batch: list[_Item]) -> None:
-        by_run: dict[str, list[_Item]] = {}
-        for item in batch:
-            group = by_run.get(item[0])
-            if group is None:
-                by_run[item[0]] = [item]
-            else:
-                group.append(item)
+    def _write_runs(self, by_run: dict[str, list[_Item]]) -> None:
         first_error: BaseException | None = None
         for run_id, items in by_run.items():
             try:
@@ -219,10 +210,40 @@ class WriteBuffer:
             self._wake.set()
 
 
+# The drain runs beside the user's training loop, holding the GIL: its passes over a batch
+# are C-level (map, itemgetter, starmap) rather than Python loops wherever the common case
+# (points only, one run) allows, and make no per-point objects they do not hand on.
+_run_of = itemgetter(0)
+_KEY, _VALUE, _TIMESTAMP, _STEP = (itemgetter(i) for i in range(1, 5))
+
+
+def _take(queue: deque[_Item], most: int) -> list[_Item]:
+    """Up to ``most`` items from the left of ``queue`` (producers keep appending on the
+    right meanwhile; only the holder of the flush lock pops)."""
+    return list(starmap(queue.popleft, repeat((), min(len(queue), most))))
+
+
+def _by_run(batch: list[_Item]) -> dict[str, list[_Item]]:
+    """The batch's items by run, each run's in logged order."""
+    runs = set(map(_run_of, batch))
+    if len(runs) <= 1:
+        return {runs.pop(): batch} if runs else {}
+    by_run: dict[str, list[_Item]] = {run_id: [] for run_id in runs}
+    for item in batch:
+        by_run[item[0]].append(item)
+    return by_run
+
+
+def _points_only(items: list[_Item]) -> bool:
+    return not items or min(map(len, items)) == 5
+
+
 def _segments(items: list[_Item]) -> list[list[_Item]]:
     """One run's items cut where a param is logged again with another value, so the store
     sees the change (and refuses it, as MLflow does) instead of one value silently replacing
     the other in a batch. Always at least one segment."""
+    if _points_only(items):
+        return [items]
     segments: list[list[_Item]] = [[]]
     seen: dict[str, str] = {}
     for item in items:
@@ -236,10 +257,13 @@ def _segments(items: list[_Item]) -> list[list[_Item]]:
     return segments
 
 
-def _grouped(items: list[_Item]) -> tuple[list[PointRow], list[Param], list[RunTag]]:
+def _grouped(items: list[_Item]) -> tuple[Sequence[PointRow], list[Param], list[RunTag]]:
     """Split one run's items, in logged order, into points, params and tags (the last value
     of a repeated tag key wins, as it would have written one after the other; a param's
     repeats have the same value, see ``_segments``)."""
+    if _points_only(items):
+        columns = (list(map(column, items)) for column in (_KEY, _VALUE, _TIMESTAMP, _STEP))
+        return PointColumns(*columns), [], []
     points: list[PointRow] = []
     params: dict[str, Param] = {}
     tags: dict[str, RunTag] = {}

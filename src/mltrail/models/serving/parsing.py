@@ -7,6 +7,7 @@ CSV. Every bad body is a ``ScoringError`` with MLflow's error fields and a 4xx s
 from __future__ import annotations
 
 import io
+import sys
 from typing import Any
 
 import numpy as np
@@ -88,6 +89,11 @@ def parse_body(body: bytes, media: str, schema: Schema | None) -> tuple[Any, dic
     return parse_json(body, schema)
 
 
+def loads_json(body: bytes) -> Any:
+    """The JSON document of a request body, or a ``ScoringError``."""
+    return _loads(body)
+
+
 def _loads(body: bytes) -> Any:
     try:
         return orjson.loads(body)
@@ -102,7 +108,11 @@ def _loads(body: bytes) -> Any:
 
 
 def parse_json(body: bytes, schema: Schema | None) -> tuple[Any, dict[str, Any] | None]:
-    data = _loads(body)
+    return parse_json_document(_loads(body), schema)
+
+
+def parse_json_document(data: Any, schema: Schema | None) -> tuple[Any, dict[str, Any] | None]:
+    """(model input, params) from a parsed JSON request."""
     if not isinstance(data, dict):
         raise ScoringError(
             "Invalid input. The input must be a JSON dictionary with exactly one of the input "
@@ -339,15 +349,14 @@ def predictions_json(predictions: Any) -> bytes:
 
 
 def _plain(value: Any) -> Any:
-    import pandas as pd
-
     if isinstance(value, np.ndarray):
         if value.dtype.kind in "biuf" and value.dtype.isnative:
             return value if value.flags.c_contiguous else np.ascontiguousarray(value)
         return _plain(value.tolist())
-    if isinstance(value, pd.DataFrame):
+    pd = sys.modules.get("pandas")  # no pandas loaded: the value cannot be a pandas object
+    if pd is not None and isinstance(value, pd.DataFrame):
         return _plain(value.to_dict(orient="records"))
-    if isinstance(value, pd.Series):
+    if pd is not None and isinstance(value, pd.Series):
         return _plain(value.to_numpy())
     from mltrail.models.examples import to_jsonable
 

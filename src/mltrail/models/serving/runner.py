@@ -46,9 +46,23 @@ class ServeOptions:
 
 
 def load_for_serving(model_path: str, model_config: dict[str, Any] | None = None) -> Any:
+    from mltrail.models.serving.lean_load import (
+        HIDDEN_MODULES,
+        loads_without_pandas,
+        optional_imports_hidden,
+    )
     from mltrail.pyfunc import load_model
 
-    model = load_model(model_path, model_config=model_config or None)
+    model = None
+    if loads_without_pandas(model_path):
+        try:
+            with optional_imports_hidden():
+                model = load_model(model_path, model_config=model_config or None)
+        except ImportError as exc:
+            if exc.name not in HIDDEN_MODULES:
+                raise
+    if model is None:
+        model = load_model(model_path, model_config=model_config or None)
     if "sklearn" in model.metadata.flavors:
         from mltrail.sklearn import enable_fast_numeric_predict
 
@@ -109,6 +123,7 @@ def serve(model_uri: str, options: ServeOptions, env_manager: str = "local") -> 
         "port": options.port,
         "log_level": "warning",
         "access_log": False,
+        "ws": "none",  # no websockets to serve: skip importing them
     }
     if options.workers == 1:
         app = build_app(local, options)

@@ -63,7 +63,8 @@ def _version_answer(version: Any) -> Response:
 async def _search(
     request: Request, search: Any, default_max: int, key: str, to_json: Any
 ) -> Response:
-    """The two registry searches: filter, max_results, repeated order_by, page token."""
+    """The two registry searches: filter, max_results, repeated order_by, page token. With
+    --auth, only models the caller may read are listed (a page may come out shorter)."""
     query = await read_query(request, SearchIn)
     page = await call(
         search,
@@ -72,7 +73,11 @@ async def _search(
         query.order_by or None,
         query.page_token or None,
     )
-    return reply(paged(key, [to_json(item) for item in page], page.token))
+    shown = list(page)
+    may_read = request.scope.get("mltrail.can_read_model")  # set when --auth is on
+    if may_read is not None:
+        shown = await call(lambda: [item for item in shown if may_read(item.name)])
+    return reply(paged(key, [to_json(item) for item in shown], page.token))
 
 
 # -- requests -----------------------------------------------------------------------------------

@@ -128,6 +128,9 @@ class AuthMiddleware:
             return
         scope["mltrail.user"] = user
         scope["mltrail.can_read_experiment"] = lambda exp_id: self._allowed(user, "READ", exp_id)
+        scope["mltrail.can_read_model"] = lambda name: self._allowed(
+            user, "READ", name, "registered_model"
+        )
         await self._serve(rule, user, scope, receive, send)
 
     async def _serve(

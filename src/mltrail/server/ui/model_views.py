@@ -161,6 +161,8 @@ def model_row(settings: Any, model: LoggedModel, detailed: bool) -> dict[str, An
             for m in sorted(model.metrics, key=lambda m: (m.key, m.step))
         ],
         "params": sorted(model.params.items()),
+        "flavors": [],  # a model still PENDING has no files to describe yet
+        "error": None,
     }
     if detailed or model.status.endswith("READY"):
         row.update(describe_model_dir(settings, model.artifact_location, model.model_uri))
@@ -210,21 +212,49 @@ def _artifact_models(settings: Any, artifact_uri: str, run_id: str) -> list[dict
     return rows
 
 
-def experiment_models(store: TrackingStore, settings: Any, experiment_id: str) -> dict[str, Any]:
+def experiment_models(
+    store: TrackingStore,
+    settings: Any,
+    experiment_id: str,
+    page_token: str | None = None,
+    page: int = 1,
+) -> dict[str, Any]:
+    """One page of an experiment's models, newest first. ``page_token`` is the store's token
+    from the previous page (opaque: it also fingerprints the search); ``page`` only numbers
+    the rows shown."""
     experiment = store.get_experiment(experiment_id)
-    page = store.search_logged_models([experiment_id], max_results=MAX_MODELS)
-    models = [model_row(settings, m, detailed=False) for m in page]
+    found = store.search_logged_models(
+        [experiment_id], max_results=MAX_MODELS, page_token=page_token or None
+    )
+    models = [model_row(settings, m, detailed=False) for m in found]
+    page = max(1, page) if page_token else 1
+    first = (page - 1) * MAX_MODELS
+    token = getattr(found, "token", None) or None
     return {
         "experiment": {"experiment_id": experiment.experiment_id, "name": experiment.name},
         "models": models,
-        "truncated": bool(getattr(page, "token", None)),
+        "paging": {
+            "page": page,
+            "per": MAX_MODELS,
+            "first": first + 1 if models else 0,
+            "last": first + len(models),
+            "has_next": token is not None,
+            "next_page_token": token,
+        },
     }
+
+
+def _paging_args(request: Request) -> tuple[str | None, int]:
+    token = request.query_params.get("page_token") or None
+    raw = request.query_params.get("page", "1")
+    return token, int(raw) if raw.isdigit() and len(raw) < 7 else 1
 
 
 @router.get("/experiments/{experiment_id}/models", include_in_schema=False)
 @html_errors
 def experiment_models_page(request: Request, experiment_id: str) -> Response:
-    data = experiment_models(store_of(request), settings_of(request), experiment_id)
+    token, page = _paging_args(request)
+    data = experiment_models(store_of(request), settings_of(request), experiment_id, token, page)
     return render(
         request, "logged_models.html", {"title": f"Models of {data['experiment']['name']}", **data}
     )
@@ -233,4 +263,7 @@ def experiment_models_page(request: Request, experiment_id: str) -> Response:
 @router.get("/ajax-api/ui/experiments/{experiment_id}/models", include_in_schema=False)
 @json_errors
 def experiment_models_json(request: Request, experiment_id: str) -> Any:
-    return json_response(experiment_models(store_of(request), settings_of(request), experiment_id))
+    token, page = _paging_args(request)
+    return json_response(
+        experiment_models(store_of(request), settings_of(request), experiment_id, token, page)
+    )

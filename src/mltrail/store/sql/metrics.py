@@ -1,34 +1,32 @@
 """Metric writes and reads: packed series chunks (``series.py``) plus the per-run summary
-kept beside them."""
+kept beside them (``summaries.py``)."""
 
 from __future__ import annotations
 
 import contextlib
 import gc
-import math
 from collections.abc import Iterator, Sequence
-from itertools import groupby, repeat
+from itertools import compress, repeat
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from mltrail.entities import Metric
-from mltrail.store.base import PointRow
-from mltrail.store.sql import series
+from mltrail.store.points import PointColumns, PointRow
+from mltrail.store.sql import series, summaries
 from mltrail.store.sql.common import DriverSql, has_upsert
 from mltrail.store.sql.schema import latest_metrics, metric_chunks
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Dialect
 
-_MYSQL_DOUBLE_MAX = 1.7976931348623157e308
-# A series whose small chunks (say, one point per REST call) pile up is re-packed once it has
-# this many, so a history read never fetches thousands of rows.
-SMALL_CHUNK_POINTS = 1024
+SMALL_CHUNK_POINTS = summaries.SMALL_CHUNK_POINTS
 COMPACT_AT_SMALL_CHUNKS = 32
 
-_by_key = itemgetter(0)
+# Grouping a batch's columns by key with one C-level pass per key and column beats a Python
+# loop over the points up to about this many keys.
+_GROUP_BY_MASKS_UP_TO_KEYS = 16
 
 
 def metric_point_rows(points: Sequence[Metric]) -> list[PointRow]:
@@ -36,29 +34,41 @@ def metric_point_rows(points: Sequence[Metric]) -> list[PointRow]:
 
 
 def columns_by_key(rows: Sequence[PointRow]) -> dict[str, series.Columns]:
-    """Each key's points as columns, sorted and free of duplicates."""
-    first_key = rows[0][0]
-    if all(r[0] == first_key for r in rows):
-        groups: Any = [(first_key, rows)]
+    """Each key's points as columns, sorted and free of duplicates. The work is done on
+    columns (``PointColumns``), in C-level passes with no object per point: a buffer flush
+    hands tens of thousands of points over, beside the user's training loop."""
+    batch = PointColumns.of(rows)
+    # Sorted: concurrent writers then lock a run's summary rows in one order (no deadlock).
+    keys = sorted(set(batch.keys))
+    if len(keys) == 1:
+        groups = [(keys[0], batch.timestamps, batch.steps, batch.values)]
+    elif len(keys) <= _GROUP_BY_MASKS_UP_TO_KEYS:
+        groups = []
+        for key in keys:
+            mask = list(map(key.__eq__, batch.keys))
+            groups.append(
+                (
+                    key,
+                    list(compress(batch.timestamps, mask)),
+                    list(compress(batch.steps, mask)),
+                    list(compress(batch.values, mask)),
+                )
+            )
     else:
-        groups = groupby(sorted(rows, key=_by_key), key=_by_key)
-    found = {}
-    for key, group in groups:
-        _, values, timestamps, steps = zip(*group, strict=True)
-        found[key] = series.normalized(timestamps, steps, values)
-    return found
+        by_key: dict[str, series.Columns] = {key: ([], [], []) for key in keys}
+        for key, value, timestamp, step in batch:
+            cols = by_key[key]
+            cols[0].append(timestamp)
+            cols[1].append(step)
+            cols[2].append(value)
+        groups = [(key, *cols) for key, cols in by_key.items()]
+    return {key: series.normalized(ts, steps, values) for key, ts, steps, values in groups}
 
 
 def writes_on_driver(dialect: Dialect) -> bool:
     """Whether ``write_metrics`` can run on a bare driver connection: it needs an upsert
     (PostgreSQL; SQLite from 3.24). MySQL needs a SQLAlchemy ``Connection``."""
     return has_upsert(dialect)
-
-
-def _has_returning(dialect: Dialect) -> bool:
-    if dialect.name == "postgresql":
-        return True
-    return (dialect.server_version_info or (0,)) >= (3, 35)  # SQLite
 
 
 def write_metrics(conn: Any, run_id: str, rows: Sequence[PointRow]) -> None:
@@ -69,21 +79,18 @@ def write_metrics(conn: Any, run_id: str, rows: Sequence[PointRow]) -> None:
     ``writes_on_driver`` says so."""
     if not rows:
         return
-    dialect = conn.dialect
     pieces = {key: series.split(cols) for key, cols in columns_by_key(rows).items()}
-    summaries = [
-        _summary(run_id, key, cols_list, dialect.name) for key, cols_list in pieces.items()
-    ]
-    if not writes_on_driver(dialect):
-        found = _merge_summaries_portably(conn, run_id, summaries)
-    elif _has_returning(dialect):
-        found = [_UPSERT_SUMMARY.fetchall(conn, _summary_params(s))[0] for s in summaries]
-    else:  # SQLite before 3.35: upsert, then read the series back
-        _UPSERT_SUMMARY_ONLY.executemany(conn, [_summary_params(s) for s in summaries])
-        found = [_SUMMARY_OF_KEY.fetchall(conn, (run_id, s["key"]))[0] for s in summaries]
+    name = conn.dialect.name
+    found = summaries.merge(
+        conn,
+        run_id,
+        [summaries.summary_row(run_id, key, cols_list, name) for key, cols_list in pieces.items()],
+    )
     ids = {key: sid for key, sid, _ in found}
-    chunks = [_chunk_row(ids[key], cols) for key, cols_list in pieces.items() for cols in cols_list]
-    _INSERT_CHUNK.executemany(conn, [_chunk_params(c) for c in chunks])
+    _INSERT_CHUNK.executemany(
+        conn,
+        [_chunk_row(ids[key], cols) for key, cols_list in pieces.items() for cols in cols_list],
+    )
     crowded = [sid for _, sid, small in found if small >= COMPACT_AT_SMALL_CHUNKS]
     if crowded:
         _compact_small_chunks(conn, crowded)
@@ -91,45 +98,6 @@ def write_metrics(conn: Any, run_id: str, rows: Sequence[PointRow]) -> None:
 
 # The statements of a metric batch, on the driver (see ``DriverSql``): SQLAlchemy's work per
 # statement cost several times the statement itself for a run's handful of metrics.
-_SUMMARY_FIELDS = (
-    "run_uuid", "key", "value", "timestamp", "step", "is_nan", "min_value", "max_value",
-    "small_chunks",
-)  # fmt: skip
-# The latest point is the one with the greatest step, then timestamp, then value (MLflow's
-# rule: at a full tie the larger value wins, NaN counting as 0, which is what ``value`` holds
-# for NaN; at equal values the one stored first stays). Min and max ignore NULL (a series of
-# NaN only). One atomic statement, so concurrent writers to one run (many clients, many server
-# workers) never lose a newer point.
-_NEWER = (
-    "(excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step "
-    "AND (excluded.timestamp > latest_metrics.timestamp OR (excluded.timestamp = "
-    "latest_metrics.timestamp AND excluded.value > latest_metrics.value))))"
-)
-_SUMMARY_COLUMNS = ", ".join(f'"{f}"' for f in _SUMMARY_FIELDS)
-_SUMMARY_SLOTS = ", ".join("?" for _ in _SUMMARY_FIELDS)
-_UPSERT_SUMMARY_TEXT = (
-    f"INSERT INTO latest_metrics ({_SUMMARY_COLUMNS}) VALUES ({_SUMMARY_SLOTS}) "
-    'ON CONFLICT (run_uuid, "key") DO UPDATE SET '
-    + ", ".join(
-        f'"{f}" = CASE WHEN {_NEWER} THEN excluded."{f}" ELSE latest_metrics."{f}" END'
-        for f in ("value", "timestamp", "step", "is_nan")
-    )
-    + ", min_value = CASE WHEN latest_metrics.min_value IS NULL THEN excluded.min_value "
-    "WHEN excluded.min_value IS NULL THEN latest_metrics.min_value "
-    "WHEN excluded.min_value < latest_metrics.min_value THEN excluded.min_value "
-    "ELSE latest_metrics.min_value END"
-    ", max_value = CASE WHEN latest_metrics.max_value IS NULL THEN excluded.max_value "
-    "WHEN excluded.max_value IS NULL THEN latest_metrics.max_value "
-    "WHEN excluded.max_value > latest_metrics.max_value THEN excluded.max_value "
-    "ELSE latest_metrics.max_value END"
-    ", small_chunks = latest_metrics.small_chunks + excluded.small_chunks"
-)
-_UPSERT_SUMMARY = DriverSql(_UPSERT_SUMMARY_TEXT + ' RETURNING "key", series_id, small_chunks')
-_UPSERT_SUMMARY_ONLY = DriverSql(_UPSERT_SUMMARY_TEXT)
-_SUMMARY_OF_KEY = DriverSql(
-    'SELECT "key", series_id, small_chunks FROM latest_metrics WHERE run_uuid = ? AND "key" = ?'
-)
-_CHUNK_FIELDS = ("series_id", "points", "first_step", "last_step", "data")
 _INSERT_CHUNK = DriverSql(
     "INSERT INTO metric_chunks (series_id, points, first_step, last_step, data) "
     "VALUES (?, ?, ?, ?, ?)"
@@ -142,51 +110,13 @@ _DELETE_CHUNK = DriverSql("DELETE FROM metric_chunks WHERE chunk_id = ?")
 _SET_SMALL_CHUNKS = DriverSql("UPDATE latest_metrics SET small_chunks = ? WHERE series_id = ?")
 
 
-def _summary_params(summary: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(summary[f] for f in _SUMMARY_FIELDS)
-
-
-def _chunk_params(chunk: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(chunk[f] for f in _CHUNK_FIELDS)
-
-
-def _chunk_row(series_id: int, cols: series.Columns) -> dict[str, Any]:
+def _chunk_row(series_id: int, cols: series.Columns) -> tuple[int, int, int, int, bytes]:
+    """A chunk as ``_INSERT_CHUNK`` takes it."""
     timestamps, steps, values = cols
-    return {
-        "series_id": series_id,
-        "points": len(timestamps),
-        "first_step": min(steps),
-        "last_step": max(steps),
-        "data": series.encode(timestamps, steps, values),
-    }
-
-
-def _summary(run_id: str, key: str, pieces: list[series.Columns], dialect: str) -> dict[str, Any]:
-    cols = pieces[0] if len(pieces) == 1 else series.merged(pieces)
-    timestamps, steps, values = cols
-    latest = series.latest_index(cols)
-    value = values[latest]
-    is_nan = value != value
-    low, high = series.value_range(values)
-    if dialect == "mysql":  # MySQL has no infinities
-        value, low, high = (_finite(x) for x in (value, low, high))
-    return {
-        "run_uuid": run_id,
-        "key": key,
-        "timestamp": timestamps[latest],
-        "step": steps[latest],
-        "value": 0.0 if is_nan else value,
-        "is_nan": is_nan,
-        "min_value": low,
-        "max_value": high,
-        "small_chunks": sum(len(p[0]) < SMALL_CHUNK_POINTS for p in pieces),
-    }
-
-
-def _finite(x: Any) -> Any:
-    if isinstance(x, float) and math.isinf(x):
-        return math.copysign(_MYSQL_DOUBLE_MAX, x)
-    return x
+    n = len(steps)
+    if n == 1:
+        return series_id, 1, steps[0], steps[0], series.encode(timestamps, steps, values)
+    return series_id, n, min(steps), max(steps), series.encode(timestamps, steps, values)
 
 
 def _compact_small_chunks(conn: Any, crowded: list[int]) -> None:
@@ -199,8 +129,8 @@ def _compact_small_chunks(conn: Any, crowded: list[int]) -> None:
         cols = series.merged([series.decode(data, n) for _, n, data in small])
         packed = [_chunk_row(sid, piece) for piece in series.split(cols)]
         _DELETE_CHUNK.executemany(conn, [(chunk_id,) for chunk_id, _, _ in small])
-        _INSERT_CHUNK.executemany(conn, [_chunk_params(c) for c in packed])
-        still_small = sum(c["points"] < SMALL_CHUNK_POINTS for c in packed)
+        _INSERT_CHUNK.executemany(conn, packed)
+        still_small = sum(c[1] < SMALL_CHUNK_POINTS for c in packed)
         _SET_SMALL_CHUNKS.execute(conn, (still_small, sid)).close()
 
 
@@ -216,64 +146,6 @@ def series_ids(conn: Connection, run_id: str, keys: Sequence[str]) -> dict[str, 
 
 def series_id(conn: Connection, run_id: str, key: str) -> int | None:
     return series_ids(conn, run_id, [key]).get(key)
-
-
-def _merge_summaries_portably(
-    conn: Connection, run_id: str, summaries: list[dict[str, Any]]
-) -> list[tuple[str, int, int]]:
-    """The summary merge where there is no upsert (MySQL): rows locked, then inserted or
-    updated; returns (key, series_id, small chunks) of each."""
-    keys = [s["key"] for s in summaries]
-    existing = {
-        row.key: row._asdict()
-        for row in conn.execute(
-            sa.select(latest_metrics)
-            .where(latest_metrics.c.run_uuid == run_id, latest_metrics.c.key.in_(keys))
-            .with_for_update()
-        )
-    }
-    for summary in summaries:
-        old = existing.get(summary["key"])
-        if old is None:
-            conn.execute(latest_metrics.insert(), summary)
-            continue
-        merged = (
-            dict(summary)
-            if _is_newer(summary, old)
-            else {k: old[k] for k in ("value", "timestamp", "step", "is_nan")}
-        )
-        merged["small_chunks"] = old["small_chunks"] + summary["small_chunks"]
-        merged["min_value"] = _min_none(old["min_value"], summary["min_value"])
-        merged["max_value"] = _max_none(old["max_value"], summary["max_value"])
-        conn.execute(
-            latest_metrics.update()
-            .where(latest_metrics.c.run_uuid == run_id, latest_metrics.c.key == summary["key"])
-            .values({k: v for k, v in merged.items() if k not in ("run_uuid", "key")})
-        )
-    c = latest_metrics.c
-    return [
-        tuple(r)
-        for r in conn.execute(
-            sa.select(c.key, c.series_id, c.small_chunks).where(
-                c.run_uuid == run_id, c.key.in_(keys)
-            )
-        )
-    ]
-
-
-def _is_newer(new: dict[str, Any], old: dict[str, Any]) -> bool:
-    # The same rule as the upsert's CASE (``value`` holds 0 for NaN).
-    return (new["step"], new["timestamp"], new["value"]) > (
-        old["step"], old["timestamp"], old["value"]
-    )
-
-
-def _min_none(a: float | None, b: float | None) -> float | None:
-    return b if a is None else a if b is None else min(a, b)
-
-
-def _max_none(a: float | None, b: float | None) -> float | None:
-    return b if a is None else a if b is None else max(a, b)
 
 
 def _chunks_query(

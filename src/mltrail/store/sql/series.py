@@ -29,10 +29,13 @@ MAX_CHUNK_POINTS = 100_000
 
 _BIG_ENDIAN = sys.byteorder == "big"
 _INT, _FLOAT = struct.Struct("<q"), struct.Struct("<d")
+_ONE_POINT = struct.Struct("<qqd")  # a chunk of one point, packed at once
 
 
 def encode(timestamps: Sequence[int], steps: Sequence[int], values: Sequence[float]) -> bytes:
     """The bytes of one chunk (columns already sorted and free of duplicates)."""
+    if len(timestamps) == 1:
+        return _ONE_POINT.pack(timestamps[0], steps[0], values[0])
     parts = (array("q", timestamps), array("q", steps), array("d", values))
     if _BIG_ENDIAN:
         for part in parts:
@@ -122,10 +125,13 @@ def _order_key(point: tuple[int, int, float]) -> tuple[int, int, bool, float]:
 
 
 def normalized(timestamps: Sequence[int], steps: Sequence[int], values: Sequence[float]) -> Columns:
-    """The points sorted by (timestamp, step, value), identical ones kept once."""
+    """The points sorted by (timestamp, step, value), identical ones kept once. Lists already
+    in that order (a training loop's usual case) are returned as they are, not copied."""
+    if _strictly_increasing(timestamps, steps):
+        return _as_list(timestamps), _as_list(steps), _as_list(values)
     points = list(zip(timestamps, steps, values, strict=True))
-    if all(map(lt, points, islice(points, 1, None))):  # already strictly increasing
-        return list(timestamps), list(steps), list(values)
+    if all(map(lt, points, islice(points, 1, None))):  # increasing, by value at some ties
+        return _as_list(timestamps), _as_list(steps), _as_list(values)
     points.sort(key=_order_key)
     kept = [points[0]] if points else []
     last = _order_key(points[0]) if points else None
@@ -138,6 +144,21 @@ def normalized(timestamps: Sequence[int], steps: Sequence[int], values: Sequence
         return [], [], []
     ts, st, vals = zip(*kept, strict=True)
     return list(ts), list(st), list(vals)
+
+
+def _strictly_increasing(timestamps: Sequence[int], steps: Sequence[int]) -> bool:
+    """Whether (timestamp, step) strictly increases from each point to the next, checked
+    column-wise: timestamps never going down, and either they or the steps always going up.
+    (A sufficient test: ``normalized`` falls back to comparing whole points.)"""
+    if not all(map(le, timestamps, islice(timestamps, 1, None))):
+        return False
+    return all(map(lt, steps, islice(steps, 1, None))) or all(
+        map(lt, timestamps, islice(timestamps, 1, None))
+    )
+
+
+def _as_list(column: Sequence[Any]) -> list[Any]:
+    return column if isinstance(column, list) else list(column)
 
 
 def merged(chunks: Sequence[Columns]) -> Columns:

@@ -1,0 +1,1 @@
+"""Loaders named by ``MLmodel`` files under MLflow's ``mlflow.pyfunc.loaders`` package."""
