@@ -53,8 +53,9 @@ def resolve_experiment(
     from mltrail.tracking import fluent
 
     active = fluent.active_run()
-    if active is not None and fluent._client is not None and (
-        fluent._client.tracking_uri == client.tracking_uri
+    active_client = fluent.active_client()
+    if active is not None and active_client is not None and (
+        active_client.tracking_uri == client.tracking_uri
     ):
         return active.info.experiment_id
     # MLflow's variables, read against this client's store (not the fluent API's).
