@@ -114,11 +114,15 @@ def test_model_is_pending_during_fit_and_failed_when_training_crashes(client):
         def on_train_epoch_end(self, trainer, pl_module):
             seen.append(_model_statuses(client))
 
-    pytorch_autolog.autolog(checkpoint=False)
+    pytorch_autolog.autolog(checkpoint=False, registered_model_name="mnist-autolog")
     train, val = mnist_like_loaders(batches=2)
     quiet_trainer(pl, max_epochs=1, callbacks=[Watch()]).fit(mnist_like_module(pl), train, val)
     assert seen == [[LoggedModelStatus.PENDING]]
     assert _model_statuses(client) == [LoggedModelStatus.READY]
+    [version] = client.search_model_versions("name = 'mnist-autolog'")
+    [model] = client.search_logged_models(["0"])
+    assert version.model_id == model.model_id
+    pytorch_autolog.autolog(checkpoint=False)
 
     class Crashes(type(mnist_like_module(pl))):  # type: ignore[misc]
         def training_step(self, batch, batch_idx):

@@ -104,8 +104,10 @@ class LocalSubmittedRun(SubmittedRun):
             self._record(status)
         finally:
             self._status = status
-            self._on_end()
-            self._finished.set()
+            try:
+                self._on_end()
+            finally:
+                self._finished.set()  # wait() and cancel() must return whatever happened
 
     def _record(self, status: str) -> None:
         try:

@@ -13,8 +13,6 @@ from typing import Any
 
 from mltrail.entities import (
     DatasetInput,
-    Experiment,
-    ExperimentTag,
     FileInfo,
     LoggedModel,
     LoggedModelOutput,
@@ -28,11 +26,13 @@ from mltrail.entities import (
 )
 from mltrail.store.artifact.base import ArtifactRepository
 from mltrail.store.base import SEARCH_MAX_RESULTS_DEFAULT
+from mltrail.store.registry_base import ModelRegistryStore
 from mltrail.store.store_cache import get_tracking_store
 from mltrail.tracking.client_artifacts import RunArtifacts
+from mltrail.tracking.client_experiments import ExperimentCalls, experiment_method
 from mltrail.tracking.client_logged_models import LoggedModels, last_logged_model_id
 from mltrail.tracking.operations import RunOperations
-from mltrail.tracking.registry_client import RegistryClientMethods
+from mltrail.tracking.registry_client import RegistryCalls, client_method
 from mltrail.tracking.store_session import session_for
 from mltrail.tracking.uri import (
     announce_once,
@@ -50,7 +50,7 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-class TrailClient(RegistryClientMethods):
+class TrailClient:
     def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None) -> None:
         self.tracking_uri = (
             normalize_tracking_uri(tracking_uri) if tracking_uri else get_tracking_uri()
@@ -67,51 +67,19 @@ class TrailClient(RegistryClientMethods):
         self._known_runs = session.known_runs
         self._artifacts = RunArtifacts(self.store, self.tracking_uri)
         self._models = LoggedModels(self.store)
+        self._registry = RegistryCalls(self.tracking_uri, registry_uri)
+        self._experiments = ExperimentCalls(session)
 
-    # -- experiments -------------------------------------------------------------------------
-    def create_experiment(
-        self,
-        name: str,
-        artifact_location: str | None = None,
-        tags: dict[str, Any] | None = None,
-    ) -> str:
-        exp_tags = [ExperimentTag(k, str(val)) for k, val in (tags or {}).items()]
-        return self.store.create_experiment(name, artifact_location, exp_tags)
-
-    def get_experiment(self, experiment_id: str) -> Experiment:
-        return self.store.get_experiment(str(experiment_id))
-
-    def get_experiment_by_name(self, name: str) -> Experiment | None:
-        return self.store.get_experiment_by_name(name)
-
-    def search_experiments(
-        self,
-        view_type: int = ViewType.ACTIVE_ONLY,
-        max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
-        filter_string: str | None = None,
-        order_by: Sequence[str] | None = None,
-        page_token: str | None = None,
-    ) -> PagedList:
-        return self.store.search_experiments(
-            ViewType.normalize(view_type), max_results, filter_string, order_by, page_token
-        )
-
-    def delete_experiment(self, experiment_id: str) -> None:
-        self.flush()
-        self.store.delete_experiment(str(experiment_id))
-        self._known_runs.clear()  # its runs are deleted with it
-
-    def restore_experiment(self, experiment_id: str) -> None:
-        self.store.restore_experiment(str(experiment_id))
-
-    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
-        self.store.rename_experiment(str(experiment_id), new_name)
-
-    def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
-        self.store.set_experiment_tag(str(experiment_id), ExperimentTag(key, str(value)))
-
-    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
-        self.store.delete_experiment_tag(str(experiment_id), key)
+    # -- experiments (``client_experiments.py``) -------------------------------------------
+    create_experiment = experiment_method(ExperimentCalls.create_experiment)
+    get_experiment = experiment_method(ExperimentCalls.get_experiment)
+    get_experiment_by_name = experiment_method(ExperimentCalls.get_experiment_by_name)
+    search_experiments = experiment_method(ExperimentCalls.search_experiments)
+    delete_experiment = experiment_method(ExperimentCalls.delete_experiment)
+    restore_experiment = experiment_method(ExperimentCalls.restore_experiment)
+    rename_experiment = experiment_method(ExperimentCalls.rename_experiment)
+    set_experiment_tag = experiment_method(ExperimentCalls.set_experiment_tag)
+    delete_experiment_tag = experiment_method(ExperimentCalls.delete_experiment_tag)
 
     # -- runs --------------------------------------------------------------------------------
     def create_run(
@@ -381,6 +349,36 @@ class TrailClient(RegistryClientMethods):
     def log_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
         """Record models the run produced (they show in the run's ``outputs``)."""
         self._models.log_outputs(run_id, models)
+
+
+    # -- model registry (``registry_client.py``'s ``RegistryCalls``) ------------------------
+    @property
+    def registry_store(self) -> ModelRegistryStore:
+        return self._registry.registry_store
+
+    create_registered_model = client_method(RegistryCalls.create_registered_model)
+    get_registered_model = client_method(RegistryCalls.get_registered_model)
+    rename_registered_model = client_method(RegistryCalls.rename_registered_model)
+    update_registered_model = client_method(RegistryCalls.update_registered_model)
+    delete_registered_model = client_method(RegistryCalls.delete_registered_model)
+    search_registered_models = client_method(RegistryCalls.search_registered_models)
+    get_latest_versions = client_method(RegistryCalls.get_latest_versions)
+    set_registered_model_tag = client_method(RegistryCalls.set_registered_model_tag)
+    delete_registered_model_tag = client_method(RegistryCalls.delete_registered_model_tag)
+    create_model_version = client_method(RegistryCalls.create_model_version)
+    get_model_version = client_method(RegistryCalls.get_model_version)
+    update_model_version = client_method(RegistryCalls.update_model_version)
+    delete_model_version = client_method(RegistryCalls.delete_model_version)
+    transition_model_version_stage = client_method(RegistryCalls.transition_model_version_stage)
+    get_model_version_download_uri = client_method(RegistryCalls.get_model_version_download_uri)
+    search_model_versions = client_method(RegistryCalls.search_model_versions)
+    set_model_version_tag = client_method(RegistryCalls.set_model_version_tag)
+    delete_model_version_tag = client_method(RegistryCalls.delete_model_version_tag)
+    copy_model_version = client_method(RegistryCalls.copy_model_version)
+    set_registered_model_alias = client_method(RegistryCalls.set_registered_model_alias)
+    delete_registered_model_alias = client_method(RegistryCalls.delete_registered_model_alias)
+    get_model_version_by_alias = client_method(RegistryCalls.get_model_version_by_alias)
+    get_model_version_by_uri = client_method(RegistryCalls.get_model_version_by_uri)
 
 
 MlflowClient = TrailClient
