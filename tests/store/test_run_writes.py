@@ -136,8 +136,8 @@ def test_driver_errors_leave_as_store_errors_and_roll_back(store: SqlStore) -> N
     run_id = _start(store)
     with pytest.raises(MltrailException) as caught, driver_transaction(store.engine) as conn:
         run_writes.INSERT_PARAM.executemany(conn, [(run_id, "fresh", "1")])
-        duplicate = [(run_id, "mlflow.runName", "again")]
-        run_writes.INSERT_TAG.executemany(conn, duplicate)
+        # a duplicate:
+        run_writes.INSERT_TAG.executemany(conn, [(run_id, "mlflow.runName", "again")])
     assert caught.value.error_code == "RESOURCE_CONFLICT"
     assert "conflicts with data already stored" in caught.value.message
     assert store.get_run(run_id).data.params == {}  # the first insert was rolled back

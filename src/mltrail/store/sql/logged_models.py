@@ -96,7 +96,7 @@ class LoggedModels:
                     artifact_location=artifact_location,
                     creation_timestamp_ms=now,
                     last_updated_timestamp_ms=now,
-                    status=LoggedModelStatus.PENDING,
+                    status=LoggedModelStatus.PENDING.wire_name,
                     lifecycle_stage=LifecycleStage.ACTIVE,
                     model_type=model_type,
                     source_run_id=source_run_id or None,
@@ -119,13 +119,13 @@ class LoggedModels:
         )
 
     def finalize_logged_model(self, model_id: str, status: str) -> LoggedModel:
-        status = LoggedModelStatus.normalize(status)
+        found = LoggedModelStatus.normalize(status)
         with self.ctx.writing() as conn:
             self.ctx.model_row(conn, model_id)
             conn.execute(
                 lm.update()
                 .where(lm.c.model_id == model_id)
-                .values(status=status, last_updated_timestamp_ms=now_ms())
+                .values(status=found.wire_name, last_updated_timestamp_ms=now_ms())
             )
             return load_models(conn, [self.ctx.model_row(conn, model_id)])[0]
 

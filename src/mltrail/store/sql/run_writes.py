@@ -1,8 +1,8 @@
 """A run's writes without SQLAlchemy: the checks before them and the driver statements of a
-run's life (create, log params and tags, end) and of its experiment's lookup, with ``?``
-placeholders and double-quoted names (see ``DriverSql``). A run is two short transactions,
-and SQLAlchemy's per-statement work was most of their cost. Nothing here imports SQLAlchemy,
-so the same text can run on a plain ``sqlite3`` connection.
+run's life (create, log params and tags, end) and of an experiment's lookup: the SQL store runs them
+through ``DriverSql``, and ``mltrail run`` runs the same text on a plain ``sqlite3``
+connection (``mltrail.projects.sqlite_book``) so that starting a project never loads
+SQLAlchemy. Written with ``?`` placeholders and double-quoted names, which SQLite takes as is.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from mltrail.utils import validation as v
 if TYPE_CHECKING:
     from mltrail.store.sql.context import AnyConnection
 
+# The statements of creating and ending a run, on the driver (see ``DriverSql``): a run is
+# two short transactions, and SQLAlchemy's per-statement work was most of their cost.
 RUN_ROW = DriverSql(
     "SELECT run_uuid, name, experiment_id, user_id, status, start_time, end_time, "
     "lifecycle_stage, artifact_uri FROM runs WHERE run_uuid = ?"
@@ -42,9 +44,14 @@ INSERT_NEW_PARAM = DriverSql(
     'ON CONFLICT (run_uuid, "key") DO NOTHING'
 )
 
-# Every new run reads its experiment's stage and artifact root.
+
+# Every new run reads its experiment's stage and artifact root: on the driver, not through
+# SQLAlchemy (whose per-call work cost more than the lookup).
 STAGE_AND_LOCATION = DriverSql(
     "SELECT lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = ?"
+)
+EXPERIMENT_BY_NAME = DriverSql(
+    "SELECT experiment_id, lifecycle_stage FROM experiments WHERE name = ?"
 )
 
 
