@@ -17,10 +17,7 @@ from mltrail.tracking.fluent import (
     create_experiment,
     delete_experiment,
     delete_run,
-    delete_tag,
     end_run,
-    flush,
-    flush_async_logging,
     get_experiment,
     get_experiment_by_name,
     get_parent_run,
@@ -28,16 +25,10 @@ from mltrail.tracking.fluent import (
     get_tracking_uri,
     is_tracking_uri_set,
     last_active_run,
-    log_metric,
-    log_metrics,
-    log_param,
-    log_params,
     search_experiments,
     set_experiment,
     set_experiment_tag,
     set_experiment_tags,
-    set_tag,
-    set_tags,
     set_tracking_uri,
     start_run,
 )
@@ -51,6 +42,17 @@ from mltrail.tracking.fluent_artifacts import (
     log_text,
 )
 from mltrail.tracking.fluent_inputs import log_input, log_inputs
+from mltrail.tracking.fluent_logging import (
+    delete_tag,
+    flush,
+    flush_async_logging,
+    log_metric,
+    log_metrics,
+    log_param,
+    log_params,
+    set_tag,
+    set_tags,
+)
 from mltrail.tracking.fluent_more import (
     delete_experiment_tag,
     delete_logged_model_tag,

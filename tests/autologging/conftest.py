@@ -11,7 +11,10 @@ import pytest
 def _autologging_off() -> Iterator[None]:
     yield
     from mltrail.autologging import INTEGRATIONS, config, safety
+    from mltrail.autologging import spark as spark_autolog
     from mltrail.companions import console
+
+    spark_autolog.forget()
 
     for flavor in INTEGRATIONS:
         safety.unpatch_all(flavor)

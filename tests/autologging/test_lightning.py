@@ -12,6 +12,7 @@ from lightning_models import mnist_like_loaders, mnist_like_module, quiet_traine
 
 import mltrail
 from mltrail.autologging import pytorch as pytorch_autolog
+from mltrail.entities import LoggedModelStatus
 
 pytest.importorskip("torch")
 
@@ -89,6 +90,50 @@ def test_fit_logs_params_epoch_metrics_early_stopping_and_checkpoint(package, cl
     assert signature.inputs.to_dict()[0]["tensor-spec"]["shape"] == [-1, 1, 28, 28]
     assert signature.outputs.to_dict()[0]["tensor-spec"]["shape"] == [-1, 10]
     assert len(run.outputs.model_outputs) == 1
+    model = client.get_logged_model(run.outputs.model_outputs[0].model_id)
+    assert (model.name, model.status, model.source_run_id) == (
+        "model", LoggedModelStatus.READY, run.info.run_id)
+    assert model.params["lr"] == "0.02"
+    linked = sorted((m.key, m.step) for m in model.metrics if m.key == "val_loss")
+    assert linked == [("val_loss", 0), ("val_loss", 1)]  # every epoch's point, as in MLflow
+    loaded = mltrail.pytorch.load_model(model.model_uri)
+    with torch.no_grad():
+        assert torch.allclose(loaded(batch), trained(batch))
+
+
+def _model_statuses(client) -> list[str]:
+    return [m.status for m in client.search_logged_models(["0"])]
+
+
+def test_model_is_pending_during_fit_and_failed_when_training_crashes(client):
+    import lightning.pytorch as pl
+
+    seen: list[list[str]] = []
+
+    class Watch(pl.Callback):
+        def on_train_epoch_end(self, trainer, pl_module):
+            seen.append(_model_statuses(client))
+
+    pytorch_autolog.autolog(checkpoint=False, registered_model_name="mnist-autolog")
+    train, val = mnist_like_loaders(batches=2)
+    quiet_trainer(pl, max_epochs=1, callbacks=[Watch()]).fit(mnist_like_module(pl), train, val)
+    assert seen == [[LoggedModelStatus.PENDING]]
+    assert _model_statuses(client) == [LoggedModelStatus.READY]
+    [version] = client.search_model_versions("name = 'mnist-autolog'")
+    [model] = client.search_logged_models(["0"])
+    assert version.model_id == model.model_id
+    pytorch_autolog.autolog(checkpoint=False)
+
+    class Crashes(type(mnist_like_module(pl))):  # type: ignore[misc]
+        def training_step(self, batch, batch_idx):
+            raise RuntimeError("out of memory, say")
+
+    with pytest.raises(RuntimeError, match="out of memory"):
+        quiet_trainer(pl, max_epochs=1).fit(Crashes(), train, val)
+    crashed = client.get_run(mltrail.last_active_run().info.run_id)
+    assert crashed.info.status == "FAILED"
+    [model_output] = crashed.outputs.model_outputs
+    assert client.get_logged_model(model_output.model_id).status == LoggedModelStatus.FAILED
 
 
 def test_step_metrics_every_n_steps_and_test_metrics(client):

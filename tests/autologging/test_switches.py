@@ -160,16 +160,3 @@ def test_each_switch_has_mlflow_arguments_and_defaults(flavor):
         assert params["log_every_n_epoch"].default == 1
         assert params["log_every_n_step"].default is None
         assert params["checkpoint_monitor"].default == "val_loss"
-
-
-def test_spark_switch_is_accepted_and_says_it_logs_nothing(caplog):
-    import logging
-
-    with caplog.at_level(logging.WARNING, logger="mltrail.autologging"):
-        mltrail.spark.autolog()
-    assert "Spark datasource autologging is not supported" in caplog.text
-    caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="mltrail.autologging"):
-        mltrail.spark.autolog(silent=True)
-        mltrail.spark.autolog(disable=True)
-    assert caplog.text == ""

@@ -300,7 +300,7 @@ class Ctx:
             with contextlib.suppress(Exception):
                 self.ml.end_run()
             if self.ml.active_run() is not None and not self.impl.is_mlflow:
-                self.ml.tracking.fluent._state.stack.pop()
+                self.ml.tracking.fluent._pop_run()
         with contextlib.suppress(Exception):
             flush = getattr(self.ml, "flush_async_logging", None)
             if flush:

@@ -130,13 +130,14 @@ def test_param_only_batches_write_and_check_on_the_driver(store: SqlStore) -> No
 
 
 def test_driver_errors_leave_as_store_errors_and_roll_back(store: SqlStore) -> None:
-    from mltrail.store.sql import runs
+    from mltrail.store.sql import run_writes
     from mltrail.store.sql.engine import driver_transaction
 
     run_id = _start(store)
     with pytest.raises(MltrailException) as caught, driver_transaction(store.engine) as conn:
-        runs._INSERT_PARAM.executemany(conn, [(run_id, "fresh", "1")])
-        runs._INSERT_TAG.executemany(conn, [(run_id, "mlflow.runName", "again")])  # a duplicate
+        run_writes.INSERT_PARAM.executemany(conn, [(run_id, "fresh", "1")])
+        # a duplicate:
+        run_writes.INSERT_TAG.executemany(conn, [(run_id, "mlflow.runName", "again")])
     assert caught.value.error_code == "RESOURCE_CONFLICT"
     assert "conflicts with data already stored" in caught.value.message
     assert store.get_run(run_id).data.params == {}  # the first insert was rolled back

@@ -355,3 +355,31 @@ def test_bare_nan_and_infinity_from_an_mlflow_server_are_read(scripted) -> None:
     assert (b.value, b.timestamp, b.step) == (float("-inf"), 6, 3)
     assert isinstance(c.value, float) and c.value == 1.0 and c.run_id == "r1"
     assert found.data.params == {"p": "v"} and found.data.tags == {}
+
+
+def test_plain_calls_follow_redirects_and_build_queries_as_requests_does(scripted) -> None:
+    """Plain JSON calls skip requests (``rest_plain``); a redirect still gets followed, and a
+    GET query repeats list keys and leaves out None, as requests would."""
+    target = ScriptedServer([EMPTY_SEARCH])
+    scripted.append(target)
+    moved = (307, {"Location": f"{target.url}/moved"}, b"")
+    first = ScriptedServer([moved, moved])  # a server redirects every time it is asked
+    scripted.append(first)
+    client = HttpClient()
+    answer = client.request("POST", f"{first.url}/x", json_body='{"a": 1}')
+    assert answer.status_code == 200 and answer.json() == {}
+    assert target.requests[0]["path"] == "/moved" and target.requests[0]["body"] == b'{"a": 1}'
+    query = {"ids": ["1", "2"], "skip": None, "name": "a b", "few": [None, "x"]}
+    client.request("GET", f"{target.url}/get", params=query)
+    assert target.requests[1]["path"] == "/get?ids=1&ids=2&name=a+b&few=x"
+
+
+def test_gzip_answers_are_decoded(scripted) -> None:
+    import gzip
+
+    body = gzip.compress(b'{"experiments": []}')
+    server = ScriptedServer([(200, {"Content-Encoding": "gzip"}, body)])
+    scripted.append(server)
+    answer = HttpClient().request("GET", f"{server.url}/y")
+    assert answer.json() == {"experiments": []}
+    assert "gzip" in server.requests[0]["headers"]["Accept-Encoding"]

@@ -83,7 +83,7 @@ def test_set_experiment_by_name_or_id_and_env(monkeypatch):
     with mltrail.start_run() as run:
         pass
     assert run.info.experiment_id == exp.experiment_id
-    mltrail.tracking.fluent._active_experiment_id = None
+    mltrail.tracking.fluent._active_experiment.reset()
     monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "from-env")
     with mltrail.start_run() as run:
         pass

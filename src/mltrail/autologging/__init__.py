@@ -23,6 +23,7 @@ INTEGRATIONS: dict[str, tuple[str, ...]] = {
     "pytorch": ("lightning", "pytorch_lightning"),
     "xgboost": ("xgboost",),
     "lightgbm": ("lightgbm",),
+    "spark": ("pyspark",),
 }
 
 

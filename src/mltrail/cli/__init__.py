@@ -15,27 +15,46 @@ from typing import Any
 
 import click
 
-from mltrail.cli.artifacts import artifacts
-from mltrail.cli.db import db
-from mltrail.cli.doctor import doctor
-from mltrail.cli.experiments import experiments
-from mltrail.cli.gc import gc_command
-from mltrail.cli.registry import registry
-from mltrail.cli.runs import runs
-from mltrail.cli.users import users
 from mltrail.version import __version__
 
-# Commands written elsewhere, loaded only when invoked: name -> (module, attribute, short help).
+# Every subcommand, loaded only when it is invoked (or its own help is asked for):
+# name -> (module, attribute, the one-line help ``mltrail --help`` lists). The listing is kept
+# here so that ``mltrail --help`` imports none of them; tests/cli checks that each line is the
+# command's own short help.
 LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
-    "run": ("mltrail.cli.projects", "run_command", "Run an MLproject folder or git repository."),
-    "server": ("mltrail.cli.server", "server_command", "Run the tracking server for a team."),
-    "ui": ("mltrail.cli.server", "ui_command", "Open the web UI on the local store."),
-    "models": ("mltrail.cli.models", "models", "Serve, score and package models."),
+    "artifacts": ("mltrail.cli.artifacts", "artifacts",
+                  "List, download and log the files stored with runs."),
+    "db": ("mltrail.cli.db", "db", "Manage the tracking database's schema."),
+    "doctor": ("mltrail.cli.doctor", "doctor",
+               "Show versions, the tracking store and its schema, the artifact root, and "
+               "whether the store (or server) can be reached."),
+    "experiments": ("mltrail.cli.experiments", "experiments",
+                    "Create, list, rename, delete and restore experiments."),
+    "gc": ("mltrail.cli.gc", "gc_command",
+           "Permanently remove deleted runs, logged models and experiments, with their "
+           "artifacts."),
+    "models": ("mltrail.cli.models", "models",
+               "Serve, score and package models saved in the MLmodel format."),
+    "registry": ("mltrail.cli.registry", "registry",
+                 "Register models, list them and their versions, and move aliases."),
+    "run": ("mltrail.cli.projects", "run_command",
+            "Run URI (a folder, or a git repository: file://, https://, git@..., with "
+            "#subdir) as a tracked run."),
+    "runs": ("mltrail.cli.runs", "runs", "List, describe, delete and restore runs."),
+    "server": ("mltrail.cli.server", "server_command",
+               "Run the tracking server for a team: the MLflow-compatible REST API, the "
+               "artifact proxy and the web UI."),
+    "ui": ("mltrail.cli.server", "ui_command",
+           "Open the web UI (and the API) on the local store, ./mltrail.db and "
+           "./mltrail-artifacts unless told otherwise."),
+    "users": ("mltrail.cli.users", "users",
+              "Manage the users of a server run with --auth: administrators, passwords, "
+              "tokens."),
 }
 
 
 class TrailGroup(click.Group):
-    """A group that loads optional commands lazily and reports errors in one sentence."""
+    """A group that loads its commands lazily and reports errors in one sentence."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         lazy = [name for name, (module, _, _) in LAZY_COMMANDS.items() if _module_exists(module)]
@@ -48,19 +67,27 @@ class TrailGroup(click.Group):
         if spec is None or not _module_exists(spec[0]):
             return None
         command = getattr(importlib.import_module(spec[0]), spec[1], None)
-        return command if isinstance(command, click.Command) else None
+        if not isinstance(command, click.Command):
+            return None
+        self.commands[cmd_name] = command
+        return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        # Listing must not import the lazy modules (they pull in the web stack).
+        # Listing must not import the commands' modules (some pull in the web stack): the
+        # help comes from LAZY_COMMANDS, shortened as click shortens a loaded command's.
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
         rows = []
-        for name in self.list_commands(ctx):
-            if name in self.commands:
-                rows.append((name, self.commands[name].get_short_help_str(limit=60)))
+        for name in names:
+            if name in LAZY_COMMANDS:
+                text = click.Command(name, help=LAZY_COMMANDS[name][2]).get_short_help_str(limit)
             else:
-                rows.append((name, LAZY_COMMANDS[name][2]))
-        if rows:
-            with formatter.section("Commands"):
-                formatter.write_dl(rows)
+                text = self.commands[name].get_short_help_str(limit)
+            rows.append((name, text))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -115,14 +142,5 @@ def main() -> None:
 
     http_policy.use_interactive_retries()
 
-
-main.add_command(experiments)
-main.add_command(runs)
-main.add_command(artifacts)
-main.add_command(db)
-main.add_command(registry)
-main.add_command(doctor)
-main.add_command(gc_command)
-main.add_command(users)
 
 __all__ = ["main"]

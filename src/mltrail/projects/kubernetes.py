@@ -29,9 +29,9 @@ import yaml
 from mltrail.entities import Run
 from mltrail.exceptions import MltrailException
 from mltrail.projects.errors import ExecutionException, ProjectSpecError
+from mltrail.projects.run_client import ProjectClient
 from mltrail.projects.spec import ProjectSpec
 from mltrail.projects.submitted import OUTPUT_ARTIFACT_DIR, SubmittedRun
-from mltrail.tracking.client import TrailClient
 
 
 def load_job_template(config: dict[str, Any]) -> dict[str, Any]:
@@ -96,7 +96,7 @@ def render_job(
     return job
 
 
-def job_tracking_uri(client: TrailClient) -> str:
+def job_tracking_uri(client: ProjectClient) -> str:
     configured = os.environ.get("KUBE_MLFLOW_TRACKING_URI")
     if configured:
         return configured
@@ -110,7 +110,7 @@ def job_tracking_uri(client: TrailClient) -> str:
 
 
 def submit_kubernetes(
-    client: TrailClient,
+    client: ProjectClient,
     run: Run,
     spec: ProjectSpec,
     entry_point: str,
@@ -155,7 +155,7 @@ def submit_kubernetes(
     return submitted
 
 
-def _keep_manifest(client: TrailClient, run_id: str, job: dict[str, Any]) -> None:
+def _keep_manifest(client: ProjectClient, run_id: str, job: dict[str, Any]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "job.yaml")
         with open(path, "w", encoding="utf-8") as fh:
@@ -191,7 +191,7 @@ class KubernetesSubmittedRun(SubmittedRun):
     ``cancel()`` deletes the Job (KILLED)."""
 
     def __init__(self, run_id: str, name: str, namespace: str, api: Any,
-                 client: TrailClient) -> None:
+                 client: ProjectClient) -> None:
         self._run_id = run_id
         self.job_name = name
         self.namespace = namespace

@@ -33,6 +33,7 @@ from mltrail.projects.errors import (
     SourceError,
 )
 from mltrail.projects.params import build_command, resolve_parameters
+from mltrail.projects.run_client import ProjectClient, open_project_client
 from mltrail.projects.sources import ProjectSource, confirm_trust, fetch_project
 from mltrail.projects.spec import load_project
 from mltrail.projects.submitted import (
@@ -53,7 +54,6 @@ from mltrail.projects.tracking import (
     resolve_experiment,
     start_project_run,
 )
-from mltrail.tracking.client import TrailClient
 from mltrail.tracking.uri import default_artifact_root
 from mltrail.utils import validation
 
@@ -112,7 +112,7 @@ def run(
     if use_conda is False and env_manager is None:
         env_manager = "local"
     confirm_trust(uri, trust)
-    client = TrailClient(tracking_uri) if tracking_uri else TrailClient()
+    client = open_project_client(tracking_uri, backend)
     parent = parent_run_id() if run_id is None else None
 
     try:
@@ -292,7 +292,7 @@ def docker_arg_words(docker_args: dict[str, Any] | None) -> list[str]:
 
 
 def _log_batch(
-    client: TrailClient, run_id: str, params: list[Param], tags: dict[str, str]
+    client: ProjectClient, run_id: str, params: list[Param], tags: dict[str, str]
 ) -> None:
     from mltrail.entities import RunTag
 
@@ -301,7 +301,7 @@ def _log_batch(
     client.log_batch(run_id, tags=[RunTag(k, v) for k, v in tags.items()])
 
 
-def _fail_before_start(client: TrailClient, run_id: str, exc: BaseException) -> None:
+def _fail_before_start(client: ProjectClient, run_id: str, exc: BaseException) -> None:
     log_path = getattr(exc, "log_path", None)
     try:
         if log_path and os.path.exists(log_path):
@@ -318,7 +318,7 @@ def _fail_before_start(client: TrailClient, run_id: str, exc: BaseException) -> 
 
 
 def _record_failure(
-    client: TrailClient,
+    client: ProjectClient,
     experiment_name: str | None,
     experiment_id: str | None,
     run_id: str | None,

@@ -1,6 +1,7 @@
-"""Where a project's code comes from: a local folder (run in place), or a git repository
-(``file://``, ``https://``, ``ssh://``, ``git://``, ``git@host:path``) at a ``--version``,
-optionally in a ``#subdirectory``.
+"""Where a project's code comes from: a local folder (run in place), a git repository
+(``file://``, ``https://``, ``ssh://``, ``git://``, ``git@host:path``) at a ``--version``, or
+a ``.zip`` / ``.tar.gz`` / ``.tgz`` archive (a file, or ``https://``), each optionally in a
+``#subdirectory``.
 
 A repository is mirrored once into the cache (``<cache>/repos/``) and fetched again on later
 runs; each run gets its own fresh copy of the wanted commit (``git archive``), so files a run
@@ -58,6 +59,14 @@ def split_subdirectory(uri: str) -> tuple[str, str]:
     return base, sub
 
 
+ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz")
+
+
+def is_archive_uri(uri: str) -> bool:
+    path = uri.split("?", 1)[0].lower()
+    return path.endswith(ARCHIVE_SUFFIXES) and not _SCP_LIKE.match(uri)
+
+
 def is_network_uri(uri: str) -> bool:
     return uri.startswith(_NETWORK_SCHEMES) or bool(_SCP_LIKE.match(uri))
 
@@ -103,6 +112,16 @@ def fetch_project(
     base, sub = split_subdirectory(uri)
     if version is not None and (not version.strip() or version.startswith("-")):
         raise ProjectSpecError(f"Invalid version {version!r}: give a branch, tag or commit.")
+    if is_archive_uri(base):
+        if version is not None:
+            raise ProjectSpecError(
+                f"--version is given, but {base} is an archive; a version can be chosen only "
+                "for git projects."
+            )
+        from mltrail.projects.archives import fetch_archive
+
+        root, name = fetch_archive(base, sub, uri, cache_dir or default_cache_dir())
+        return ProjectSource(uri, root, name, is_remote=is_network_uri(base))
     if is_network_uri(base):
         return _fetch_git(uri, base, base, sub, version, cache_dir, remote=True)
     local = base[len("file://") :] if base.startswith("file://") else base

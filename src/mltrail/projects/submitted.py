@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from typing import IO, Any
 
-from mltrail.tracking.client import TrailClient
+from mltrail.projects.run_client import ProjectClient
 
 OUTPUT_ARTIFACT_DIR = "mltrail-project"
 
@@ -48,7 +48,7 @@ class LocalSubmittedRun(SubmittedRun):
         self,
         run_id: str,
         command_proc: subprocess.Popen[bytes],
-        client: TrailClient,
+        client: ProjectClient,
         log_path: str,
         extra_logs: dict[str, str],
         on_end: Callable[[], None],
@@ -104,8 +104,10 @@ class LocalSubmittedRun(SubmittedRun):
             self._record(status)
         finally:
             self._status = status
-            self._on_end()
-            self._finished.set()
+            try:
+                self._on_end()
+            finally:
+                self._finished.set()  # wait() and cancel() must return whatever happened
 
     def _record(self, status: str) -> None:
         try:
@@ -184,7 +186,7 @@ def _out(stream: Any) -> IO[bytes] | None:
     return getattr(stream, "buffer", None)
 
 
-def _log_as(client: TrailClient, run_id: str, path: str, name: str) -> None:
+def _log_as(client: ProjectClient, run_id: str, path: str, name: str) -> None:
     """Keep ``path`` as ``mltrail-project/<name>`` (its own file name may be a hash)."""
     import shutil
     import tempfile

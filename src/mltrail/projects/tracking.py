@@ -5,6 +5,7 @@ so that code importing the real ``mlflow`` logs into the same store.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sys
@@ -14,8 +15,8 @@ from typing import Any
 
 from mltrail.entities import Run, SourceType
 from mltrail.exceptions import InvalidParameter, NotFound
+from mltrail.projects.run_client import ProjectClient
 from mltrail.tracking import context
-from mltrail.tracking.client import TrailClient
 
 ENTRY_POINT_TAG = "mlflow.project.entryPoint"
 ENV_TAG = "mlflow.project.env"
@@ -25,7 +26,7 @@ VERSION_TAG = "mltrail.project.version"
 
 
 def resolve_experiment(
-    client: TrailClient, experiment_name: str | None, experiment_id: str | None
+    client: ProjectClient, experiment_name: str | None, experiment_id: str | None
 ) -> str:
     if experiment_name is not None and experiment_id is not None:
         raise InvalidParameter("Give --experiment-name or --experiment-id, not both.")
@@ -52,8 +53,9 @@ def resolve_experiment(
     from mltrail.tracking import fluent
 
     active = fluent.active_run()
-    if active is not None and fluent._client is not None and (
-        fluent._client.tracking_uri == client.tracking_uri
+    active_client = fluent.active_client()
+    if active is not None and active_client is not None and (
+        active_client.tracking_uri == client.tracking_uri
     ):
         return active.info.experiment_id
     # MLflow's variables, read against this client's store (not the fluent API's).
@@ -108,7 +110,7 @@ class RunTags:
 
 
 def start_project_run(
-    client: TrailClient,
+    client: ProjectClient,
     experiment_id: str,
     tags: RunTags,
     run_name: str | None,
@@ -173,6 +175,8 @@ class LoopbackServer:
         self._sock = socket.socket()
         self._sock.bind(("127.0.0.1", 0))
         self._sock.listen(128)
+        # Written to by stop(): wakes the wait for a first connection at once.
+        self._wake_r, self._wake_w = socket.socketpair()
         self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
         self._server: Any = None
         self._error: BaseException | None = None
@@ -187,11 +191,11 @@ class LoopbackServer:
     def _serve(self) -> None:
         import select
 
-        while not self._stop_requested:
-            readable, _, _ = select.select([self._sock], [], [], 0.1)
-            if readable:
-                break
-        else:
+        try:
+            readable, _, _ = select.select([self._sock, self._wake_r], [], [])
+        finally:
+            self._wake_r.close()
+        if self._stop_requested or self._sock not in readable:
             self._sock.close()
             return
         try:
@@ -231,6 +235,9 @@ class LoopbackServer:
 
     def stop(self) -> None:
         self._stop_requested = True
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"x")
+        self._wake_w.close()
         if self._server is not None:
             self._server.should_exit = True
         if self._thread.is_alive():

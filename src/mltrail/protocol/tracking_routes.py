@@ -3,7 +3,22 @@ listing and MLflow 3's logged models. Paths are relative to ``/api/2.0/mlflow``.
 
 from __future__ import annotations
 
-from mltrail.protocol.route import Route
+from mltrail.protocol.route import Permission, Route
+
+# Who may call a route, beside its path: READ / EDIT / MANAGE on the experiment that the
+# request's run, experiment or logged model belongs to; "server" USE: any signed-in user.
+# Routes without one here (creates, searches over many experiments, lookups by name) have
+# their rule in ``mltrail.server.auth.rules``.
+_RUN_READ = Permission("run", "READ", "run_id")
+_RUN_EDIT = Permission("run", "EDIT", "run_id")
+_RUN_MANAGE = Permission("run", "MANAGE", "run_id")
+_EXP_READ = Permission("experiment", "READ", "experiment_id")
+_EXP_EDIT = Permission("experiment", "EDIT", "experiment_id")
+_EXP_MANAGE = Permission("experiment", "MANAGE", "experiment_id")
+_MODEL_READ = Permission("logged_model", "READ", "model_id")
+_MODEL_EDIT = Permission("logged_model", "EDIT", "model_id")
+_MODEL_MANAGE = Permission("logged_model", "MANAGE", "model_id")
+_ANY_USER = Permission("server", "USE")
 
 PAGE = ("next_page_token",)
 
@@ -12,45 +27,74 @@ CREATE_EXPERIMENT = Route(
     "POST", "/experiments/create", request="ExperimentCreateIn", response=("experiment_id",)
 )
 GET_EXPERIMENT = Route(
-    "GET", "/experiments/get", request="ExperimentIdIn", response=("experiment",)
+    "GET",
+    "/experiments/get",
+    request="ExperimentIdIn",
+    response=("experiment",),
+    permission=_EXP_READ,
 )
 GET_EXPERIMENT_BY_NAME = Route(
     "GET", "/experiments/get-by-name", request="ExperimentByNameIn", response=("experiment",)
 )
 SEARCH_EXPERIMENTS = Route(
-    "POST", "/experiments/search", request="ExperimentSearchIn", response=("experiments", *PAGE)
+    "POST",
+    "/experiments/search",
+    request="ExperimentSearchIn",
+    response=("experiments", *PAGE),
+    permission=_ANY_USER,
 )
 SEARCH_EXPERIMENTS_GET = Route(
-    "GET", "/experiments/search", request="ExperimentSearchIn", response=("experiments", *PAGE)
+    "GET",
+    "/experiments/search",
+    request="ExperimentSearchIn",
+    response=("experiments", *PAGE),
+    permission=_ANY_USER,
 )
-DELETE_EXPERIMENT = Route("POST", "/experiments/delete", request="ExperimentIdIn")
-RESTORE_EXPERIMENT = Route("POST", "/experiments/restore", request="ExperimentIdIn")
-UPDATE_EXPERIMENT = Route("POST", "/experiments/update", request="ExperimentUpdateIn")
-SET_EXPERIMENT_TAG = Route("POST", "/experiments/set-experiment-tag", request="ExperimentSetTagIn")
+DELETE_EXPERIMENT = Route(
+    "POST", "/experiments/delete", request="ExperimentIdIn", permission=_EXP_MANAGE
+)
+RESTORE_EXPERIMENT = Route(
+    "POST", "/experiments/restore", request="ExperimentIdIn", permission=_EXP_MANAGE
+)
+UPDATE_EXPERIMENT = Route(
+    "POST", "/experiments/update", request="ExperimentUpdateIn", permission=_EXP_EDIT
+)
+SET_EXPERIMENT_TAG = Route(
+    "POST", "/experiments/set-experiment-tag", request="ExperimentSetTagIn", permission=_EXP_EDIT
+)
 DELETE_EXPERIMENT_TAG = Route(
-    "POST", "/experiments/delete-experiment-tag", request="ExperimentDeleteTagIn"
+    "POST",
+    "/experiments/delete-experiment-tag",
+    request="ExperimentDeleteTagIn",
+    permission=_EXP_EDIT,
 )
 
 # -- runs ---------------------------------------------------------------------------------------
 CREATE_RUN = Route("POST", "/runs/create", request="RunCreateIn", response=("run",))
-UPDATE_RUN = Route("POST", "/runs/update", request="RunUpdateIn", response=("run_info",))
-DELETE_RUN = Route("POST", "/runs/delete", request="RunRef")
-RESTORE_RUN = Route("POST", "/runs/restore", request="RunRef")
-GET_RUN = Route("GET", "/runs/get", request="RunRef", response=("run",))
-LOG_METRIC = Route("POST", "/runs/log-metric", request="LogMetricIn")
-LOG_PARAM = Route("POST", "/runs/log-parameter", request="LogParamIn")
-SET_TAG = Route("POST", "/runs/set-tag", request="SetTagIn")
-DELETE_TAG = Route("POST", "/runs/delete-tag", request="DeleteTagIn")
-LOG_BATCH = Route("POST", "/runs/log-batch", request="LogBatchIn")
-LOG_INPUTS = Route("POST", "/runs/log-inputs", request="LogInputsIn")
-LOG_OUTPUTS = Route("POST", "/runs/outputs", request="LogOutputsIn")
+UPDATE_RUN = Route(
+    "POST", "/runs/update", request="RunUpdateIn", response=("run_info",), permission=_RUN_EDIT
+)
+DELETE_RUN = Route("POST", "/runs/delete", request="RunRef", permission=_RUN_MANAGE)
+RESTORE_RUN = Route("POST", "/runs/restore", request="RunRef", permission=_RUN_MANAGE)
+GET_RUN = Route("GET", "/runs/get", request="RunRef", response=("run",), permission=_RUN_READ)
+LOG_METRIC = Route("POST", "/runs/log-metric", request="LogMetricIn", permission=_RUN_EDIT)
+LOG_PARAM = Route("POST", "/runs/log-parameter", request="LogParamIn", permission=_RUN_EDIT)
+SET_TAG = Route("POST", "/runs/set-tag", request="SetTagIn", permission=_RUN_EDIT)
+DELETE_TAG = Route("POST", "/runs/delete-tag", request="DeleteTagIn", permission=_RUN_EDIT)
+LOG_BATCH = Route("POST", "/runs/log-batch", request="LogBatchIn", permission=_RUN_EDIT)
+LOG_INPUTS = Route("POST", "/runs/log-inputs", request="LogInputsIn", permission=_RUN_EDIT)
+LOG_OUTPUTS = Route("POST", "/runs/outputs", request="LogOutputsIn", permission=_RUN_EDIT)
 # mltrail's extension: a client's "this run's process is alive" (renews the run's lease).
-RUN_HEARTBEAT = Route("POST", "/runs/heartbeat", request="RunRef")
+RUN_HEARTBEAT = Route("POST", "/runs/heartbeat", request="RunRef", permission=_RUN_EDIT)
 SEARCH_RUNS = Route("POST", "/runs/search", request="RunSearchIn", response=("runs", *PAGE))
 
 # -- metrics ------------------------------------------------------------------------------------
 GET_METRIC_HISTORY = Route(
-    "GET", "/metrics/get-history", request="HistoryIn", response=("metrics", *PAGE)
+    "GET",
+    "/metrics/get-history",
+    request="HistoryIn",
+    response=("metrics", *PAGE),
+    permission=_RUN_READ,
 )
 GET_METRIC_HISTORY_BULK_INTERVAL = Route(
     "GET", "/metrics/get-history-bulk-interval", request="BulkIntervalIn", response=("metrics",)
@@ -61,7 +105,11 @@ GET_METRIC_HISTORY_BULK = Route(
 
 # -- artifacts of a run (listing; the files themselves go through the proxy) -------------------
 LIST_ARTIFACTS = Route(
-    "GET", "/artifacts/list", request="ArtifactListIn", response=("root_uri", "files", *PAGE)
+    "GET",
+    "/artifacts/list",
+    request="ArtifactListIn",
+    response=("root_uri", "files", *PAGE),
+    permission=_RUN_READ,
 )
 
 # -- logged models (MLflow 3) -----------------------------------------------------------------
@@ -69,17 +117,29 @@ MODEL = "/logged-models/{model_id}"
 SEARCH_LOGGED_MODELS = Route(
     "POST", "/logged-models/search", request="SearchIn", response=("models", *PAGE)
 )
-CREATE_LOGGED_MODEL = Route("POST", "/logged-models", request="CreateIn", response=("model",))
-GET_LOGGED_MODEL = Route("GET", MODEL, request="GetIn", response=("model",))
-FINALIZE_LOGGED_MODEL = Route("PATCH", MODEL, request="FinalizeIn", response=("model",))
-DELETE_LOGGED_MODEL = Route("DELETE", MODEL, request="ModelRefIn")
-SET_LOGGED_MODEL_TAGS = Route("PATCH", MODEL + "/tags", request="SetTagsIn")
-DELETE_LOGGED_MODEL_TAG = Route("DELETE", MODEL + "/tags/{tag_key:path}")
-LOG_LOGGED_MODEL_PARAMS = Route("POST", MODEL + "/params", request="LogParamsIn")
-LIST_LOGGED_MODEL_ARTIFACTS = Route(
-    "GET", MODEL + "/artifacts/directories", request="DirectoriesIn", response=("files", *PAGE)
+CREATE_LOGGED_MODEL = Route(
+    "POST", "/logged-models", request="CreateIn", response=("model",), permission=_EXP_EDIT
 )
-GET_LOGGED_MODEL_ARTIFACT = Route("GET", MODEL + "/artifacts/files", request="FilesIn")
+GET_LOGGED_MODEL = Route("GET", MODEL, request="GetIn", response=("model",), permission=_MODEL_READ)
+FINALIZE_LOGGED_MODEL = Route(
+    "PATCH", MODEL, request="FinalizeIn", response=("model",), permission=_MODEL_EDIT
+)
+DELETE_LOGGED_MODEL = Route("DELETE", MODEL, request="ModelRefIn", permission=_MODEL_MANAGE)
+SET_LOGGED_MODEL_TAGS = Route("PATCH", MODEL + "/tags", request="SetTagsIn", permission=_MODEL_EDIT)
+DELETE_LOGGED_MODEL_TAG = Route("DELETE", MODEL + "/tags/{tag_key:path}", permission=_MODEL_EDIT)
+LOG_LOGGED_MODEL_PARAMS = Route(
+    "POST", MODEL + "/params", request="LogParamsIn", permission=_MODEL_EDIT
+)
+LIST_LOGGED_MODEL_ARTIFACTS = Route(
+    "GET",
+    MODEL + "/artifacts/directories",
+    request="DirectoriesIn",
+    response=("files", *PAGE),
+    permission=_MODEL_READ,
+)
+GET_LOGGED_MODEL_ARTIFACT = Route(
+    "GET", MODEL + "/artifacts/files", request="FilesIn", permission=_MODEL_READ
+)
 
 # The busiest first: the server mounts them in this order, and a router tries routes in order.
 ROUTES: tuple[Route, ...] = (

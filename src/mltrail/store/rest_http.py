@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from mltrail.exceptions import (
@@ -32,7 +33,7 @@ from mltrail.exceptions import (
     StoreUnavailable,
     error_code_for_status,
 )
-from mltrail.store import http_policy
+from mltrail.store import http_policy, rest_plain
 from mltrail.version import __version__
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -226,6 +227,28 @@ class HttpClient:
             session.mount("http://", adapter)
             session.mount("https://", adapter)
         self.session = session
+        self._plain_pool: urllib3.PoolManager | None = None
+
+    def _plain(self, url: str, proxies: Any, netrc_auth: Any, data: Any, stream: bool) -> bool:
+        """Whether a call can take the short way of ``rest_plain``."""
+        return (
+            self._own_environment
+            and not proxies
+            and netrc_auth is None
+            and data is None
+            and not stream
+            and url.startswith("http://")
+        )
+
+    def _plain_request(self, method: str, url: str, **options: Any) -> requests.Response | None:
+        """The answer by the short way; None when it is a redirect (for requests to follow)."""
+        pool = self._plain_pool
+        if pool is None:
+            pool = self._plain_pool = urllib3.PoolManager(num_pools=4, maxsize=32)
+        try:
+            return rest_plain.plain_request(pool, method, url, **options)
+        except rest_plain.Redirected:
+            return None
 
     def request(
         self,
@@ -263,24 +286,27 @@ class HttpClient:
         proxies, netrc_auth = None, None
         if self._own_environment:
             proxies, verify, netrc_auth = _environment_settings(url, verify)
+        plain = self._plain(url, proxies, netrc_auth, data, stream)
         start = data.tell() if hasattr(data, "seek") else None
         attempt = 0
         while True:
             if start is not None:
                 data.seek(start)
+            body = json_body.encode("utf-8") if json_body is not None else data
+            timeout = (min(seconds, 10.0), seconds)
             try:
-                response = self.session.request(
-                    method,
-                    url,
-                    params=params,
-                    data=json_body.encode("utf-8") if json_body is not None else data,
-                    headers=all_headers,
-                    stream=stream,
-                    timeout=(min(seconds, 10.0), seconds),
-                    verify=verify,
-                    proxies=proxies,
-                    auth=netrc_auth,
-                )
+                response = None
+                if plain:
+                    response = self._plain_request(
+                        method, url, params=params, body=body, headers=all_headers,
+                        timeout=timeout,
+                    )  # fmt: skip
+                if response is None:  # not plain, or redirected: requests follows it
+                    response = self.session.request(
+                        method, url, params=params, data=body, headers=all_headers,
+                        stream=stream, timeout=timeout, verify=verify, proxies=proxies,
+                        auth=netrc_auth,
+                    )  # fmt: skip
             except requests.exceptions.SSLError:
                 raise StoreUnavailable(
                     f"The TLS certificate of {display_url(url)} could not be verified; give its "

@@ -1,18 +1,19 @@
-"""The fluent API: module-level functions over one ``TrailClient`` and a per-thread stack of
-active runs, with MLflow's names and semantics."""
+"""The fluent API: module-level functions over a ``TrailClient`` and a stack of active runs,
+with MLflow's names and semantics (the logging calls are in ``fluent_logging.py``). Its state
+(active runs, active experiment, tracking URI) lives in context variables: see ``state.py``
+for what threads and asyncio tasks see."""
 
 from __future__ import annotations
 
 import atexit
 import os
 import sys
-import threading
 from collections.abc import Sequence
+from contextvars import ContextVar
 from typing import Any, Literal
 
 from mltrail.entities import (
     Experiment,
-    Param,
     Run,
     RunStatus,
     ViewType,
@@ -21,19 +22,22 @@ from mltrail.exceptions import InvalidParameter, MltrailException, NotFound
 from mltrail.tracking import context, run_companions
 from mltrail.tracking import uri as tracking_uri
 from mltrail.tracking.client import TrailClient
-from mltrail.tracking.operations import RunOperations
-from mltrail.utils import validation as v
+from mltrail.tracking.state import Setting
 
 
 class ActiveRun(Run):
     """The run ``start_run`` returns; as a context manager it ends the run FINISHED, or
     FAILED when the block raises (Ctrl-C included, as in MLflow)."""
 
-    def __init__(self, run: Run) -> None:
+    def __init__(self, run: Run, client: TrailClient | None = None) -> None:
         super().__init__(run.info, run.data, run.inputs, run.outputs)
         # The process that started it ends it: a forked worker inherits the run but must not
         # end it when the worker exits.
         self._owner_pid = os.getpid()
+        # Logging calls into the run go through the client that started it (the store the
+        # run lives in), without re-reading the tracking URI settings.
+        self._client = client
+        self._run_id = run.info.run_id
 
     def __enter__(self) -> ActiveRun:
         return self
@@ -43,44 +47,56 @@ class ActiveRun(Run):
         return False
 
 
-class _State(threading.local):
-    def __init__(self) -> None:
-        self.stack: list[ActiveRun] = []
+# The state of the fluent API (see ``state.py``): the active runs of this context, innermost
+# last, as an immutable tuple; the run this context ended last; the active experiment.
+_active_runs: ContextVar[tuple[ActiveRun, ...]] = ContextVar("mltrail_active_runs", default=())
+_last_run_id: ContextVar[str | None] = ContextVar("mltrail_last_run_id", default=None)
+_active_experiment = Setting[str | None]("mltrail_active_experiment", None)
 
-
-_state = _State()
-_last_run_id: str | None = None
-_active_experiment_id: str | None = None
-_client: TrailClient | None = None
-_client_uri: tuple[str | None, ...] | None = None
+# Clients by tracking URI setting (explicit URI, MLTRAIL_ and MLFLOW_TRACKING_URI): several
+# contexts may track to several stores at once.
+_clients: dict[tuple[str | None, ...], TrailClient] = {}
+_MAX_CLIENTS = 32
 
 
 def _get_client() -> TrailClient:
-    """The client for the current tracking URI (rebuilt only when the URI setting changes)."""
-    global _client, _client_uri
+    """The client for the current tracking URI (made once per URI setting)."""
     setting = (
-        tracking_uri._explicit_uri,
+        tracking_uri.explicit_tracking_uri(),
         os.environ.get("MLTRAIL_TRACKING_URI"),
         os.environ.get("MLFLOW_TRACKING_URI"),
     )
-    if _client is None or _client_uri != setting:
-        _client = TrailClient(tracking_uri.get_tracking_uri())
-        _client_uri = setting
-    return _client
+    client = _clients.get(setting)
+    if client is None:
+        if len(_clients) >= _MAX_CLIENTS:
+            _clients.clear()
+        client = _clients[setting] = TrailClient(tracking_uri.get_tracking_uri())
+    return client
+
+
+def _push_run(run: ActiveRun) -> None:
+    _active_runs.set((*_active_runs.get(), run))
+
+
+def _pop_run() -> None:
+    _active_runs.set(_active_runs.get()[:-1])
 
 
 def _reset_for_tests() -> None:
-    global _client, _client_uri, _last_run_id, _active_experiment_id
-    while _state.stack:
+    """The one reset of the fluent state: ends this context's runs and forgets the active
+    experiment, the tracking and registry URIs and the clients."""
+    while _active_runs.get():
         try:
             end_run()
         except MltrailException:
-            _state.stack.pop()
-    _client = None
-    _client_uri = None
-    _last_run_id = None
-    _active_experiment_id = None
-    tracking_uri.set_tracking_uri(None)
+            _pop_run()
+    _clients.clear()
+    _last_run_id.set(None)
+    _active_experiment.reset()
+    tracking_uri.reset_tracking_uri()
+    from mltrail.tracking import fluent_registry
+
+    fluent_registry.reset_registry_uri()
     from mltrail.store.store_cache import reset_stores
 
     reset_stores()
@@ -88,9 +104,8 @@ def _reset_for_tests() -> None:
 
 # -- where data goes -------------------------------------------------------------------------
 def set_tracking_uri(uri: str | os.PathLike[str]) -> None:
-    global _active_experiment_id
     tracking_uri.set_tracking_uri(uri)
-    _active_experiment_id = None
+    _active_experiment.set(None)
 
 
 def get_tracking_uri() -> str:
@@ -112,7 +127,6 @@ def set_experiment(
     experiment_name: str | None = None, experiment_id: str | None = None
 ) -> Experiment:
     """Make an experiment the active one, by name (created if missing) or by id."""
-    global _active_experiment_id
     if (experiment_name is None) == (experiment_id is None):
         raise InvalidParameter("Give exactly one of experiment_name or experiment_id.")
     client = _get_client()
@@ -138,7 +152,7 @@ def set_experiment(
             f"Experiment '{experiment.name}' (id {experiment.experiment_id}) is deleted; "
             "restore it with `mltrail experiments restore` or choose another name."
         )
-    _active_experiment_id = experiment.experiment_id
+    _active_experiment.set(experiment.experiment_id)
     return experiment
 
 
@@ -182,8 +196,9 @@ def set_experiment_tags(tags: dict[str, Any]) -> None:
 
 
 def _resolve_experiment_id() -> str:
-    if _active_experiment_id is not None:
-        return _active_experiment_id
+    active = _active_experiment.get()
+    if active is not None:
+        return active
     name = os.environ.get("MLFLOW_EXPERIMENT_NAME")
     if name:
         return set_experiment(experiment_name=name).experiment_id
@@ -205,9 +220,9 @@ def start_run(
     log_system_metrics: bool | None = None,
 ) -> ActiveRun:
     """Start a run (or resume ``run_id``, also one made by another process) and make it the
-    active run of this thread."""
+    active run of this thread or task (see ``state.py``)."""
     client = _get_client()
-    stack = _state.stack
+    stack = _active_runs.get()
     if stack and not nested:
         raise InvalidParameter(
             f"Run with UUID {stack[-1].info.run_id} is already active. To start a nested run, "
@@ -220,8 +235,8 @@ def start_run(
         run = _resume(client, run_id, experiment_id, run_name)
     else:
         run = _create(client, experiment_id, run_name, nested, parent_run_id, tags, description)
-    active = ActiveRun(run)
-    stack.append(active)
+    active = ActiveRun(run, client)
+    _push_run(active)
     # System metrics, console and code capture: each off unless asked for.
     run_companions.on_run_start(run.info.run_id, client, log_system_metrics, bool(run_id))
     return active
@@ -264,13 +279,14 @@ def _create(
             ) from None
         if experiment.lifecycle_stage != "active":
             raise InvalidParameter(f"Cannot start a run in experiment {exp_id}: it is deleted.")
-    elif _state.stack and nested:
-        exp_id = _state.stack[-1].info.experiment_id
+    elif _active_runs.get() and nested:
+        exp_id = _active_runs.get()[-1].info.experiment_id
     else:
         exp_id = _resolve_experiment_id()
     all_tags = dict(context.system_tags())
     all_tags.update({k: str(val) for k, val in (tags or {}).items()})
-    parent = parent_run_id or (_state.stack[-1].info.run_id if nested and _state.stack else None)
+    stack = _active_runs.get()
+    parent = parent_run_id or (stack[-1].info.run_id if nested and stack else None)
     if parent:
         all_tags[context.PARENT_RUN_ID] = parent
     if description:
@@ -282,29 +298,36 @@ def _create(
 
 def end_run(status: str = "FINISHED") -> None:
     """End the active run: everything logged to it is written before this returns."""
-    global _last_run_id
-    stack = _state.stack
+    stack = _active_runs.get()
     if not stack:
         return
     run = stack[-1]
-    client = _get_client()
+    client = run._client or _get_client()
     run_companions.on_run_end(run.info.run_id)
     try:
         client.set_terminated(run.info.run_id, RunStatus.normalize(status))
     finally:
-        stack.pop()
-        _last_run_id = run.info.run_id
+        _pop_run()
+        _last_run_id.set(run.info.run_id)
 
 
 def active_run() -> ActiveRun | None:
-    return _state.stack[-1] if _state.stack else None
+    stack = _active_runs.get()
+    return stack[-1] if stack else None
 
 
 def last_active_run() -> Run | None:
     run = active_run()
     if run is not None:
         return _get_client().get_run(run.info.run_id)
-    return _get_client().get_run(_last_run_id) if _last_run_id else None
+    last = _last_run_id.get()
+    return _get_client().get_run(last) if last else None
+
+
+def active_client() -> TrailClient | None:
+    """The client of the active run (the store it lives in), if a run is active."""
+    run = active_run()
+    return run._client if run is not None else None
 
 
 def get_run(run_id: str) -> Run:
@@ -321,12 +344,12 @@ def delete_run(run_id: str) -> None:
 
 def _end_runs_at_exit() -> None:
     # As MLflow does: a script that never called end_run still leaves its runs FINISHED.
-    while _state.stack and _state.stack[-1]._owner_pid == os.getpid():
+    while _active_runs.get() and _active_runs.get()[-1]._owner_pid == os.getpid():
         try:
             end_run()
         except Exception as exc:  # noqa: BLE001 - the interpreter is going away; say it once
             sys.stderr.write(f"mltrail: could not end run at exit: {exc}\n")
-            _state.stack.pop()
+            _pop_run()
 
 
 atexit.register(_end_runs_at_exit)
@@ -335,95 +358,17 @@ atexit.register(_end_runs_at_exit)
 def _active_run_id(run_id: str | None = None) -> str:
     if run_id:
         return run_id
-    if _state.stack:
-        return _state.stack[-1].info.run_id
+    stack = _active_runs.get()
+    if stack:
+        return stack[-1]._run_id
     return start_run().info.run_id  # MLflow starts a run implicitly on the first log call
 
 
 def _writer(run_id: str | None = None) -> tuple[TrailClient, str]:
     """The client and run a logging call writes to. Into the active run: the client that
     started it, without re-reading the tracking URI settings (as ``log_metric`` does)."""
-    stack = _state.stack
-    if not run_id and stack and _client is not None:
-        return _client, stack[-1].info.run_id
+    stack = _active_runs.get()
+    if not run_id and stack and stack[-1]._client is not None:
+        return stack[-1]._client, stack[-1]._run_id
     client = _get_client()
     return client, _active_run_id(run_id)
-
-
-# -- logging ---------------------------------------------------------------------------------
-# ``synchronous=False`` returns a ``RunOperations`` (wait() flushes), as MLflow's calls do.
-def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
-    client, rid = _writer()
-    return client.log_param(rid, key, value, synchronous)
-
-
-def log_params(
-    params: dict[str, Any], synchronous: bool | None = None, run_id: str | None = None
-) -> RunOperations | None:
-    """One write: when one of the params was logged before with another value, none is."""
-    client, rid = _writer(run_id)
-    checked = [
-        Param(v.validate_key(key, "param key"), v.param_value_str(key, value))
-        for key, value in params.items()
-    ]
-    return client.log_batch(rid, params=checked, synchronous=synchronous)
-
-
-def log_metric(
-    key: str,
-    value: float,
-    step: int | None = None,
-    synchronous: bool | None = None,
-    timestamp: int | None = None,
-    run_id: str | None = None,
-    **_ignored: Any,
-) -> RunOperations | None:
-    stack = _state.stack
-    if run_id is None and stack and _client is not None:
-        # A training loop's hot path: the client that started the active run, without
-        # re-reading the tracking URI settings (two environment lookups, half the cost).
-        return _client.log_metric(
-            stack[-1].info.run_id, key, value, timestamp, step, synchronous
-        )
-    return _get_client().log_metric(
-        _active_run_id(run_id), key, value, timestamp, step, synchronous
-    )
-
-
-def log_metrics(
-    metrics: dict[str, float],
-    step: int | None = None,
-    synchronous: bool | None = None,
-    run_id: str | None = None,
-    timestamp: int | None = None,
-    **_ignored: Any,
-) -> RunOperations | None:
-    client, rid = _writer(run_id)
-    for key, value in metrics.items():
-        client.log_metric(rid, key, value, timestamp, step, synchronous or None)
-    return RunOperations(client.flush) if synchronous is False else None
-
-
-def set_tag(key: str, value: Any, synchronous: bool | None = None) -> RunOperations | None:
-    client, rid = _writer()
-    return client.set_tag(rid, key, value, synchronous)
-
-
-def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> RunOperations | None:
-    client, rid = _writer()
-    for key, value in tags.items():
-        client.set_tag(rid, key, value, synchronous or None)
-    return RunOperations(client.flush) if synchronous is False else None
-
-
-def delete_tag(key: str) -> None:
-    _get_client().delete_tag(_active_run_id(), key)
-
-
-def flush(run_id: str | None = None) -> None:
-    """Write every buffered metric, param and tag now."""
-    _get_client().flush()
-
-
-# MLflow's name for the same thing.
-flush_async_logging = flush

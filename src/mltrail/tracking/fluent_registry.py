@@ -11,19 +11,24 @@ from mltrail.exceptions import AlreadyExists, InvalidParameter, MltrailException
 from mltrail.tracking import artifact_uris
 from mltrail.tracking.client import TrailClient
 from mltrail.tracking.registry_client import resolve_registered_model_uri
+from mltrail.tracking.state import Setting
 
 # models:/<name>/<version> and models:/<name>@<alias> resolve wherever artifact and model
 # functions take a URI, once the registry is imported (``import mltrail`` does).
 artifact_uris.set_registered_model_resolver(resolve_registered_model_uri)
 
-_registry_uri: str | None = None
+# Like the tracking URI: for the whole process, kept by a context that set it (``state.py``).
+_registry_uri = Setting[str | None]("mltrail_registry_uri", None)
 
 
 def set_registry_uri(uri: str | None) -> None:
     """Where registry calls go (default: the tracking URI, or MLTRAIL_REGISTRY_URI /
     MLFLOW_REGISTRY_URI)."""
-    global _registry_uri
-    _registry_uri = str(uri) if uri else None
+    _registry_uri.set(str(uri) if uri else None)
+
+
+def reset_registry_uri() -> None:
+    _registry_uri.reset()
 
 
 def get_registry_uri() -> str:
@@ -31,15 +36,16 @@ def get_registry_uri() -> str:
     from mltrail.tracking.fluent import get_tracking_uri
     from mltrail.tracking.registry_client import resolve_registry_uri
 
-    return resolve_registry_uri(_registry_uri, get_tracking_uri())
+    return resolve_registry_uri(_registry_uri.get(), get_tracking_uri())
 
 
 def _client() -> TrailClient:
     from mltrail.tracking.fluent import _get_client
 
     client = _get_client()
-    if _registry_uri is not None and client._registry_uri != _registry_uri:
-        return TrailClient(client.tracking_uri, _registry_uri)
+    registry_uri = _registry_uri.get()
+    if registry_uri is not None and client._registry_uri != registry_uri:
+        return TrailClient(client.tracking_uri, registry_uri)
     return client
 
 

@@ -6,8 +6,8 @@ unless ``registry_uri``, ``MLTRAIL_REGISTRY_URI`` or ``MLFLOW_REGISTRY_URI`` say
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from mltrail.entities import (
     ModelVersion,
@@ -22,6 +22,10 @@ from mltrail.store.registry_base import (
     SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT,
     ModelRegistryStore,
 )
+from mltrail.tracking.parts import part_method
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 def resolve_registry_uri(registry_uri: str | None, tracking_uri: str) -> str:
@@ -53,11 +57,14 @@ def parse_registry_uri(model_uri: str) -> tuple[str, str | None, str | None]:
     return name, version, None
 
 
-class RegistryClientMethods:
-    """Mixed into ``TrailClient``; needs ``tracking_uri`` and ``_registry_uri``."""
+class RegistryCalls:
+    """The registry part of a ``TrailClient``: its registry calls, over the registry store of
+    its registry URI. ``TrailClient`` exposes each as a method of its own (``client_method``),
+    so no class is mixed into another."""
 
-    tracking_uri: str
-    _registry_uri: str | None
+    def __init__(self, tracking_uri: str, registry_uri: str | None) -> None:
+        self.tracking_uri = tracking_uri
+        self._registry_uri = registry_uri
 
     @property
     def registry_store(self) -> ModelRegistryStore:
@@ -72,7 +79,7 @@ class RegistryClientMethods:
 
     # -- registered models -------------------------------------------------------------------
     def create_registered_model(
-        self,
+        self, /,
         name: str,
         tags: dict[str, Any] | None = None,
         description: str | None = None,
@@ -81,22 +88,22 @@ class RegistryClientMethods:
         tag_list = [RegisteredModelTag(k, str(v)) for k, v in (tags or {}).items()]
         return self.registry_store.create_registered_model(name, tag_list, description)
 
-    def get_registered_model(self, name: str) -> RegisteredModel:
+    def get_registered_model(self, /, name: str) -> RegisteredModel:
         return self.registry_store.get_registered_model(name)
 
-    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
+    def rename_registered_model(self, /, name: str, new_name: str) -> RegisteredModel:
         return self.registry_store.rename_registered_model(name, new_name)
 
     def update_registered_model(
-        self, name: str, description: str | None = None, **_ignored: Any
+        self, /, name: str, description: str | None = None, **_ignored: Any
     ) -> RegisteredModel:
         return self.registry_store.update_registered_model(name, description)
 
-    def delete_registered_model(self, name: str) -> None:
+    def delete_registered_model(self, /, name: str) -> None:
         self.registry_store.delete_registered_model(name)
 
     def search_registered_models(
-        self,
+        self, /,
         filter_string: str | None = None,
         max_results: int = SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT,
         order_by: Sequence[str] | None = None,
@@ -107,19 +114,19 @@ class RegistryClientMethods:
         )
 
     def get_latest_versions(
-        self, name: str, stages: Sequence[str] | None = None
+        self, /, name: str, stages: Sequence[str] | None = None
     ) -> list[ModelVersion]:
         return self.registry_store.get_latest_versions(name, stages)
 
-    def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
+    def set_registered_model_tag(self, /, name: str, key: str, value: Any) -> None:
         self.registry_store.set_registered_model_tag(name, RegisteredModelTag(key, str(value)))
 
-    def delete_registered_model_tag(self, name: str, key: str) -> None:
+    def delete_registered_model_tag(self, /, name: str, key: str) -> None:
         self.registry_store.delete_registered_model_tag(name, key)
 
     # -- model versions ----------------------------------------------------------------------
     def create_model_version(
-        self,
+        self, /,
         name: str,
         source: str,
         run_id: str | None = None,
@@ -135,29 +142,29 @@ class RegistryClientMethods:
             name, source, run_id, tag_list, run_link, description, model_id
         )
 
-    def get_model_version(self, name: str, version: str | int) -> ModelVersion:
+    def get_model_version(self, /, name: str, version: str | int) -> ModelVersion:
         return self.registry_store.get_model_version(name, version)
 
     def update_model_version(
-        self, name: str, version: str | int, description: str | None = None
+        self, /, name: str, version: str | int, description: str | None = None
     ) -> ModelVersion:
         return self.registry_store.update_model_version(name, version, description)
 
-    def delete_model_version(self, name: str, version: str | int) -> None:
+    def delete_model_version(self, /, name: str, version: str | int) -> None:
         self.registry_store.delete_model_version(name, version)
 
     def transition_model_version_stage(
-        self, name: str, version: str | int, stage: str, archive_existing_versions: bool = False
+        self, /, name: str, version: str | int, stage: str, archive_existing_versions: bool = False
     ) -> ModelVersion:
         return self.registry_store.transition_model_version_stage(
             name, version, stage, archive_existing_versions
         )
 
-    def get_model_version_download_uri(self, name: str, version: str | int) -> str:
+    def get_model_version_download_uri(self, /, name: str, version: str | int) -> str:
         return self.registry_store.get_model_version_download_uri(name, version)
 
     def search_model_versions(
-        self,
+        self, /,
         filter_string: str | None = None,
         max_results: int = SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT,
         order_by: Sequence[str] | None = None,
@@ -168,7 +175,7 @@ class RegistryClientMethods:
         )
 
     def set_model_version_tag(
-        self, name: str, version: str | int | None = None, key: str | None = None,
+        self, /, name: str, version: str | int | None = None, key: str | None = None,
         value: Any = None, stage: str | None = None,
     ) -> None:  # fmt: skip
         number = self._version_or_stage(name, version, stage)
@@ -177,7 +184,7 @@ class RegistryClientMethods:
         self.registry_store.set_model_version_tag(name, number, ModelVersionTag(key, str(value)))
 
     def delete_model_version_tag(
-        self, name: str, version: str | int | None = None, key: str | None = None,
+        self, /, name: str, version: str | int | None = None, key: str | None = None,
         stage: str | None = None,
     ) -> None:  # fmt: skip
         number = self._version_or_stage(name, version, stage)
@@ -185,24 +192,24 @@ class RegistryClientMethods:
             raise InvalidParameter("delete_model_version_tag needs a key.")
         self.registry_store.delete_model_version_tag(name, number, key)
 
-    def copy_model_version(self, src_model_uri: str, dst_name: str) -> ModelVersion:
+    def copy_model_version(self, /, src_model_uri: str, dst_name: str) -> ModelVersion:
         """A new version of ``dst_name`` (created if missing) with the files, run and tags of
         the version ``src_model_uri`` names (``models:/<name>/<version>`` or ``@<alias>``)."""
         source = self.get_model_version_by_uri(src_model_uri)
         return self.registry_store.copy_model_version(source, dst_name)
 
     # -- aliases -----------------------------------------------------------------------------
-    def set_registered_model_alias(self, name: str, alias: str, version: str | int) -> None:
+    def set_registered_model_alias(self, /, name: str, alias: str, version: str | int) -> None:
         self.registry_store.set_registered_model_alias(name, alias, version)
 
-    def delete_registered_model_alias(self, name: str, alias: str) -> None:
+    def delete_registered_model_alias(self, /, name: str, alias: str) -> None:
         self.registry_store.delete_registered_model_alias(name, alias)
 
-    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+    def get_model_version_by_alias(self, /, name: str, alias: str) -> ModelVersion:
         return self.registry_store.get_model_version_by_alias(name, alias)
 
     # -- model URIs --------------------------------------------------------------------------
-    def get_model_version_by_uri(self, model_uri: str) -> ModelVersion:
+    def get_model_version_by_uri(self, /, model_uri: str) -> ModelVersion:
         """The version a ``models:/`` URI names: ``/<version>``, ``/<stage>`` (newest in that
         stage), ``/latest`` (newest of all) or ``@<alias>``."""
         name, version, alias = parse_registry_uri(model_uri)
@@ -253,3 +260,12 @@ def resolve_registered_model_uri(uri: str, client: Any) -> str | None:
     from mltrail.store.artifact.paths import safe_relative_path
 
     return f"{location.rstrip('/')}/{safe_relative_path('/'.join(rest))}"
+
+
+
+def client_method(
+    method: Callable[Concatenate[RegistryCalls, _P], _R],
+) -> Callable[Concatenate[Any, _P], _R]:
+    """``method`` as a method of ``TrailClient``, run on the client's ``RegistryCalls`` part
+    (see ``parts.py``)."""
+    return part_method("_registry", method)

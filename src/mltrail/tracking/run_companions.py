@@ -5,11 +5,27 @@ a couple of lookups (this is on every ``start_run``)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 logger = logging.getLogger("mltrail.tracking")
 
 _started: set[str] = set()
+
+# (run_id, client, resumed) -> None, registered by higher layers (Spark datasource autologging
+# tags new runs with the sources read so far) without tracking importing them.
+StartHook = Callable[[str, Any, bool], None]
+_start_hooks: list[StartHook] = []
+
+
+def add_start_hook(hook: StartHook) -> None:
+    if hook not in _start_hooks:
+        _start_hooks.append(hook)
+
+
+def remove_start_hook(hook: StartHook) -> None:
+    if hook in _start_hooks:
+        _start_hooks.remove(hook)
 
 
 def on_run_start(run_id: str, client: Any, log_system_metrics: bool | None, resumed: bool) -> None:
@@ -24,6 +40,8 @@ def on_run_start(run_id: str, client: Any, log_system_metrics: bool | None, resu
         _started.add(run_id)
     if code_capture.enabled() and not resumed:
         _safely(code_capture.capture, run_id, client)
+    for hook in list(_start_hooks):
+        _safely(hook, run_id, client, resumed)
 
 
 def on_run_end(run_id: str) -> None:

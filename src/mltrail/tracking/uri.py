@@ -9,8 +9,11 @@ import sys
 
 from mltrail.exceptions import InvalidParameter
 from mltrail.store.locations import DEFAULT_ARTIFACTS_DIR, DEFAULT_DB_NAME, default_artifact_root
+from mltrail.tracking.state import Setting
 
-_explicit_uri: str | None = None
+# What set_tracking_uri set: for the whole process, and kept by a thread or task that set it
+# itself (see ``state.py``).
+_explicit_uri = Setting[str | None]("mltrail_tracking_uri", None)
 _announced: set[str] = set()
 
 _KNOWN_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "mssql", "http", "https", "file")
@@ -19,13 +22,23 @@ _KNOWN_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "mssql", "http", 
 def set_tracking_uri(uri: str | os.PathLike[str] | None) -> None:
     """Send tracking data to ``uri`` (a database URI, a server's http(s) address, or a path
     to a folder that holds ``mltrail.db``)."""
-    global _explicit_uri
-    _explicit_uri = None if uri is None else normalize_tracking_uri(os.fspath(uri))
+    _explicit_uri.set(None if uri is None else normalize_tracking_uri(os.fspath(uri)))
+
+
+def explicit_tracking_uri() -> str | None:
+    """The URI ``set_tracking_uri`` set, if any (not the environment's)."""
+    return _explicit_uri.get()
+
+
+def reset_tracking_uri() -> None:
+    """Forget what ``set_tracking_uri`` set, everywhere (for tests)."""
+    _explicit_uri.reset()
 
 
 def get_tracking_uri() -> str:
-    if _explicit_uri:
-        return _explicit_uri
+    explicit = _explicit_uri.get()
+    if explicit:
+        return explicit
     for var in ("MLTRAIL_TRACKING_URI", "MLFLOW_TRACKING_URI"):
         value = os.environ.get(var)
         if value:
@@ -35,7 +48,7 @@ def get_tracking_uri() -> str:
 
 def is_tracking_uri_set() -> bool:
     return bool(
-        _explicit_uri
+        _explicit_uri.get()
         or os.environ.get("MLTRAIL_TRACKING_URI")
         or os.environ.get("MLFLOW_TRACKING_URI")
     )

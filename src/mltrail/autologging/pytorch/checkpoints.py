@@ -68,7 +68,7 @@ class CheckpointLogger:
         writer = runs.client()
         scratch = Path(self._scratch.name)
         checkpoint = scratch / f"{stem}{suffix}"
-        trainer.save_checkpoint(str(checkpoint), weights_only=self.weights_only)
+        save_alone(trainer, str(checkpoint), self.weights_only)
         metrics_file = scratch / f"{stem}_metrics.json"
         metrics_file.write_text(json.dumps(record), encoding="utf-8")
         writer.log_artifact(self.run_id, str(checkpoint), folder)
@@ -80,3 +80,22 @@ class CheckpointLogger:
 
     def close(self) -> None:
         self._scratch.cleanup()
+
+
+def save_alone(trainer: Any, path: str, weights_only: bool) -> None:
+    """Write a checkpoint from this rank alone. ``Trainer.save_checkpoint`` ends with a
+    barrier that every rank must reach, and only rank 0 autologs: under distributed training
+    (world size > 1) that barrier would wait forever. There the checkpoint is assembled and
+    written here, without it; a replicated strategy (DDP) holds the whole state on every rank.
+    A sharded one (FSDP, DeepSpeed) needs every rank to assemble it: no autolog checkpoint."""
+    if getattr(trainer, "world_size", 1) <= 1:
+        trainer.save_checkpoint(path, weights_only=weights_only)
+        return
+    strategy = trainer.strategy
+    if type(strategy).__name__ not in ("DDPStrategy", "DDPSpawnStrategy"):
+        raise RuntimeError(
+            f"autolog checkpoints are not written under {type(strategy).__name__} "
+            "(every rank must take part in assembling a sharded checkpoint)"
+        )
+    checkpoint = trainer._checkpoint_connector.dump_checkpoint(weights_only)
+    strategy.checkpoint_io.save_checkpoint(checkpoint, path)

@@ -12,23 +12,30 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mltrail.autologging import runs, safety
 from mltrail.autologging.pytorch import FLAVOR
 from mltrail.autologging.pytorch import lightning_info as info
 
+if TYPE_CHECKING:
+    from mltrail.autologging.pending_model import PendingModel
+
 
 class AutologHooks:
     """The package-independent part; ``callback_class`` mixes it into a real Callback."""
 
-    def __init__(self, run_id: str, options: Mapping[str, Any]) -> None:
+    def __init__(
+        self, run_id: str, options: Mapping[str, Any], pending: PendingModel | None = None
+    ) -> None:
         self.run_id = run_id
+        self.pending = pending
         self.options = dict(options)
         every_step = options.get("log_every_n_step")
         self.every_n_step: int | None = int(every_step) if every_step else None
         self.every_n_epoch = max(1, int(options.get("log_every_n_epoch") or 1))
         self.step_keys: set[str] = set()
+        self.epoch_keys: set[str] = set()
         self.sample_input: Any = None
         from mltrail.autologging.pytorch.checkpoints import CheckpointLogger
 
@@ -87,6 +94,7 @@ class AutologHooks:
 
     def _log_epoch(self, trainer: Any, epoch: int) -> None:
         metrics = {k: v for k, v in trainer.callback_metrics.items() if k not in self.step_keys}
+        self.epoch_keys.update(metrics)
         runs.log_metrics(self.run_id, metrics, step=epoch)
 
     def _log_test(self, trainer: Any) -> None:
@@ -107,7 +115,8 @@ class AutologHooks:
             from mltrail.autologging.pytorch.model import log_lightning_model
 
             sample = self.sample_input if self.sample_input is not False else None
-            log_lightning_model(self.run_id, trainer, sample, self.options)
+            log_lightning_model(self.run_id, trainer, sample, self.options, self.pending,
+                                history_keys=self.epoch_keys)
 
 
 @functools.cache
@@ -117,10 +126,14 @@ def callback_class(package: ModuleType) -> type:
 
 
 def attach(
-    trainer: Any, package: ModuleType, run_id: str, options: Mapping[str, Any]
+    trainer: Any,
+    package: ModuleType,
+    run_id: str,
+    options: Mapping[str, Any],
+    pending: PendingModel | None = None,
 ) -> AutologHooks:
     """Add a fresh autolog callback (replacing one left by an earlier ``fit``)."""
     trainer.callbacks[:] = [c for c in trainer.callbacks if not isinstance(c, AutologHooks)]
-    callback: AutologHooks = callback_class(package)(run_id, options)
+    callback: AutologHooks = callback_class(package)(run_id, options, pending)
     trainer.callbacks.append(callback)
     return callback

@@ -22,14 +22,28 @@ def _fit_wrapper(original: Callable[..., Any], package: ModuleType) -> Callable[
         with safety.outermost(FLAVOR), runs.autolog_run(FLAVOR, options) as run_id:
             if run_id is None:
                 return original(self, *args, **kwargs)
+            from mltrail.autologging.pending_model import PendingModel
             from mltrail.autologging.pytorch import lightning_callback
 
-            callback = safety.guarded(
-                FLAVOR, lightning_callback.attach, self, package, run_id, options
+            # MLflow 3: the model exists (PENDING) from the start of training.
+            pending = (
+                safety.guarded(FLAVOR, PendingModel.create, run_id, FLAVOR)
+                if options.get("log_models")
+                else None
             )
-            result = original(self, *args, **kwargs)
+            callback = safety.guarded(
+                FLAVOR, lightning_callback.attach, self, package, run_id, options, pending
+            )
+            try:
+                result = original(self, *args, **kwargs)
+            except BaseException:
+                if pending is not None:
+                    safety.guarded(FLAVOR, pending.fail)
+                raise
             if callback is not None:
                 safety.guarded(FLAVOR, callback.after_fit, self)
+            if pending is not None:
+                safety.guarded(FLAVOR, pending.fail)  # not saved: no READY without files
             return result
 
     return fit

@@ -3,11 +3,14 @@ signature from the first training batch when ``forward`` maps one Tensor to one 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from mltrail.autologging import model_logging, safety
 from mltrail.autologging.pytorch import FLAVOR
+
+if TYPE_CHECKING:
+    from mltrail.autologging.pending_model import PendingModel
 
 
 def signature_for(module: Any, sample: Any) -> Any | None:
@@ -28,12 +31,29 @@ def signature_for(module: Any, sample: Any) -> Any | None:
 
 
 def log_lightning_model(
-    run_id: str, trainer: Any, sample: Any, options: Mapping[str, Any]
+    run_id: str,
+    trainer: Any,
+    sample: Any,
+    options: Mapping[str, Any],
+    pending: PendingModel | None = None,
+    history_keys: Iterable[str] = (),
 ) -> Any | None:
+    """Save the trained module as the run's ``model``: into the PENDING logged model made at
+    fit start (then READY), or, without one, through ``mltrail.pytorch.log_model``."""
     module = trainer.lightning_module
     signature = None
     if options.get("log_model_signatures"):
         signature = safety.guarded(FLAVOR, signature_for, module, sample)
+    if pending is not None:
+        return safety.guarded(
+            FLAVOR,
+            pending.save,
+            "pytorch",
+            module,
+            history_keys=history_keys,
+            registered_model_name=options.get("registered_model_name"),
+            signature=signature,
+        )
     return model_logging.log_with_flavor(
         "pytorch",
         FLAVOR,

@@ -100,7 +100,7 @@ class AuthMiddleware:
             return
         method, path = scope["method"], scope["path"]
         found = find_rule(method, path) or (find_rule("GET", path) if method == "HEAD" else None)
-        found = found or rule_from_route_table(method, path)
+        found = found or rule_from_route_table("GET" if method == "HEAD" else method, path)
         user: User | None = None
         try:
             if found is None:

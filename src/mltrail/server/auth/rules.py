@@ -1,5 +1,9 @@
-"""What each route needs, in one table. A route of the app without a rule here is refused to
-everyone (fail closed), and a test checks that every route has one.
+"""What each route needs. Most routes of the shared route table (``mltrail.protocol``) carry a
+``Permission`` beside their path, read here by ``rule_from_route_table``; the tables below
+hold the rest (creates, searches over many experiments, lookups by name, the users API, the
+web UI, the artifact proxy) and every route outside the table. A route of the app with
+neither is refused to everyone (fail closed), and tests check that every route has one and
+that a route's Permission and a rule written here never disagree.
 
 A rule names the level needed and the resource it is needed on:
 
@@ -17,6 +21,7 @@ A rule names the level needed and the resource it is needed on:
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -35,48 +40,16 @@ class Rule:
 
 
 R, E, M = "READ", "EDIT", "MANAGE"
-_RUN_BODY = Rule(E, "run", body=True)
 
 # Routes under /api/2.0/mlflow/ and /ajax-api/2.0/mlflow/ (relative to that prefix).
 API_RULES: dict[tuple[str, str], Rule] = {
     ("POST", "runs/create"): Rule(E, "experiment_or_default", body=True),
-    ("POST", "runs/update"): _RUN_BODY,
-    ("POST", "runs/delete"): Rule(M, "run", body=True),
-    ("POST", "runs/restore"): Rule(M, "run", body=True),
-    ("GET", "runs/get"): Rule(R, "run"),
-    ("POST", "runs/log-metric"): _RUN_BODY,
-    ("POST", "runs/log-parameter"): _RUN_BODY,
-    ("POST", "runs/set-tag"): _RUN_BODY,
-    ("POST", "runs/delete-tag"): _RUN_BODY,
-    ("POST", "runs/log-batch"): _RUN_BODY,
-    ("POST", "runs/log-inputs"): _RUN_BODY,
-    ("POST", "runs/heartbeat"): _RUN_BODY,
-    ("POST", "runs/outputs"): _RUN_BODY,
     ("POST", "runs/search"): Rule(R, "experiment_ids", body=True),
-    ("GET", "metrics/get-history"): Rule(R, "run"),
     ("GET", "metrics/get-history-bulk"): Rule(R, "run_ids"),
     ("GET", "metrics/get-history-bulk-interval"): Rule(R, "run_ids"),
     ("POST", "experiments/create"): Rule("user", creates="experiment"),
-    ("GET", "experiments/get"): Rule(R, "experiment"),
     ("GET", "experiments/get-by-name"): Rule(R, "experiment_name"),
-    ("POST", "experiments/search"): Rule("user"),
-    ("GET", "experiments/search"): Rule("user"),
-    ("POST", "experiments/delete"): Rule(M, "experiment", body=True),
-    ("POST", "experiments/restore"): Rule(M, "experiment", body=True),
-    ("POST", "experiments/update"): Rule(E, "experiment", body=True),
-    ("POST", "experiments/set-experiment-tag"): Rule(E, "experiment", body=True),
-    ("POST", "experiments/delete-experiment-tag"): Rule(E, "experiment", body=True),
-    ("GET", "artifacts/list"): Rule(R, "run"),
     ("POST", "logged-models/search"): Rule(R, "experiment_ids", body=True),
-    ("POST", "logged-models"): Rule(E, "experiment", body=True),
-    ("GET", "logged-models/{model_id}"): Rule(R, "model"),
-    ("PATCH", "logged-models/{model_id}"): Rule(E, "model"),
-    ("DELETE", "logged-models/{model_id}"): Rule(M, "model"),
-    ("PATCH", "logged-models/{model_id}/tags"): Rule(E, "model"),
-    ("DELETE", "logged-models/{model_id}/tags/{tag_key:path}"): Rule(E, "model"),
-    ("POST", "logged-models/{model_id}/params"): Rule(E, "model"),
-    ("GET", "logged-models/{model_id}/artifacts/directories"): Rule(R, "model"),
-    ("GET", "logged-models/{model_id}/artifacts/files"): Rule(R, "model"),
     # MLflow's basic-auth API (``auth.api``).
     ("POST", "users/create"): Rule("admin"),
     ("GET", "users/get"): Rule("self_or_admin"),
@@ -94,34 +67,9 @@ API_RULES: dict[tuple[str, str], Rule] = {
     ("DELETE", "registered-models/permissions/delete"): Rule(M, "registered_model", body=True),
     # The model registry (MLflow's routes; names as its REST API has them).
     ("POST", "registered-models/create"): Rule("user", creates="registered_model"),
-    ("GET", "registered-models/get"): Rule(R, "registered_model"),
-    ("GET", "registered-models/search"): Rule("user"),
-    ("PATCH", "registered-models/update"): Rule(E, "registered_model", body=True),
-    ("POST", "registered-models/rename"): Rule(M, "registered_model", body=True),
-    ("DELETE", "registered-models/delete"): Rule(M, "registered_model", body=True),
-    ("POST", "registered-models/set-tag"): Rule(E, "registered_model", body=True),
-    ("DELETE", "registered-models/delete-tag"): Rule(E, "registered_model", body=True),
-    ("POST", "registered-models/alias"): Rule(E, "registered_model", body=True),
-    ("DELETE", "registered-models/alias"): Rule(E, "registered_model", body=True),
-    ("GET", "registered-models/alias"): Rule(R, "registered_model"),
-    ("POST", "registered-models/get-latest-versions"): Rule(R, "registered_model", body=True),
-    ("GET", "registered-models/get-latest-versions"): Rule(R, "registered_model"),
     ("POST", "model-versions/create"): Rule(E, "registered_model_and_source_run", body=True),
-    ("GET", "model-versions/get"): Rule(R, "registered_model"),
-    ("GET", "model-versions/search"): Rule("user"),
-    ("PATCH", "model-versions/update"): Rule(E, "registered_model", body=True),
-    ("DELETE", "model-versions/delete"): Rule(M, "registered_model", body=True),
-    ("POST", "model-versions/transition-stage"): Rule(E, "registered_model", body=True),
-    ("POST", "model-versions/set-tag"): Rule(E, "registered_model", body=True),
-    ("DELETE", "model-versions/delete-tag"): Rule(E, "registered_model", body=True),
-    ("GET", "model-versions/get-download-uri"): Rule(R, "registered_model"),
-    # Registry webhooks make the server connect out: administrators only.
-    ("POST", "webhooks"): Rule("admin"),
-    ("GET", "webhooks"): Rule("admin"),
-    ("GET", "webhooks/{webhook_id}"): Rule("admin"),
-    ("PATCH", "webhooks/{webhook_id}"): Rule("admin"),
-    ("DELETE", "webhooks/{webhook_id}"): Rule("admin"),
-    ("POST", "webhooks/{webhook_id}/test"): Rule("admin"),
+    # The other registry routes and the webhooks: the Permission beside each path in
+    # ``mltrail.protocol.registry_routes``.
 }
 
 # Everything else, by absolute path.
@@ -148,7 +96,6 @@ OTHER_RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/ajax-api/3.0/mlflow/users/permissions/revoke"): Rule(M, "typed_resource", body=True),
     ("GET", "/api/3.0/mlflow/users/permissions/get"): Rule(M, "typed_resource"),
     ("GET", "/ajax-api/3.0/mlflow/users/permissions/get"): Rule(M, "typed_resource"),
-    ("GET", "/model-versions/get-artifact"): Rule(R, "registered_model"),
     # The admin pages (server/auth/admin.py).
     ("GET", "/admin"): Rule("admin"),
     ("GET", "/admin/users"): Rule("admin"),
@@ -158,11 +105,6 @@ OTHER_RULES: dict[tuple[str, str], Rule] = {
     # The web UI.
     ("GET", "/"): Rule("browse"),
     ("GET", "/models"): Rule("browse"),
-    ("GET", "/models/{name}"): Rule(R, "registered_model", field="name"),
-    ("GET", "/models/{name}/versions/{version}"): Rule(R, "registered_model", field="name"),
-    ("POST", "/ajax-api/ui/models/description"): Rule(E, "registered_model", body=True),
-    ("POST", "/ajax-api/ui/models/set-alias"): Rule(E, "registered_model", body=True),
-    ("POST", "/ajax-api/ui/models/delete-alias"): Rule(E, "registered_model", body=True),
     ("GET", "/compare"): Rule("browse"),
     ("GET", "/experiments/{experiment_ids}"): Rule(R, "path_experiment_ids"),
     ("GET", "/experiments/{experiment_id}/models"): Rule(R, "experiment", field="experiment_id"),
@@ -265,6 +207,20 @@ _RESOLVERS = {
 
 
 def rule_from_route_table(method: str, path: str) -> tuple[Rule, dict[str, str]] | None:
+    """The ``Permission`` a route of the shared route table carries, as a rule (see below)."""
+    found = _rule_from_route_table(method, path)
+    return None if found is None else (found[0], dict(found[1]))
+
+
+@functools.lru_cache(maxsize=4096)  # the busiest routes (log-batch) are asked for constantly
+def _rule_from_route_table(
+    method: str, path: str
+) -> tuple[Rule, tuple[tuple[str, str], ...]] | None:
+    found = _uncached_rule_from_route_table(method, path)
+    return None if found is None else (found[0], tuple(found[1].items()))
+
+
+def _uncached_rule_from_route_table(method: str, path: str) -> tuple[Rule, dict[str, str]] | None:
     """A route the table above does not know, but whose entry in the shared route table
     (``mltrail.protocol``) carries a ``Permission``: that permission, as a rule. A route with
     neither stays refused."""
@@ -282,7 +238,8 @@ def rule_from_route_table(method: str, path: str) -> tuple[Rule, dict[str, str]]
     if on is None:
         return None
     level = "READ" if permission.level == "USE" else permission.level
-    plain = "/api/" + path[len("/ajax-api/") :] if path.startswith("/ajax-api/") else path
+    twin = route.ajax and path.startswith("/ajax-api/")
+    plain = "/api/" + path[len("/ajax-api/") :] if twin else path
     found = _pattern(route.full_path).match(plain)
     params = found.groupdict() if found else {}
     body = method in ("POST", "PATCH", "PUT", "DELETE")
@@ -297,7 +254,14 @@ def template_for(method: str, path: str) -> str | None:
     for compiled in _PATTERNED:
         if compiled.method == method and compiled.pattern.match(path):
             return compiled.template
-    return None
+    from mltrail.protocol import find_route
+
+    route = find_route(method, path)
+    if route is None:
+        return None
+    if route.ajax_path is not None and path.startswith("/ajax-api/"):
+        return route.ajax_path
+    return route.full_path
 
 
 def rule_for_template(method: str, template: str) -> Rule | None:

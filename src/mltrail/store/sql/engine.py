@@ -89,6 +89,23 @@ def _fresh_pools_in_child() -> None:
 os.register_at_fork(after_in_child=_fresh_pools_in_child)
 
 
+def apply_sqlite_pragmas(dbapi_conn: Any) -> None:
+    """What every SQLite connection of a store is opened with (a ``sqlite3`` connection).
+
+    WAL: readers never block the writer; NORMAL sync is durable across a process crash
+    (SIGKILL), which is what a training job needs; the busy timeout makes concurrent writers
+    wait instead of failing with "database is locked"."""
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
+    cur.close()
+    # Let Python, not sqlite3, manage transactions so BEGIN IMMEDIATE is possible.
+    dbapi_conn.isolation_level = None
+
+
 def _create_engine(uri: str) -> Engine:
     import sqlalchemy as sa
     from sqlalchemy import event
@@ -113,18 +130,7 @@ def _create_engine(uri: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
-            # WAL: readers never block the writer; NORMAL sync is durable across a process
-            # crash (SIGKILL), which is what a training job needs; the busy timeout makes
-            # concurrent writers wait instead of failing with "database is locked".
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
-            cur.close()
-            # Let Python, not sqlite3, manage transactions so BEGIN IMMEDIATE is possible.
-            dbapi_conn.isolation_level = None
+            apply_sqlite_pragmas(dbapi_conn)
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # type: ignore[no-untyped-def]

@@ -18,9 +18,10 @@ from mltrail.exceptions import AlreadyExists, InvalidParameter, NotFound
 from mltrail.store.base import (
     SEARCH_MAX_RESULTS_DEFAULT,
 )
-from mltrail.store.sql.common import DriverSql, check_max_results, now_ms
+from mltrail.store.sql.common import check_max_results, now_ms
 from mltrail.store.sql.engine import transaction
 from mltrail.store.sql.rows import load_experiments
+from mltrail.store.sql.run_writes import STAGE_AND_LOCATION
 from mltrail.store.sql.schema import (
     experiment_tags,
     experiments,
@@ -28,12 +29,6 @@ from mltrail.store.sql.schema import (
     runs,
 )
 from mltrail.utils import validation as v
-
-# Every new run reads its experiment's stage and artifact root: on the driver, not through
-# SQLAlchemy (whose per-call work cost more than the lookup).
-_STAGE_AND_LOCATION = DriverSql(
-    "SELECT lifecycle_stage, artifact_location FROM experiments WHERE experiment_id = ?"
-)
 
 
 class ExperimentMethods:
@@ -185,7 +180,7 @@ class ExperimentMethods:
         """The id and artifact location of an experiment that can take new runs; read in the
         caller's transaction, so a deleted experiment refuses runs however recently deleted."""
         exp_id = int(v.validate_experiment_id(experiment_id))
-        found = _STAGE_AND_LOCATION.fetchall(conn, (exp_id,))
+        found = STAGE_AND_LOCATION.fetchall(conn, (exp_id,))
         if not found:
             raise NotFound(f"No experiment with id={experiment_id} exists.")
         stage, location = found[0]

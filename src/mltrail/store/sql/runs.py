@@ -24,11 +24,24 @@ from mltrail.entities import (
 from mltrail.exceptions import InvalidParameter, NotFound
 from mltrail.store.points import PointRow
 from mltrail.store.sql import metrics as metric_io
-from mltrail.store.sql.common import RUN_NAME_TAG, DriverSql, has_upsert, new_run_id, now_ms
+from mltrail.store.sql.common import RUN_NAME_TAG, has_upsert, new_run_id, now_ms
 from mltrail.store.sql.engine import driver_transaction, transaction
 from mltrail.store.sql.logged_models import model_links
-from mltrail.store.sql.names import generate_run_name
 from mltrail.store.sql.rows import RUN_COLUMNS, load_runs, run_info
+from mltrail.store.sql.run_writes import (
+    DELETE_TAG,
+    END_RUN,
+    INSERT_NEW_PARAM,
+    INSERT_PARAM,
+    INSERT_RUN,
+    INSERT_TAG,
+    PARAMS_OF_RUN,
+    RENAME_RUN,
+    RUN_ROW,
+    UPSERT_TAG,
+    checked_params_tags,
+    new_run_tags,
+)
 from mltrail.store.sql.schema import (
     datasets,
     run_inputs,
@@ -39,32 +52,6 @@ from mltrail.utils import validation as v
 
 # Built once: every read looks its run up, and building the query cost more than running it.
 _RUN_BY_ID = sa.select(*RUN_COLUMNS).where(runs.c.run_uuid == sa.bindparam("run_id"))
-
-# The statements of creating and ending a run, on the driver (see ``DriverSql``): a run is
-# two short transactions, and SQLAlchemy's per-statement work was most of their cost.
-_RUN_ROW = DriverSql(
-    "SELECT run_uuid, name, experiment_id, user_id, status, start_time, end_time, "
-    "lifecycle_stage, artifact_uri FROM runs WHERE run_uuid = ?"
-)
-_INSERT_RUN = DriverSql(
-    "INSERT INTO runs (run_uuid, name, experiment_id, user_id, status, start_time, end_time, "
-    "lifecycle_stage, artifact_uri) VALUES (?, ?, ?, ?, 'RUNNING', ?, NULL, 'active', ?)"
-)
-_END_RUN = DriverSql("UPDATE runs SET status = ?, end_time = ? WHERE run_uuid = ?")
-_RENAME_RUN = DriverSql("UPDATE runs SET name = ? WHERE run_uuid = ?")
-_INSERT_TAG = DriverSql('INSERT INTO tags (run_uuid, "key", value) VALUES (?, ?, ?)')
-_UPSERT_TAG = DriverSql(
-    'INSERT INTO tags (run_uuid, "key", value) VALUES (?, ?, ?) '
-    'ON CONFLICT (run_uuid, "key") DO UPDATE SET value = excluded.value'
-)
-_DELETE_TAG = DriverSql('DELETE FROM tags WHERE run_uuid = ? AND "key" = ?')
-_INSERT_PARAM = DriverSql('INSERT INTO params (run_uuid, "key", value) VALUES (?, ?, ?)')
-_PARAMS_OF_RUN = DriverSql('SELECT "key", value FROM params WHERE run_uuid = ?')
-_INSERT_NEW_PARAM = DriverSql(
-    'INSERT INTO params (run_uuid, "key", value) VALUES (?, ?, ?) '
-    'ON CONFLICT (run_uuid, "key") DO NOTHING'
-)
-
 
 class RunRow(NamedTuple):
     """A run's row, as the driver returns it (the names of ``RUN_COLUMNS``)."""
@@ -96,7 +83,7 @@ class RunMethods:
         tags: Sequence[RunTag] = (),
         run_name: str | None = None,
     ) -> Run:
-        tag_map = _new_run_tags(tags, run_name)
+        tag_map = new_run_tags(tags, run_name)
         name = tag_map[RUN_NAME_TAG]
         user_id = user_id or ""
         run_id = new_run_id()
@@ -104,8 +91,8 @@ class RunMethods:
         with driver_transaction(self.engine) as conn:
             exp_id, location = self._active_experiment_location(conn, experiment_id)
             artifact_uri = f"{location.rstrip('/')}/{run_id}/artifacts"
-            _INSERT_RUN.execute(conn, (run_id, name, exp_id, user_id, start_time, artifact_uri))
-            _INSERT_TAG.executemany(conn, [(run_id, k, val) for k, val in tag_map.items()])
+            INSERT_RUN.execute(conn, (run_id, name, exp_id, user_id, start_time, artifact_uri))
+            INSERT_TAG.executemany(conn, [(run_id, k, val) for k, val in tag_map.items()])
         info = RunInfo(
             run_id=run_id,
             experiment_id=str(exp_id),
@@ -131,7 +118,7 @@ class RunMethods:
         """The row of a run that takes writes (inside the writing transaction)."""
         if not isinstance(run_id, str) or not run_id:
             raise InvalidParameter(f"Invalid run id {run_id!r}.")
-        found = _RUN_ROW.fetchall(conn, (run_id,))
+        found = RUN_ROW.fetchall(conn, (run_id,))
         if not found:
             raise NotFound(f"Run with id={run_id} not found.")
         row = RunRow(*found[0])
@@ -207,7 +194,7 @@ class RunMethods:
     ) -> None:
         """``log_batch`` without the per-request size limits."""
         points = metric_io.metric_point_rows(v.checked_metrics(metrics))
-        param_map, tag_map = _checked_params_tags(params, tags)
+        param_map, tag_map = checked_params_tags(params, tags)
         with self._writing(points) as conn:
             self._active_run(conn, run_id)
             self._write_checked(conn, run_id, points, param_map, tag_map)
@@ -221,7 +208,7 @@ class RunMethods:
     ) -> None:
         """A batch from the client's buffer: points as (key, value, timestamp, step) tuples
         the client has already checked; params and tags are checked again (cheap)."""
-        param_map, tag_map = _checked_params_tags(params, tags)
+        param_map, tag_map = checked_params_tags(params, tags)
         with self._writing(points) as conn:
             self._active_run(conn, run_id)
             self._write_checked(conn, run_id, points, param_map, tag_map)
@@ -237,13 +224,13 @@ class RunMethods:
     ) -> RunInfo:
         """The last writes of a run (checked points, as ``write_points`` takes them) and its
         end, in one transaction (what ``end_run`` does)."""
-        param_map, tag_map = _checked_params_tags(params, tags)
+        param_map, tag_map = checked_params_tags(params, tags)
         status = RunStatus.normalize(status)
         v.validate_timestamp(end_time)
         with self._writing(points) as conn:
             row = self._active_run(conn, run_id)
             self._write_checked(conn, run_id, points, param_map, tag_map)
-            _END_RUN.execute(conn, (status, end_time, run_id))
+            END_RUN.execute(conn, (status, end_time, run_id))
         info = run_info(row)
         info.status, info.end_time = status, end_time
         if RUN_NAME_TAG in tag_map:
@@ -272,29 +259,29 @@ class RunMethods:
         if tag_map:
             self._upsert_tags(conn, run_id, tag_map)
             if RUN_NAME_TAG in tag_map:
-                _RENAME_RUN.execute(conn, (tag_map[RUN_NAME_TAG], run_id))
+                RENAME_RUN.execute(conn, (tag_map[RUN_NAME_TAG], run_id))
 
     def _insert_params(self, conn: Any, run_id: str, param_map: dict[str, str]) -> None:
         """Insert new params; a key logged before must keep its value (MLflow's rule)."""
         rows = [(run_id, k, val) for k, val in param_map.items()]
         if has_upsert(conn.dialect):
             # One pass: insert what is new; only when some key was there already, compare.
-            if _INSERT_NEW_PARAM.executemany(conn, rows) < len(rows):
+            if INSERT_NEW_PARAM.executemany(conn, rows) < len(rows):
                 _refuse_changed(run_id, param_map, _logged_params(conn, run_id, param_map))
             return
         existing = _logged_params(conn, run_id, param_map)
         _refuse_changed(run_id, param_map, existing)
         new_rows = [row for row in rows if row[1] not in existing]
         if new_rows:
-            _INSERT_PARAM.executemany(conn, new_rows)
+            INSERT_PARAM.executemany(conn, new_rows)
 
     def _upsert_tags(self, conn: Any, run_id: str, tag_map: dict[str, str]) -> None:
         rows = [(run_id, k, val) for k, val in tag_map.items()]
         if has_upsert(conn.dialect):
-            _UPSERT_TAG.executemany(conn, rows)
+            UPSERT_TAG.executemany(conn, rows)
         else:
-            _DELETE_TAG.executemany(conn, [row[:2] for row in rows])
-            _INSERT_TAG.executemany(conn, rows)
+            DELETE_TAG.executemany(conn, [row[:2] for row in rows])
+            INSERT_TAG.executemany(conn, rows)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         with transaction(self.engine, write=True) as conn:
@@ -354,7 +341,7 @@ class RunMethods:
 
 def _logged_params(conn: Any, run_id: str, param_map: dict[str, str]) -> dict[str, str]:
     """The values already logged for some of these param keys."""
-    logged = _PARAMS_OF_RUN.fetchall(conn, (run_id,))
+    logged = PARAMS_OF_RUN.fetchall(conn, (run_id,))
     return {key: value for key, value in logged if key in param_map}
 
 
@@ -378,35 +365,3 @@ def _refuse_changed(run_id: str, param_map: dict[str, str], existing: dict[str, 
         "Changing param values is not allowed. Params were already logged="
         f"'{detail}' for run ID='{run_id}'."
     )
-
-
-def _new_run_tags(tags: Sequence[RunTag], run_name: str | None) -> dict[str, str]:
-    """A new run's tags as key -> text, its name under ``mlflow.runName`` (checked first)."""
-    tag_map = {}
-    for tag in tags:
-        v.validate_key(tag.key, "tag key")
-        tag_map[tag.key] = v.tag_value_str(tag.key, tag.value)
-    tagged_name = tag_map.get(RUN_NAME_TAG)
-    if run_name and tagged_name and run_name != tagged_name:
-        raise InvalidParameter(
-            f"Both 'run_name' argument and '{RUN_NAME_TAG}' tag are specified, but with "
-            f"different values (run_name='{run_name}', {RUN_NAME_TAG}='{tagged_name}')."
-        )
-    tag_map[RUN_NAME_TAG] = run_name or tagged_name or generate_run_name()
-    return tag_map
-
-
-def _checked_params_tags(
-    params: Sequence[Param], tags: Sequence[RunTag]
-) -> tuple[dict[str, str], dict[str, str]]:
-    """Validate params and tags before any I/O, as key -> text."""
-    v.validate_unique_param_keys([p.key for p in params])
-    param_map = {}
-    for p in params:
-        v.validate_key(p.key, "param key")
-        param_map[p.key] = v.param_value_str(p.key, p.value)
-    tag_map = {}
-    for t in tags:
-        v.validate_key(t.key, "tag key")
-        tag_map[t.key] = v.tag_value_str(t.key, t.value)
-    return param_map, tag_map

@@ -1,0 +1,27 @@
+"""How ``TrailClient`` is composed from per-resource parts without mixins: each part is an
+object the client holds (``client._registry``...), and ``part_method`` makes one of the
+part's methods a method of the client, with the same name, arguments, return value and
+docstring (a class attribute, so type checkers and ``help()`` see it)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_Part = TypeVar("_Part")
+
+
+def part_method(
+    part: str, method: Callable[Concatenate[_Part, _P], _R]
+) -> Callable[Concatenate[Any, _P], _R]:
+    """``method`` of the part held in the client's attribute ``part``, as a client method.
+    (The part's methods take ``self`` positionally only, so keyword arguments pass through.)"""
+
+    @functools.wraps(method)
+    def call(client: Any, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        return method(getattr(client, part), *args, **kwargs)
+
+    return call
