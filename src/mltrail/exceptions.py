@@ -127,6 +127,10 @@ class InvalidState(MltrailException):
     default_code = "INVALID_STATE"
 
 
+class ExecutionException(MltrailException):
+    """A project could not be run, or its run failed (MLflow's name and code)."""
+
+
 class SearchSyntaxError(InvalidParameter):
     """A filter or order-by string that does not parse; ``position`` points at the problem."""
 

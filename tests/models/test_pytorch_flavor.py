@@ -79,7 +79,7 @@ def test_log_model_with_pickle_module_positional(tmp_path):
     net = TinyNet()
     with mltrail.start_run() as run:
         info = mltrail.pytorch.log_model(net, "my_model", pickle_module=pickle)
-    assert mltrail.get_logged_model(info.model_id).status == "LOGGED_MODEL_READY"
+    assert mltrail.get_logged_model(info.model_id).status == "READY"
     loaded = mltrail.pytorch.load_model(f"runs:/{run.info.run_id}/my_model")
     assert np.allclose(_expected(loaded), _expected(net))
 

@@ -108,7 +108,7 @@ def test_log_model_positional_form_creates_a_linked_logged_model(iris, iris_mode
     assert info.model_uri == f"models:/{info.model_id}"
     assert info.run_id == run.info.run_id
     logged = mltrail.get_logged_model(info.model_id)
-    assert logged.status == "LOGGED_MODEL_READY"
+    assert logged.status == "READY"
     assert logged.name == "logistic_regression"
     assert logged.source_run_id == run.info.run_id
     assert logged.params["C"] == "1.0"

@@ -67,9 +67,9 @@ def test_create_get_finalize(store, exp_id):
     assert got.creation_timestamp == got.last_updated_timestamp > 0
 
     ready = store.finalize_logged_model(model.model_id, "READY")
-    assert ready.status == "LOGGED_MODEL_READY"
+    assert ready.status == "READY"
     assert ready.last_updated_timestamp >= got.last_updated_timestamp
-    assert store.get_logged_model(model.model_id).status == "LOGGED_MODEL_READY"
+    assert store.get_logged_model(model.model_id).status == "READY"
     assert store.finalize_logged_model(model.model_id, 3).status == LoggedModelStatus.FAILED
 
 

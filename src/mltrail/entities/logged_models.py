@@ -4,46 +4,42 @@ produced or used it, with its artifacts under ``<experiment location>/models/<id
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from mltrail.entities.tracking import Metric
 from mltrail.exceptions import InvalidParameter
 
 
-class LoggedModelStatus:
-    """A logged model's upload state. Stored and sent by name (``"LOGGED_MODEL_READY"``);
-    numbers match MLflow's proto."""
+class LoggedModelStatus(StrEnum):
+    """A logged model's upload state, spelled as MLflow's entity spells it (``"READY"``).
 
-    UNSPECIFIED = "LOGGED_MODEL_STATUS_UNSPECIFIED"
-    PENDING = "LOGGED_MODEL_PENDING"
-    READY = "LOGGED_MODEL_READY"
-    FAILED = "LOGGED_MODEL_UPLOAD_FAILED"
+    The wire and the database use the proto's names (``"LOGGED_MODEL_READY"``, see
+    ``wire_name``); numbers match the proto's. ``normalize`` takes any of these spellings."""
 
-    _BY_NUMBER = {0: UNSPECIFIED, 1: PENDING, 2: READY, 3: FAILED}
-    # Short spellings a person types in a filter or a call: READY, PENDING, UPLOAD_FAILED...
-    _BY_NAME = {
-        **{name: name for name in _BY_NUMBER.values()},
-        "STATUS_UNSPECIFIED": UNSPECIFIED,
-        "UNSPECIFIED": UNSPECIFIED,
-        "PENDING": PENDING,
-        "READY": READY,
-        "UPLOAD_FAILED": FAILED,
-        "FAILED": FAILED,
-    }
+    UNSPECIFIED = "UNSPECIFIED"
+    PENDING = "PENDING"
+    READY = "READY"
+    FAILED = "FAILED"
+
+    @property
+    def wire_name(self) -> str:
+        return _WIRE_NAMES[self]
 
     @classmethod
     def names(cls) -> list[str]:
-        return list(cls._BY_NUMBER.values())
+        return list(_WIRE_NAMES.values())
 
     @classmethod
-    def normalize(cls, status: str | int) -> str:
-        """The canonical name of a status given by name (any case, short or long) or number."""
+    def normalize(cls, status: object) -> LoggedModelStatus:
+        """The status given by name (any case, short or long, or another library's enum) or
+        by number."""
+        status = getattr(status, "value", status)  # an enum of mlflow's, or our own
+        found: LoggedModelStatus | None = None
         if isinstance(status, int) and not isinstance(status, bool):
-            found = cls._BY_NUMBER.get(status)
+            found = _BY_NUMBER.get(status)
         elif isinstance(status, str):
             key = status.strip().upper()
-            found = cls._BY_NUMBER.get(int(key)) if key.isdigit() else cls._BY_NAME.get(key)
-        else:
-            found = None
+            found = _BY_NUMBER.get(int(key)) if key.isdigit() else _BY_NAME.get(key)
         if found is None:
             raise InvalidParameter(
                 f"Unknown logged model status {status!r}; use one of {', '.join(cls.names())}."
@@ -51,9 +47,25 @@ class LoggedModelStatus:
         return found
 
     @classmethod
-    def to_number(cls, status: str) -> int:
-        name = cls.normalize(status)
-        return next(n for n, known in cls._BY_NUMBER.items() if known == name)
+    def to_number(cls, status: object) -> int:
+        found = cls.normalize(status)
+        return next(n for n, known in _BY_NUMBER.items() if known is found)
+
+
+_WIRE_NAMES = {
+    LoggedModelStatus.UNSPECIFIED: "LOGGED_MODEL_STATUS_UNSPECIFIED",
+    LoggedModelStatus.PENDING: "LOGGED_MODEL_PENDING",
+    LoggedModelStatus.READY: "LOGGED_MODEL_READY",
+    LoggedModelStatus.FAILED: "LOGGED_MODEL_UPLOAD_FAILED",
+}
+_BY_NUMBER = dict(enumerate(_WIRE_NAMES))
+# Every spelling a person or a client uses: READY, LOGGED_MODEL_READY, UPLOAD_FAILED...
+_BY_NAME = {
+    **{member.value: member for member in LoggedModelStatus},
+    **{wire: member for member, wire in _WIRE_NAMES.items()},
+    "STATUS_UNSPECIFIED": LoggedModelStatus.UNSPECIFIED,
+    "UPLOAD_FAILED": LoggedModelStatus.FAILED,
+}
 
 
 @dataclass(slots=True, frozen=True)
@@ -81,7 +93,7 @@ class LoggedModel:
     artifact_location: str
     creation_timestamp: int
     last_updated_timestamp: int
-    status: str = LoggedModelStatus.PENDING
+    status: LoggedModelStatus = LoggedModelStatus.PENDING
     model_type: str | None = None
     source_run_id: str | None = None
     status_message: str | None = None

@@ -116,7 +116,24 @@ def _signature_from_example(example: Any, predict: Callable[[Any], Any] | None) 
         except Exception as exc:  # noqa: BLE001 - a failing example must not fail the save
             _log.warning("Could not run the model on the input example to infer outputs: %s", exc)
     try:
-        return infer_signature(data, output, params)
+        signature = infer_signature(data, None, params)
+        if output is not None:
+            output = _row_predictions_as_series(signature, output)
+            signature = infer_signature(data, output, params)
+        return signature
     except InvalidParameter as exc:
         _log.warning("Could not infer a signature from the input example: %s", exc.message)
         return None
+
+
+def _row_predictions_as_series(signature: Any, output: Any) -> Any:
+    """A 1-D array predicted from column-based input holds one value per row: describe it as
+    one column (as MLflow does), not as a tensor."""
+    import numpy as np
+
+    one_dim = isinstance(output, np.ndarray) and output.ndim == 1
+    if one_dim and not signature.inputs.is_tensor_spec():
+        import pandas as pd
+
+        return pd.Series(output)
+    return output

@@ -1,21 +1,20 @@
-"""Errors of running projects (MLflow's name: ``ExecutionException``)."""
+"""Errors of running projects. Each is an ``ExecutionException`` (MLflow's class for them,
+also in ``mltrail.exceptions``), so that ``except ExecutionException`` code keeps working."""
 
 from __future__ import annotations
 
-from mltrail.exceptions import InvalidParameter, MltrailException
+from mltrail.exceptions import ExecutionException, InvalidParameter
+
+__all__ = ["ExecutionException", "MissingEnvironmentFile", "ProjectSpecError", "SourceError",
+           "UntrustedSource"]
 
 
-class ExecutionException(MltrailException):
-    """A project could not be run, or its run failed."""
-
-    default_code = "INVALID_STATE"
-
-
-class ProjectSpecError(InvalidParameter):
-    """The MLproject file, an entry point or a parameter value is wrong; nothing ran."""
+class ProjectSpecError(InvalidParameter, ExecutionException):
+    """The MLproject file, an entry point or a parameter value is wrong; nothing ran (a
+    precise code, INVALID_PARAMETER_VALUE, where MLflow gives INTERNAL_ERROR)."""
 
 
-class UntrustedSource(MltrailException):
+class UntrustedSource(ExecutionException):
     """A project fetched over the network was not confirmed as trusted."""
 
     default_code = "PERMISSION_DENIED"

@@ -43,6 +43,9 @@ class SourceLookup(Protocol):
     def logged_model_location(self, model_id: str) -> str:
         """The logged model's artifact location; ``NotFound`` if there is none."""
 
+    def logged_model_run(self, model_id: str) -> str | None:
+        """The run that produced the logged model, if any."""
+
     def version_location(self, name: str, version: str) -> tuple[str, str | None, str | None]:
         """(download location, run id, model id) of a registered version (or alias)."""
 
@@ -135,6 +138,9 @@ def _from_models_uri(
         if model_id is not None and model_id != rest:
             raise _refused(source, f"it names logged model {rest} but model_id is {model_id}")
         location = _model_location(lookup, rest)
+        # A version registered from a logged model belongs to the run that produced it (as
+        # in MLflow, whose client sends no run_id for models:/<model_id>).
+        run_id = run_id or lookup.logged_model_run(rest)
         return ResolvedSource(source, _render(_trusted_place(location)), run_id, rest)
     name, sep, version = rest.partition("/")
     if "@" in rest and not sep:

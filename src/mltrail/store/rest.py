@@ -356,7 +356,7 @@ class RestStore(TrackingStore):
         return logged_model_from_json(answer["model"])
 
     def finalize_logged_model(self, model_id: str, status: str) -> LoggedModel:
-        body = {"model_id": model_id, "status": LoggedModelStatus.normalize(status)}
+        body = {"model_id": model_id, "status": LoggedModelStatus.normalize(status).wire_name}
         answer = self._call(routes.FINALIZE_LOGGED_MODEL, body, model_id=_model_id(model_id))
         return logged_model_from_json(answer["model"])
 

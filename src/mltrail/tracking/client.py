@@ -313,8 +313,9 @@ class TrailClient:
     def get_logged_model(self, model_id: str, allow_deleted: bool = False) -> LoggedModel:
         return self.store.get_logged_model(model_id, allow_deleted=allow_deleted)
 
-    def finalize_logged_model(self, model_id: str, status: str | int) -> LoggedModel:
-        """Set the final status: ``"READY"`` once the files are uploaded, or ``"FAILED"``."""
+    def finalize_logged_model(self, model_id: str, status: object) -> LoggedModel:
+        """Set the final status: ``"READY"`` once the files are uploaded, or ``"FAILED"``
+        (any spelling, mlflow's ``LoggedModelStatus`` enum too)."""
         return self._models.finalize(model_id, status)
 
     def delete_logged_model(self, model_id: str) -> None:

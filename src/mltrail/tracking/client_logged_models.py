@@ -51,9 +51,9 @@ class LoggedModels:
         _last_logged_model_id = model.model_id
         return model
 
-    def finalize(self, model_id: str, status: str | int) -> LoggedModel:
-        name = getattr(status, "value", status)  # mlflow's LoggedModelStatus enum too
-        return self._store.finalize_logged_model(model_id, LoggedModelStatus.normalize(name))
+    def finalize(self, model_id: str, status: object) -> LoggedModel:
+        # Any spelling, and mlflow's LoggedModelStatus enum too.
+        return self._store.finalize_logged_model(model_id, LoggedModelStatus.normalize(status))
 
     def search(
         self,

@@ -250,7 +250,9 @@ class TensorSpec:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {} if self.name is None else {"name": self.name}
         out["type"] = "tensor"
-        out["tensor-spec"] = {"dtype": str(self.type), "shape": list(self.shape)}
+        # Text tensors are spelled "str"/"bytes" (the dtype's name), as MLflow writes them.
+        dtype = {"U": "str", "S": "bytes"}.get(self.type.kind, str(self.type))
+        out["tensor-spec"] = {"dtype": dtype, "shape": list(self.shape)}
         return out
 
     @classmethod

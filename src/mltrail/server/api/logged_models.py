@@ -50,7 +50,7 @@ router = APIRouter(tags=["logged models"])
 
 def _status(value: Any) -> Any:
     try:
-        return LoggedModelStatus.normalize(value)
+        return LoggedModelStatus.normalize(value).wire_name
     except InvalidParameter:
         return value  # left for the Literal to refuse, naming the field
 
@@ -176,7 +176,7 @@ def logged_model_json(model: LoggedModel) -> dict[str, Any]:
         "creation_timestamp_ms": model.creation_timestamp,
         "last_updated_timestamp_ms": model.last_updated_timestamp,
         "artifact_uri": model.artifact_location,
-        "status": model.status,
+        "status": LoggedModelStatus.normalize(model.status).wire_name,
     }
     for name in ("model_type", "source_run_id", "status_message"):
         if getattr(model, name):

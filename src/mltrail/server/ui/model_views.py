@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from mltrail.entities import LoggedModel
+from mltrail.entities import LoggedModel, LoggedModelStatus
 from mltrail.exceptions import MltrailException, NotFound
 from mltrail.server.ui.artifact_access import run_artifacts
 from mltrail.server.ui.common import finite, json_response, settings_of, store_of
@@ -144,8 +144,8 @@ def describe_model_dir(settings: Any, location: str, uri: str) -> dict[str, Any]
     return out
 
 
-def _short_status(status: str) -> str:
-    return status.replace("LOGGED_MODEL_", "").replace("UPLOAD_", "")
+def _short_status(status: object) -> str:
+    return str(LoggedModelStatus.normalize(status))
 
 
 def model_row(settings: Any, model: LoggedModel, detailed: bool) -> dict[str, Any]:
@@ -164,7 +164,7 @@ def model_row(settings: Any, model: LoggedModel, detailed: bool) -> dict[str, An
         "flavors": [],  # a model still PENDING has no files to describe yet
         "error": None,
     }
-    if detailed or model.status.endswith("READY"):
+    if detailed or LoggedModelStatus.normalize(model.status) is LoggedModelStatus.READY:
         row.update(describe_model_dir(settings, model.artifact_location, model.model_uri))
     return row
 

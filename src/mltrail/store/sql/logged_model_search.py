@@ -214,7 +214,7 @@ def _attribute_pred(cmp: Comparison) -> ColumnElement[bool]:
 def _status_names(value: Any) -> Any:
     def one(text: str) -> str:
         try:
-            return LoggedModelStatus.normalize(text)
+            return LoggedModelStatus.normalize(text).wire_name
         except InvalidParameter:
             return text  # not a status: matches nothing, as any other unknown value
 

@@ -103,7 +103,7 @@ class LoggedModelMethods:
                     artifact_location=artifact_location,
                     creation_timestamp_ms=now,
                     last_updated_timestamp_ms=now,
-                    status=LoggedModelStatus.PENDING,
+                    status=LoggedModelStatus.PENDING.wire_name,
                     lifecycle_stage=LifecycleStage.ACTIVE,
                     model_type=model_type,
                     source_run_id=source_run_id or None,
@@ -126,13 +126,13 @@ class LoggedModelMethods:
         )
 
     def finalize_logged_model(self, model_id: str, status: str) -> LoggedModel:
-        status = LoggedModelStatus.normalize(status)
+        found = LoggedModelStatus.normalize(status)
         with transaction(self.engine, write=True) as conn:
             _model_row(conn, model_id)
             conn.execute(
                 lm.update()
                 .where(lm.c.model_id == model_id)
-                .values(status=status, last_updated_timestamp_ms=now_ms())
+                .values(status=found.wire_name, last_updated_timestamp_ms=now_ms())
             )
             return _load_models(conn, [_model_row(conn, model_id)])[0]
 
@@ -521,7 +521,7 @@ def _load_models(conn: Any, rows: Sequence[Any]) -> list[LoggedModel]:
             artifact_location=row.artifact_location,
             creation_timestamp=row.creation_timestamp_ms,
             last_updated_timestamp=row.last_updated_timestamp_ms,
-            status=row.status,
+            status=LoggedModelStatus.normalize(row.status),
             model_type=row.model_type,
             source_run_id=row.source_run_id,
             status_message=row.status_message,

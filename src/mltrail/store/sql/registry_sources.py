@@ -36,6 +36,12 @@ class SqlSourceLookup:
             raise NotFound(f"Logged model with ID '{model_id}' not found.")
         return str(location)
 
+    def logged_model_run(self, model_id: str) -> str | None:
+        run_id = self.conn.execute(
+            sa.select(logged_models.c.source_run_id).where(logged_models.c.model_id == model_id)
+        ).scalar()
+        return str(run_id) if run_id else None
+
     def version_location(self, name: str, version: str) -> tuple[str, str | None, str | None]:
         if not version.isdigit():  # an alias: models:/<name>@<alias>
             check_alias(version)
