@@ -89,3 +89,23 @@ def test_no_matrix_path_without_a_float_signature(tmp_path, iris, iris_model):
     path = tmp_path / "ints"
     mltrail.sklearn.save_model(iris_model, path, signature=infer_signature(ints))
     assert matrix_path(load_for_serving(str(path))) is None
+
+
+def test_only_measured_cheap_small_predictions_run_on_the_loop(tmp_path, iris, iris_model):
+    from mltrail.models.serving.fast_path import INLINE_ROWS, MatrixPath
+
+    features, _ = iris
+    fast = matrix_path(load_for_serving(_save(tmp_path, iris, iris_model)))
+    assert not fast.inline(1)  # nothing measured yet: a worker thread
+    fast.predict(features.head(2).to_numpy())
+    assert not fast.inline(INLINE_ROWS + 1)  # large blocks always go to a thread
+
+    def slow(block):
+        import time
+
+        time.sleep(0.01)
+        return block[:, 0]
+
+    sluggish = MatrixPath(["a"], np.float64, slow)
+    sluggish.predict(np.zeros((1, 1)))
+    assert not sluggish.inline(1)

@@ -9,6 +9,7 @@ the flavor's own re-validation are skipped; the predictions are the same.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,8 @@ import numpy as np
 from mltrail.types.schema import ColSpec, DataType
 
 _SPLIT_KEYS = frozenset({"columns", "data"})
+INLINE_ROWS = 64
+INLINE_SECONDS = 0.001
 
 
 class MatrixPath:
@@ -25,7 +28,24 @@ class MatrixPath:
     def __init__(self, columns: list[str], dtype: Any, predict: Callable[[Any], Any]) -> None:
         self.columns = columns
         self.dtype = dtype
-        self.predict = predict
+        self._predict = predict
+        self._cost: float | None = None  # moving average of small predictions, in seconds
+
+    def predict(self, block: Any) -> Any:
+        """The model's predictions for ``block``; small ones are timed (see ``inline``)."""
+        if len(block) > INLINE_ROWS:
+            return self._predict(block)
+        start = time.perf_counter()
+        out = self._predict(block)
+        spent = time.perf_counter() - start
+        self._cost = spent if self._cost is None else 0.8 * self._cost + 0.2 * spent
+        return out
+
+    def inline(self, rows: int) -> bool:
+        """Whether a block of ``rows`` may be predicted on the event loop itself: it is small
+        and this model's small predictions have taken under a millisecond, so the loop is
+        held about as long as handing the work to a thread and back would take."""
+        return rows <= INLINE_ROWS and self._cost is not None and self._cost < INLINE_SECONDS
 
     def block(self, request: Any) -> Any:
         """The request's data as a 2-D array of the model's type, or None for any other
