@@ -46,7 +46,11 @@ from mltrail.server.errors import error_response
 UNKNOWN = "-"
 # Artifact storage that no experiment owns (the store's root, a stray folder).
 UNMAPPED = "!"
-CREDENTIAL_SECONDS = 300.0
+# A verified credential is trusted for a few seconds: long enough that HTTP basic auth does not
+# pay the argon2 hash on each request (one hash per client per 5 s is negligible), short enough
+# that a password change, a deletion or a demotion made through another worker takes effect
+# within seconds.
+CREDENTIAL_SECONDS = 5.0
 GRANT_SECONDS = 5.0
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
