@@ -68,6 +68,7 @@ def _child(impl: str, options: dict[str, Any], epochs: int, batches: int) -> dic
 
         mlflow.set_tracking_uri("sqlite:///" + os.path.abspath("bench.db"))
         mlflow.pytorch.autolog(**options)
+        _time_mlflow_hooks(hook_cpu)
 
     class MNISTClassifier(pl.LightningModule):
         def __init__(self) -> None:
@@ -144,33 +145,52 @@ def _child(impl: str, options: dict[str, Any], epochs: int, batches: int) -> dic
         "epoch_cpu": clock.epoch_times(1),
         "fit": total,
         "fixed": total - sum(epoch_times),
-        # CPU seconds inside mltrail's per-batch and per-epoch hooks during the timed fit
+        # CPU seconds inside the autologging callbacks' per-batch and per-epoch hooks during the
+        # timed fit (mltrail's, or MLflow's two: metrics and checkpoints)
         "hook_cpu": sum(v for k, v in hook_cpu.items() if k != "on_train_start"),
     }
 
 
 def _time_hooks(spent: dict[str, float]) -> None:
-    """Count the CPU time mltrail's Lightning callback spends in each hook (mltrail only: a
-    direct measure of what autologging adds, unmoved by other programs on the machine)."""
+    """Count the CPU time mltrail's Lightning callback spends in each hook: a direct measure
+    of what autologging adds, which other programs on the machine move much less than the
+    epoch's own time."""
     from mltrail.autologging.pytorch import lightning_callback
 
-    hooks = lightning_callback.AutologHooks
-    for name in (
-        "on_train_start",
-        "on_train_batch_start",
-        "on_train_batch_end",
-        "on_train_epoch_end",
-    ):
-        original = getattr(hooks, name)
+    _wrap_hooks(lightning_callback.AutologHooks, spent, (
+        "on_train_start", "on_train_batch_start", "on_train_batch_end", "on_train_epoch_end",
+    ))  # fmt: skip
 
-        def timed(self: Any, *args: Any, _original: Any = original, _name: str = name) -> Any:
+
+def _time_mlflow_hooks(spent: dict[str, float]) -> None:
+    """The same measure for MLflow's two Lightning callbacks (its metrics callback and its
+    checkpoint callback), every per-batch and per-epoch hook they define."""
+    from mlflow.pytorch import _lightning_autolog as lightning_autolog
+
+    per_run = ("on_train_batch_end", "on_train_epoch_end", "on_validation_epoch_end",
+               "on_epoch_end")  # fmt: skip
+    for cls in (
+        getattr(lightning_autolog, "__MlflowPLCallback"),
+        lightning_autolog.MlflowModelCheckpointCallback,
+    ):
+        _wrap_hooks(cls, spent, tuple(n for n in per_run if n in vars(cls)), prefix=cls.__name__)
+
+
+def _wrap_hooks(
+    cls: Any, spent: dict[str, float], names: tuple[str, ...], prefix: str = ""
+) -> None:
+    for name in names:
+        original = getattr(cls, name)
+        key = f"{prefix}.{name}" if prefix else name
+
+        def timed(self: Any, *args: Any, _original: Any = original, _key: str = key) -> Any:
             started = time.process_time()
             try:
                 return _original(self, *args)
             finally:
-                spent[_name] = spent.get(_name, 0.0) + time.process_time() - started
+                spent[_key] = spent.get(_key, 0.0) + time.process_time() - started
 
-        setattr(hooks, name, timed)
+        setattr(cls, name, timed)
 
 
 # -- the parent: run every configuration, interleaved, and report ----------------------------
@@ -248,9 +268,9 @@ def main() -> None:
         wall_over = "" if name == "no tracking" else f"{100 * (epoch - base) / base:+.1f}%"
         cpu_over = "" if name == "no tracking" else f"{100 * (cpu - base_cpu) / base_cpu:+.1f}%"
         print(f"{name:<22} {cpu:>13.3f} {cpu_over:>9} {epoch:>14.3f} {wall_over:>9} {fixed:>18.3f}")
-    print("\nCPU time inside mltrail's Lightning hooks, as a share of the epochs' CPU time:")
+    print("\nCPU time inside the autologging callbacks' hooks, as a share of the epochs' CPU time:")
     for name, (impl, _options) in CONFIGS.items():
-        if impl == "mltrail":
+        if impl in ("mltrail", "mlflow"):
             shares = [100 * r["hook_cpu"] / sum(r["epoch_cpu"]) for r in raw[name]]
             print(f"  {name:<22} {statistics.median(shares):.2f}%")
     if args.json:
