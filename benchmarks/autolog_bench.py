@@ -8,9 +8,9 @@ The module is the seed's MNIST classifier (784 -> 128 -> 256 -> 10, log-softmax,
 synthetic MNIST-shaped tensors. Each configuration runs in its own process, in a fresh folder on
 a new SQLite store, after a warm-up fit (imports, store creation, first-call costs are not
 counted). Configurations run interleaved, round after round, each round starting one
-configuration further along (on a shared machine, a fixed order gave the configuration that
-always ran right after "no tracking" several points more than the same code run elsewhere
-in the round), and the report takes medians.
+configuration further along, so that none always runs right after the same one (on a shared
+machine, a fixed order can move one configuration's figures by several points), and the
+report takes medians.
 
 Timed per configuration:
 * epoch time: from one ``on_train_epoch_start`` to the next (the last to ``on_train_end``), so
