@@ -50,10 +50,9 @@ def resolve_experiment(
                 f"Experiment {experiment_name!r} is deleted; restore it or choose another name."
             )
         return found.experiment_id
-    from mltrail.tracking import fluent
-
-    active = fluent.active_run()
-    active_client = fluent.active_client()
+    fluent = _loaded_fluent()
+    active = fluent.active_run() if fluent is not None else None
+    active_client = fluent.active_client() if fluent is not None else None
     if active is not None and active_client is not None and (
         active_client.tracking_uri == client.tracking_uri
     ):
@@ -71,12 +70,17 @@ def resolve_experiment(
 def parent_run_id() -> str | None:
     """The run this one nests under: the caller's active run, or the project run this process
     is itself the command of (a workflow entry point calling others)."""
-    from mltrail.tracking import fluent
-
-    active = fluent.active_run()
+    fluent = _loaded_fluent()
+    active = fluent.active_run() if fluent is not None else None
     if active is not None:
         return active.info.run_id
     return os.environ.get("MLTRAIL_RUN_ID") or os.environ.get("MLFLOW_RUN_ID") or None
+
+
+def _loaded_fluent() -> Any:
+    """The fluent API's module if this process has loaded it, else None: active runs live in
+    it, so when it is not loaded there is none (and ``mltrail run`` need not load it)."""
+    return sys.modules.get("mltrail.tracking.fluent")
 
 
 @dataclass(frozen=True)
