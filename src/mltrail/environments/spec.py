@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from mltrail.environments import yaml_memo
 from mltrail.environments.errors import EnvironmentSpecError
 
 _PYTHON_ENV_KEYS = {"python", "build_dependencies", "dependencies"}
@@ -137,10 +136,16 @@ def python_env_from_conda(path: str | os.PathLike[str]) -> PythonEnvSpec:
 def _read_yaml(where: str) -> Any:
     try:
         with open(where, encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            text = fh.read()
     except FileNotFoundError:
         raise EnvironmentSpecError(f"Environment file {where} does not exist.") from None
-    except yaml.YAMLError as exc:
+    try:
+        return yaml_memo.safe_load(text)
+    except Exception as exc:
+        import yaml  # loaded already: only a parse that ran can have failed
+
+        if not isinstance(exc, yaml.YAMLError):
+            raise
         mark = getattr(exc, "problem_mark", None)
         at = f" (line {mark.line + 1})" if mark is not None else ""
         raise EnvironmentSpecError(f"{where} is not valid YAML{at}: {exc}") from None
