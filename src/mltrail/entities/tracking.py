@@ -8,6 +8,8 @@ from typing import Any
 
 @dataclass(slots=True)
 class Metric:  # not frozen: a training loop creates millions, and frozen init is 5x slower
+    """One value of a metric at a time and step (the same key logged again is a new point)."""
+
     key: str
     value: float
     timestamp: int
@@ -20,24 +22,32 @@ class Metric:  # not frozen: a training loop creates millions, and frozen init i
 
 @dataclass(slots=True, frozen=True)
 class Param:
+    """A run's parameter: logged once, never changed."""
+
     key: str
     value: str
 
 
 @dataclass(slots=True, frozen=True)
 class RunTag:
+    """A run's tag: a key and a value that may be set again."""
+
     key: str
     value: str
 
 
 @dataclass(slots=True, frozen=True)
 class ExperimentTag:
+    """An experiment's tag."""
+
     key: str
     value: str
 
 
 @dataclass(slots=True)
 class Experiment:
+    """An experiment: a named group of runs with a default artifact location."""
+
     experiment_id: str
     name: str
     artifact_location: str
@@ -49,6 +59,8 @@ class Experiment:
 
 @dataclass(slots=True)
 class RunInfo:
+    """A run's identity and state: ids, name, status, times, stage and artifact root."""
+
     run_id: str
     experiment_id: str
     run_name: str
@@ -80,12 +92,16 @@ class RunData:
 
 @dataclass(slots=True, frozen=True)
 class InputTag:
+    """A tag on a dataset input (``mlflow.data.context``: train, eval...)."""
+
     key: str
     value: str
 
 
 @dataclass(slots=True, frozen=True)
 class Dataset:
+    """A dataset as logged: its name, digest, source, schema and profile."""
+
     name: str
     digest: str
     source_type: str
@@ -96,6 +112,8 @@ class Dataset:
 
 @dataclass(slots=True, frozen=True)
 class DatasetInput:
+    """A dataset a run used, with its input tags."""
+
     dataset: Dataset
     tags: tuple[InputTag, ...] = ()
 
@@ -117,17 +135,23 @@ class LoggedModelOutput:
 
 @dataclass(slots=True)
 class RunInputs:
+    """What a run used: datasets and logged models."""
+
     dataset_inputs: list[DatasetInput] = field(default_factory=list)
     model_inputs: list[LoggedModelInput] = field(default_factory=list)
 
 
 @dataclass(slots=True)
 class RunOutputs:
+    """What a run produced: logged models."""
+
     model_outputs: list[LoggedModelOutput] = field(default_factory=list)
 
 
 @dataclass(slots=True)
 class Run:
+    """A run: its info, its data (metrics, params, tags), its inputs and outputs."""
+
     info: RunInfo
     data: RunData
     inputs: RunInputs = field(default_factory=RunInputs)
@@ -178,6 +202,8 @@ class Run:
 
 @dataclass(slots=True, frozen=True)
 class FileInfo:
+    """An artifact listed under a run: its path, whether it is a folder, its size."""
+
     path: str
     is_dir: bool
     file_size: int | None = None

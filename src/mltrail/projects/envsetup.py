@@ -24,6 +24,8 @@ ENV_MANAGERS = ("local", "uv", "virtualenv", "conda")
 
 @dataclass(frozen=True)
 class EnvPlan:
+    """The environment manager a project run uses."""
+
     manager: str  # local | uv | virtualenv | conda | docker
 
     @property

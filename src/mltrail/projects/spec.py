@@ -25,6 +25,8 @@ SCRIPT_SUFFIXES = (".py", ".sh")
 
 @dataclass(frozen=True)
 class Parameter:
+    """A declared parameter of an entry point: its type and default (required if none)."""
+
     name: str
     type: str = "string"
     default: Any = None
@@ -33,6 +35,8 @@ class Parameter:
 
 @dataclass(frozen=True)
 class EntryPoint:
+    """A command of the project with its declared parameters."""
+
     name: str
     command: str
     parameters: dict[str, Parameter] = field(default_factory=dict)

@@ -90,6 +90,9 @@ def _active_run() -> tuple[ActiveRun | None, TrailClient | None]:
 
 @dataclass(frozen=True)
 class RunTags:
+    """What a project run is tagged with: source, entry point, git commit, repository and
+    branch, version, parent run."""
+
     source_name: str
     entry_point: str
     commit: str | None = None
