@@ -8,7 +8,6 @@ hash (and so builds a new environment) even though ``python_env.yaml`` did not c
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -60,7 +59,21 @@ class PythonEnvSpec:
             "extra": list(extra),
         }
         raw = json.dumps(payload, sort_keys=True).encode()
-        return hashlib.sha256(raw).hexdigest()[:20]
+        return sha256_hex(raw)[:20]
+
+
+def sha256_hex(data: bytes) -> str:
+    """SHA-256 of ``data`` in hex. ``hashlib`` loads OpenSSL, a few milliseconds of every
+    cached run; CPython's own implementation, which hashlib falls back to, gives the same
+    digest and loads at once."""
+    try:
+        from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]  # 3.12+
+    except ImportError:
+        try:
+            from _sha256 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]
+        except ImportError:
+            from hashlib import sha256  # type: ignore[assignment,no-redef,unused-ignore]
+    return sha256(data).hexdigest()  # type: ignore[no-any-return,unused-ignore]
 
 
 def load_python_env(path: str | os.PathLike[str]) -> PythonEnvSpec:
