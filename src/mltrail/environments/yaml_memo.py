@@ -20,7 +20,7 @@ from typing import Any
 
 MEMO_NAME = "yaml-memo.json"
 MAX_ENTRIES = 32
-MAX_TEXT = 64 * 1024  # bigger files are parsed every time; they are not project files
+MAX_TEXT = 16 * 1024  # bigger files (long exported conda lists) are parsed every time
 
 
 def safe_load(text: str, cache_dir: str | os.PathLike[str] | None = None) -> Any:
