@@ -28,6 +28,19 @@ def test_importing_mltrail_loads_no_client() -> None:
     assert "AFTER True" in done.stdout
 
 
+def test_submodules_are_reachable_as_attributes() -> None:
+    # MLflow code reaches into ``mlflow.tracking.fluent`` after a bare ``import mlflow``.
+    probe = (
+        "import mltrail\n"
+        "print(mltrail.tracking.fluent.active_run() is None,\n"
+        "      mltrail.tracking.client.MlflowClient.__name__,\n"
+        "      mltrail.entities.registry.ModelVersion.__name__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "TrailClient", "ModelVersion"]
+
+
 @pytest.mark.parametrize("name", FACADES)
 def test_every_listed_name_resolves(name: str) -> None:
     facade = importlib.import_module(name)

@@ -71,6 +71,13 @@ _LAZY: dict[str, str] = {
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
+        # ``mltrail.entities.<submodule>`` without importing it first, as when the package loaded
+        # its modules eagerly.
+        try:
+            return importlib.import_module(f"mltrail.entities.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"mltrail.entities.{name}":
+                raise
         raise AttributeError(f"module 'mltrail.entities' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value

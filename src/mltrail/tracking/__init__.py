@@ -24,6 +24,13 @@ _LAZY = {
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
+        # ``mltrail.tracking.<submodule>`` without importing it first, as when the package loaded
+        # its modules eagerly.
+        try:
+            return importlib.import_module(f"mltrail.tracking.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"mltrail.tracking.{name}":
+                raise
         raise AttributeError(f"module 'mltrail.tracking' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
