@@ -1,0 +1,90 @@
+"""``readable_page``: full pages of a filtered, paged listing, over a store of offset-token
+pages (the SQL stores' own tokens), for many page sizes and readable subsets."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from mltrail.entities import PagedList
+from mltrail.search import paging
+from mltrail.server.api.readable_pages import MAX_STORE_PAGES, readable_page
+
+
+class ListStore:
+    """Pages of a list, as the SQL stores page: offset tokens, ``max_results + 1`` rows read."""
+
+    def __init__(self, items: list[int]) -> None:
+        self.items = items
+        self.reads = 0
+
+    def fetch(self, size: int, token: str | None) -> PagedList:
+        assert size > 0
+        self.reads += 1
+        offset = paging.decode_page_token(token)
+        rows = self.items[offset : offset + size + 1]
+        return PagedList(rows[:size], paging.next_page_token(offset, size, len(rows)))
+
+
+def page_through(store: ListStore, readable: set[int], size: int) -> list[PagedList]:
+    """Every page, as a client follows the tokens; a page short of ``size`` that is not the
+    last must be one where the scan limit was hit."""
+    pages: list[PagedList] = []
+    token: str | None = None
+    while True:
+        store.reads = 0
+        page = readable_page(store.fetch, readable.__contains__, size, token)
+        assert len(page) <= size
+        assert store.reads <= MAX_STORE_PAGES + 1  # the scan is bounded
+        if page.token is not None and len(page) < size:
+            assert store.reads == MAX_STORE_PAGES
+        pages.append(page)
+        if page.token is None:
+            return pages
+        assert len(pages) < 1000, "the listing does not end"
+        token = page.token
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 7, 25, 100])
+@pytest.mark.parametrize("density", [0.0, 0.05, 0.3, 0.7, 1.0])
+def test_pages_are_full_and_the_listing_is_exact(size: int, density: float) -> None:
+    rng = random.Random(f"{size}-{density}")
+    items = list(range(60))
+    readable = {i for i in items if rng.random() < density}
+    store = ListStore(items)
+    pages = page_through(store, readable, size)
+    listed = [item for page in pages for item in page]
+    assert listed == sorted(readable)  # in order, none skipped, none repeated
+    if readable and size * MAX_STORE_PAGES >= len(items):  # one request may scan them all
+        assert all(len(page) == size for page in pages[:-1])
+        assert len(pages) == -(-len(readable) // size)  # no empty page after the last item
+    if not readable and size * MAX_STORE_PAGES >= len(items):
+        assert pages == [[]]  # one empty page, no token
+
+
+def test_a_full_page_gets_a_token_only_when_more_is_readable() -> None:
+    items = list(range(20))
+    store = ListStore(items)
+    assert readable_page(store.fetch, {3, 5, 8}.__contains__, 3, None).token is None
+    page = readable_page(store.fetch, {3, 5, 8, 19}.__contains__, 3, None)
+    assert list(page) == [3, 5, 8] and page.token is not None
+    rest = readable_page(store.fetch, {3, 5, 8, 19}.__contains__, 3, page.token)
+    assert list(rest) == [19] and rest.token is None
+
+
+def test_a_caller_who_reads_nothing_cannot_make_one_request_scan_everything() -> None:
+    items = list(range(10 * MAX_STORE_PAGES * 3))
+    store = ListStore(items)
+    page = readable_page(store.fetch, lambda item: item == items[-1], 10, None)
+    assert list(page) == [] and store.reads == MAX_STORE_PAGES
+    assert paging.decode_page_token(page.token) == 10 * MAX_STORE_PAGES  # after the rows read
+    pages = page_through(store, {items[-1]}, 10)
+    assert [list(p) for p in pages] == [[], [], [items[-1]]]
+
+
+def test_dense_readers_pay_one_lookahead_read_at_most() -> None:
+    store = ListStore(list(range(50)))
+    page = readable_page(store.fetch, lambda item: True, 4, None)
+    assert list(page) == [0, 1, 2, 3] and paging.decode_page_token(page.token) == 4
+    assert store.reads == 2  # the page, then the next one to see that more is readable
