@@ -9,6 +9,7 @@ import pytest
 
 from mltrail.entities import PagedList
 from mltrail.search import paging
+from mltrail.server.api import readable_pages
 from mltrail.server.api.readable_pages import MAX_STORE_PAGES, readable_page
 
 
@@ -17,13 +18,14 @@ class ListStore:
 
     def __init__(self, items: list[int]) -> None:
         self.items = items
-        self.reads = 0
+        self.reads = self.rows = 0  # store reads, and the rows they returned
 
     def fetch(self, size: int, token: str | None) -> PagedList:
         assert size > 0
         self.reads += 1
         offset = paging.decode_page_token(token)
         rows = self.items[offset : offset + size + 1]
+        self.rows += len(rows[:size])
         return PagedList(rows[:size], paging.next_page_token(offset, size, len(rows)))
 
 
@@ -33,12 +35,12 @@ def page_through(store: ListStore, readable: set[int], size: int) -> list[PagedL
     pages: list[PagedList] = []
     token: str | None = None
     while True:
-        store.reads = 0
+        store.reads = store.rows = 0
         page = readable_page(store.fetch, readable.__contains__, size, token)
         assert len(page) <= size
         assert store.reads <= MAX_STORE_PAGES + 1  # the scan is bounded
         if page.token is not None and len(page) < size:
-            assert store.reads == MAX_STORE_PAGES
+            assert store.reads == MAX_STORE_PAGES or store.rows >= readable_pages.MAX_SCAN_ROWS
         pages.append(page)
         if page.token is None:
             return pages
@@ -83,8 +85,24 @@ def test_a_caller_who_reads_nothing_cannot_make_one_request_scan_everything() ->
     assert [list(p) for p in pages] == [[], [], [items[-1]]]
 
 
-def test_dense_readers_pay_one_lookahead_read_at_most() -> None:
-    store = ListStore(list(range(50)))
-    page = readable_page(store.fetch, lambda item: True, 4, None)
-    assert list(page) == [0, 1, 2, 3] and paging.decode_page_token(page.token) == 4
-    assert store.reads == 2  # the page, then the next one to see that more is readable
+def test_dense_readers_pay_a_small_lookahead_read() -> None:
+    store = ListStore(list(range(500)))
+    page = readable_page(store.fetch, lambda item: True, 100, None)
+    assert list(page) == list(range(100)) and paging.decode_page_token(page.token) == 100
+    # The page, then a read of a few rows to see that more is readable: not a second page.
+    assert store.reads == 2 and store.rows <= 100 + 2
+    store = ListStore(list(range(500)))
+    page = readable_page(store.fetch, lambda item: item != 7, 100, None)  # one hidden
+    assert list(page) == [i for i in range(101) if i != 7]
+    assert paging.decode_page_token(page.token) == 101
+    assert store.rows <= 100 + 2 * 3  # two small reads (one of them the cut), not two pages
+
+
+def test_the_rows_one_request_reads_are_bounded_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(readable_pages, "MAX_SCAN_ROWS", 25)
+    store = ListStore(list(range(100)))
+    page = readable_page(store.fetch, lambda item: item == 99, 10, None)
+    assert list(page) == [] and store.rows == 25
+    assert paging.decode_page_token(page.token) == 25
+    pages = page_through(store, {99}, 10)
+    assert [list(p) for p in pages] == [[], [], [], [99]]
