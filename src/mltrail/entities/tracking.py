@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -215,3 +216,20 @@ class PagedList(list):  # type: ignore[type-arg]
     def __init__(self, items: Any = (), token: str | None = None) -> None:
         list.__init__(self, items)
         self.token = token
+
+
+def collect_pages(
+    fetch: Callable[[int, str | None], PagedList], page_size: int, max_results: int | None = None
+) -> list[Any]:
+    """Every item of a paged search, or its first ``max_results``: ``fetch(size, token)`` is
+    called for pages of at most ``page_size`` (the first with no token) until a page has no
+    next token or enough have been found."""
+    found: list[Any] = []
+    token = None
+    while True:
+        size = page_size if max_results is None else min(page_size, max_results - len(found))
+        page = fetch(size, token)
+        found.extend(page)
+        token = page.token
+        if not token or (max_results is not None and len(found) >= max_results):
+            return found
