@@ -4,7 +4,10 @@ Both servers serve one model directory (an iris LogisticRegression saved by mltr
 default skops format, which MLflow loads as its own), with one worker and
 ``--env-manager local``. Measured for each, from this process with the same HTTP client:
 
-* startup: from launching the command until ``/ping`` answers 200 (median of a few starts);
+* startup: from launching the command until ``/ping`` answers 200 (median of a few starts,
+  after one untimed start of each, which writes bytecode and per-machine caches as an installed
+  tool has them; ``PYTHONDONTWRITEBYTECODE`` is removed from both servers' environment, or an
+  editable mltrail would recompile its modules on every start while MLflow's ``.pyc`` are used);
 * sequential: one client with keep-alive, requests per second and p50/p99 latency;
 * concurrent: 8 clients in threads, total requests per second and p99 latency.
 
@@ -63,6 +66,7 @@ def make_model(folder: Path) -> Path:
 
 def command(impl: str, model: Path, port: int) -> tuple[list[str], dict[str, str]]:
     env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     if impl == "mltrail":
         args = [sys.executable, "-m", "mltrail", "models", "serve", "-m", str(model),
                 "-p", str(port), "--env-manager", "local"]
@@ -164,6 +168,7 @@ def summary(times: list[float], total: float) -> dict[str, float]:
 
 
 def measure(impl: str, model: Path, requests: int, starts: int) -> dict[str, Any]:
+    Server(impl, model).stop()  # untimed: caches written, files in the page cache
     startups = []
     for _ in range(starts - 1):
         server = Server(impl, model)

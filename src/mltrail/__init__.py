@@ -7,74 +7,114 @@ pandas and ML libraries load only when used.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mltrail.entities import RunStatus, ViewType
 from mltrail.exceptions import MlflowException, MltrailException
-from mltrail.tracking.fluent import (
-    ActiveRun,
-    active_run,
-    create_experiment,
-    delete_experiment,
-    delete_run,
-    end_run,
-    get_experiment,
-    get_experiment_by_name,
-    get_parent_run,
-    get_run,
-    get_tracking_uri,
-    is_tracking_uri_set,
-    last_active_run,
-    search_experiments,
-    set_experiment,
-    set_experiment_tag,
-    set_experiment_tags,
-    set_tracking_uri,
-    start_run,
-)
-from mltrail.tracking.fluent_artifacts import (
-    get_artifact_uri,
-    log_artifact,
-    log_artifacts,
-    log_dict,
-    log_figure,
-    log_image,
-    log_text,
-)
-from mltrail.tracking.fluent_inputs import log_input, log_inputs
-from mltrail.tracking.fluent_logging import (
-    delete_tag,
-    flush,
-    flush_async_logging,
-    log_metric,
-    log_metrics,
-    log_param,
-    log_params,
-    set_tag,
-    set_tags,
-)
-from mltrail.tracking.fluent_more import (
-    delete_experiment_tag,
-    delete_logged_model_tag,
-    finalize_logged_model,
-    initialize_logged_model,
-    last_logged_model,
-    log_model_params,
-    log_outputs,
-    log_table,
-    restore_experiment,
-    restore_run,
-    set_logged_model_tags,
-)
-from mltrail.tracking.fluent_registry import (
-    get_registry_uri,
-    register_model,
-    search_model_versions,
-    search_registered_models,
-    set_registry_uri,
-)
-from mltrail.tracking.fluent_search import get_logged_model, search_logged_models, search_runs
 from mltrail.version import __version__
+
+if TYPE_CHECKING:
+    from mltrail.tracking.fluent import (
+        ActiveRun,
+        active_run,
+        create_experiment,
+        delete_experiment,
+        delete_run,
+        end_run,
+        get_experiment,
+        get_experiment_by_name,
+        get_parent_run,
+        get_run,
+        get_tracking_uri,
+        is_tracking_uri_set,
+        last_active_run,
+        search_experiments,
+        set_experiment,
+        set_experiment_tag,
+        set_experiment_tags,
+        set_tracking_uri,
+        start_run,
+    )
+    from mltrail.tracking.fluent_artifacts import (
+        get_artifact_uri,
+        log_artifact,
+        log_artifacts,
+        log_dict,
+        log_figure,
+        log_image,
+        log_text,
+    )
+    from mltrail.tracking.fluent_inputs import log_input, log_inputs
+    from mltrail.tracking.fluent_logging import (
+        delete_tag,
+        flush,
+        flush_async_logging,
+        log_metric,
+        log_metrics,
+        log_param,
+        log_params,
+        set_tag,
+        set_tags,
+    )
+    from mltrail.tracking.fluent_more import (
+        delete_experiment_tag,
+        delete_logged_model_tag,
+        finalize_logged_model,
+        initialize_logged_model,
+        last_logged_model,
+        log_model_params,
+        log_outputs,
+        log_table,
+        restore_experiment,
+        restore_run,
+        set_logged_model_tags,
+    )
+    from mltrail.tracking.fluent_registry import (
+        get_registry_uri,
+        register_model,
+        search_model_versions,
+        search_registered_models,
+        set_registry_uri,
+    )
+    from mltrail.tracking.fluent_search import get_logged_model, search_logged_models, search_runs
+
+# The fluent API, loaded on first use: ``import mltrail`` (and so every ``mltrail`` command,
+# ``python -m mltrail``) does not pay for the tracking client until a function is called.
+_LAZY_FUNCTIONS: dict[str, str] = {
+    name: module
+    for module, names in (
+        ("mltrail.tracking.fluent", """
+            ActiveRun active_run create_experiment delete_experiment delete_run end_run
+            get_experiment get_experiment_by_name get_parent_run get_run get_tracking_uri
+            is_tracking_uri_set last_active_run search_experiments set_experiment
+            set_experiment_tag set_experiment_tags set_tracking_uri start_run
+        """),
+        ("mltrail.tracking.fluent_artifacts", """
+            get_artifact_uri log_artifact log_artifacts log_dict log_figure log_image log_text
+        """),
+        ("mltrail.tracking.fluent_inputs", """
+            log_input log_inputs
+        """),
+        ("mltrail.tracking.fluent_logging", """
+            delete_tag flush flush_async_logging log_metric log_metrics log_param log_params
+            set_tag set_tags
+        """),
+        ("mltrail.tracking.fluent_more", """
+            delete_experiment_tag delete_logged_model_tag finalize_logged_model
+            initialize_logged_model last_logged_model log_model_params log_outputs log_table
+            restore_experiment restore_run set_logged_model_tags
+        """),
+        ("mltrail.tracking.fluent_registry", """
+            get_registry_uri register_model search_model_versions search_registered_models
+            set_registry_uri
+        """),
+        ("mltrail.tracking.fluent_search", """
+            get_logged_model search_logged_models search_runs
+        """),
+    )
+    for name in names.split()
+}
+
 
 # Submodules loaded on first attribute access (``mltrail.sklearn``, ``mltrail.entities``...).
 _LAZY_MODULES = {
@@ -109,6 +149,10 @@ _AUTOLOG_FUNCTIONS = {
 
 
 def __getattr__(name: str) -> Any:
+    if name in _LAZY_FUNCTIONS:
+        value = getattr(importlib.import_module(_LAZY_FUNCTIONS[name]), name)
+        globals()[name] = value  # later lookups are plain attribute reads
+        return value
     if name in _LAZY_MODULES:
         try:
             return importlib.import_module(f"mltrail.{name}")
@@ -127,6 +171,10 @@ def __getattr__(name: str) -> Any:
 
         return TrailClient
     raise AttributeError(f"module 'mltrail' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
 
 
 __all__ = [

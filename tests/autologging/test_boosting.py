@@ -78,6 +78,26 @@ def test_xgboost_native_train_with_early_stopping(table, client):
     assert "train-logloss" in data.metrics
 
 
+def test_xgboost_model_format_reaches_the_logged_model(table, client):
+    xgboost = pytest.importorskip("xgboost")
+    from mltrail.autologging import xgboost as xgb_autolog
+
+    xgb_autolog.autolog(model_format="json")
+    x_train, _, y_train, _ = table
+    model = xgboost.XGBClassifier(n_estimators=3, max_depth=2)
+    model.fit(x_train, y_train)
+    fitted = mltrail.last_active_run().info.run_id
+    with mltrail.start_run() as native:
+        xgboost.train({"objective": "binary:logistic"}, xgboost.DMatrix(x_train, y_train), 3)
+    experiment_id = client.get_run(fitted).info.experiment_id
+    logged = {m.source_run_id: m for m in client.search_logged_models([experiment_id])}
+    for run_id in (fitted, native.info.run_id):
+        uri = f"models:/{logged[run_id].model_id}"
+        assert "model.json" in {f.path for f in mltrail.artifacts.list_artifacts(uri)}
+    loaded = mltrail.pyfunc.load_model(f"runs:/{fitted}/model")
+    assert loaded.metadata.signature is not None  # inferred from the fit's data
+
+
 def test_lightgbm_regressor_and_native_train(table, client):
     lightgbm = pytest.importorskip("lightgbm")
     from mltrail.autologging import lightgbm as lgb_autolog

@@ -12,7 +12,8 @@ import pytest
 
 import mltrail
 
-PROJECT = Path(__file__).parent / "mnist_project"
+# Shared with the other test that runs the seed's MNIST project.
+PROJECT = Path(__file__).parents[1] / "support" / "mnist_project"
 
 
 @pytest.mark.slow

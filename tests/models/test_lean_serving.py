@@ -109,3 +109,64 @@ def test_only_measured_cheap_small_predictions_run_on_the_loop(tmp_path, iris, i
     sluggish = MatrixPath(["a"], np.float64, slow)
     sluggish.predict(np.zeros((1, 1)))
     assert not sluggish.inline(1)
+
+
+_STATS_PROBE = """
+import sys
+from mltrail.models.serving.runner import build_app, ServeOptions
+from starlette.testclient import TestClient
+
+app = build_app({path!r}, ServeOptions(allowed_hosts=("testserver",)))
+kind = lambda: type(sys.modules["scipy.stats"]).__name__
+print(kind())
+with TestClient(app) as client:
+    body = {{"dataframe_split": {{"columns": {columns!r}, "data": {rows!r}}}}}
+    answer = client.post("/invocations", json=body)
+    print(answer.status_code, answer.json()["predictions"])
+print(kind())
+import scipy.stats
+ranks = scipy.stats.rankdata([3, 1, 2]).tolist()  # any use brings the real module
+print(kind(), ranks, scipy.stats is sys.modules["scipy.stats"])
+"""
+
+
+def _probe_stats(path, features):
+    rows = features.head(3).to_numpy().tolist()
+    code = _STATS_PROBE.format(path=path, columns=list(features.columns), rows=rows)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+def test_scipy_stats_waits_until_a_prediction_needs_it(tmp_path, iris, iris_model):
+    from sklearn.neighbors import KNeighborsClassifier
+
+    features, target = iris
+    # Logistic regression never uses scipy.stats: it is still not imported after a request.
+    out = _probe_stats(_save(tmp_path, iris, iris_model), features)
+    expected = iris_model.predict(features.head(3)).tolist()
+    real_after = "module [3.0, 1.0, 2.0] True"
+    assert out == ["_DeferredStats", f"200 {expected}", "_DeferredStats", real_after]
+    # k-nearest neighbours votes with scipy.stats.mode: the real module arrives on that request.
+    knn = KNeighborsClassifier(3).fit(features, target)
+    path = tmp_path / "knn"
+    trusted = [
+        "sklearn.metrics._dist_metrics.EuclideanDistance64",
+        "sklearn.neighbors._kd_tree.KDTree",
+    ]
+    signature = infer_signature(features, knn.predict(features))
+    mltrail.sklearn.save_model(knn, path, signature=signature, skops_trusted_types=trusted)
+    out = _probe_stats(str(path), features)
+    expected = knn.predict(features.head(3)).tolist()
+    assert out == ["_DeferredStats", f"200 {expected}", "module", real_after]
+
+
+def test_deferring_is_a_no_op_once_scipy_stats_is_imported():
+    import scipy.stats
+
+    from mltrail.models.serving.deferred_stats import stats_deferred
+
+    with stats_deferred():
+        from scipy.stats import rankdata
+    assert rankdata is scipy.stats.rankdata
+    assert sys.modules["scipy.stats"] is scipy.stats

@@ -1,13 +1,15 @@
-"""A live mltrail server (uvicorn in a thread, free port, fresh SQLite) and a real headless
-Chromium driven by Playwright, for end-to-end tests of the web UI."""
+"""A live mltrail server (uvicorn in a thread, free port, fresh SQLite), servers with --auth,
+and a real headless Chromium driven by Playwright, for end-to-end tests of the web UI."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
-from ui_helpers import CHROMIUM, CHROMIUM_ARGS, LiveServer, start_server
+from live_servers import ThreadServer, settings_for
+from ui_helpers import ADMIN, CHROMIUM, CHROMIUM_ARGS, LiveServer, start_server
 
 
 @pytest.fixture(scope="session")
@@ -16,6 +18,25 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     yield live
     server.should_exit = True  # type: ignore[attr-defined]
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def auth_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., str]]:
+    """Starts a server with --auth on a fresh SQLite store, ``ADMIN`` its administrator and
+    any further settings given, and returns its URL; stopped when the test ends."""
+    monkeypatch.setenv("MLTRAIL_AUTH_ADMIN_USERNAME", ADMIN[0])
+    monkeypatch.setenv("MLTRAIL_AUTH_ADMIN_PASSWORD", ADMIN[1])
+    started: list[ThreadServer] = []
+
+    def start(**settings: object) -> str:
+        destination = str(tmp_path / "destination")
+        server = ThreadServer(settings_for(tmp_path, destination, auth=True, **settings)).start()
+        started.append(server)
+        return server.url
+
+    yield start
+    for server in started:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

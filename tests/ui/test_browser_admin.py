@@ -5,68 +5,27 @@ effect on the API at once."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
-from ui_helpers import free_port
+from ui_helpers import ADMIN, sign_in
 
 pytestmark = pytest.mark.browser
 
-ADMIN = ("root", "a long admin passphrase")
 ERIN = ("erin", "plum-lantern-river-7")
 
 
-@pytest.fixture
-def admin_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    import uvicorn
-
-    from mltrail.server.app import create_app
-    from mltrail.server.settings import ServerSettings
-
-    monkeypatch.setenv("MLTRAIL_AUTH_ADMIN_USERNAME", ADMIN[0])
-    monkeypatch.setenv("MLTRAIL_AUTH_ADMIN_PASSWORD", ADMIN[1])
-    settings = ServerSettings(
-        backend_store_uri=f"sqlite:///{tmp_path / 'mltrail.db'}",
-        default_artifact_root="mlflow-artifacts:/",
-        artifacts_destination=str(tmp_path / "destination"),
-        auth=True,
-        auth_default_permission="NO_PERMISSIONS",
-    )
-    app = create_app(settings)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not server.started and time.time() < deadline:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-def _sign_in(page: Page, url: str) -> None:
-    page.goto(url + "/admin/users")
-    page.fill("input[name=username]", ADMIN[0])
-    page.fill("input[name=password]", ADMIN[1])
-    page.click("button[type=submit]")
-    expect(page).to_have_url(url + "/admin/users")
-
-
-def test_an_administrator_manages_users_groups_and_grants(page: Page, admin_server: str) -> None:
-    url = admin_server
+def test_an_administrator_manages_users_groups_and_grants(
+    page: Page, auth_server: Callable[..., str]
+) -> None:
+    url = auth_server(auth_default_permission="NO_PERMISSIONS")
     api = url + "/api/2.0/mlflow"
     exp_id = httpx.post(api + "/experiments/create", json={"name": "shared"}, auth=ADMIN).json()[
         "experiment_id"
     ]
-    _sign_in(page, url)
+    sign_in(page, url, "/admin/users")
     expect(page.locator("nav.mainnav a", has_text="Admin")).to_have_attribute(
         "aria-current", "page"
     )

@@ -1,5 +1,6 @@
 """Helpers for the UI tests and the UI benchmarks: a live server in a thread, the Chromium
-launch settings, and screenshots saved under ``test-artifacts/screenshots``."""
+launch settings, signing in to a server with --auth, and screenshots saved under
+``test-artifacts/screenshots``."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# The administrator that the ``auth_server`` fixture's servers are made with.
+ADMIN = ("root", "a long admin passphrase")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
 
@@ -63,6 +66,28 @@ def start_server(root: Path) -> tuple[LiveServer, object, threading.Thread]:
             raise RuntimeError("The test server did not start within 20 s.")
         time.sleep(0.02)
     return LiveServer(f"http://127.0.0.1:{port}", store, settings, root), server, thread
+
+
+def submit_login(page, username: str, password: str) -> None:
+    """Fill in and send the login form of the page shown."""
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+
+
+def wait_until_loaded(page, url: str) -> None:
+    """Wait until ``url`` is shown and its load event has fired: a page's module scripts run
+    before it, so a keypress after this reaches their handlers (a URL check alone passes as
+    soon as the navigation commits, and Enter could then submit the bare form)."""
+    page.wait_for_url(url, wait_until="load")
+
+
+def sign_in(page, base_url: str, path: str) -> None:
+    """Open ``path`` signed out, sign in as ``ADMIN`` on the login page it leads to, and wait
+    until ``path`` is back and ready."""
+    page.goto(base_url + path)
+    submit_login(page, *ADMIN)
+    wait_until_loaded(page, base_url + path)
 
 
 def screenshot(page, name: str, full_page: bool = False) -> Path:

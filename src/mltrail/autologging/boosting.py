@@ -1,6 +1,7 @@
 """What XGBoost and LightGBM autologging share: one run per outermost training call (the
 sklearn-style ``fit`` or the native ``train``), per-iteration evaluation metrics through a
-callback, feature importance as JSON and a bar plot, the model through its flavor."""
+callback, what follows the call (the flavor's own outcome, the training set, the model through
+its flavor), feature importance as JSON and a bar plot."""
 
 from __future__ import annotations
 
@@ -32,12 +33,17 @@ class _Current(threading.local):
 
 current = _Current()
 
+# What a flavor logs from the booster once training is over (best iteration, importance...).
+Outcome = Callable[[Session, Any], None]
+# What follows a training call: the session, the booster or estimator, the call's arguments.
+AfterCall = Callable[[Session, Any, tuple[Any, ...], Mapping[str, Any]], None]
+
 
 def train_wrapper(
     flavor: str,
     add_callback: Callable[[Session, tuple[Any, ...], dict[str, Any]], None],
     native_params: Callable[[tuple[Any, ...], Mapping[str, Any]], dict[str, Any]],
-    after_native: Callable[[Session, Any, tuple[Any, ...], Mapping[str, Any]], None],
+    after_native: AfterCall,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Wrap the native ``train``: inside a ``fit`` it only adds the metrics callback; called
     directly it owns the run (params, callback, then ``after_native`` with the booster)."""
@@ -71,7 +77,7 @@ def train_wrapper(
 
 def fit_wrapper(
     flavor: str,
-    after_fit: Callable[[Session, Any, tuple[Any, ...], Mapping[str, Any]], None],
+    after_fit: AfterCall,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Wrap an sklearn-style ``fit``: params before, everything else after."""
 
@@ -96,6 +102,64 @@ def fit_wrapper(
         return fit
 
     return make
+
+
+def after_native(log_outcome: Outcome, model_options: tuple[str, ...] = ()) -> AfterCall:
+    """After a native ``train`` that owns its run: the outcome, then the booster as a model
+    (no data at hand, so no signature). ``model_options`` name autolog options passed on to
+    the flavor's ``log_model``."""
+
+    def after(
+        session: Session, booster: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]
+    ) -> None:
+        log_outcome(session, booster)
+        if session.options.get("log_models"):
+            _log_model(session, booster, None, model_options)
+
+    return after
+
+
+def after_fit(
+    log_outcome: Outcome, booster_of: Callable[[Any], Any], model_options: tuple[str, ...] = ()
+) -> AfterCall:
+    """After an estimator's ``fit``: the outcome of its booster (``booster_of(estimator)``),
+    the training set, then the estimator as a model, its signature inferred from the data."""
+
+    def after(
+        session: Session, model: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]
+    ) -> None:
+        log_outcome(session, booster_of(model))
+        x = args[0] if args else kwargs.get("X")
+        y = args[1] if len(args) > 1 else kwargs.get("y")
+        if session.options.get("log_datasets") and x is not None:
+            from mltrail.autologging import datasets
+
+            safety.guarded(session.flavor, datasets.log_training_set, session.run_id, x, y)
+        if session.options.get("log_models"):
+            _log_model(session, model, x, model_options)
+
+    return after
+
+
+def _log_model(session: Session, model: Any, x: Any, model_options: tuple[str, ...]) -> None:
+    from mltrail.autologging import model_logging
+
+    flavor, options = session.flavor, session.options
+    sample = model_logging.head(x) if x is not None else None
+    signature = None
+    if sample is not None and options.get("log_model_signatures"):
+        signature = safety.guarded(flavor, model_logging.infer_signature, sample, model.predict)
+    model_logging.log_with_flavor(
+        flavor,
+        flavor,
+        session.run_id,
+        model,
+        "model",
+        signature=signature,
+        input_example=sample if options.get("log_input_examples") else None,
+        registered_model_name=options.get("registered_model_name"),
+        **{name: options.get(name) for name in model_options},
+    )
 
 
 def log_feature_importance(run_id: str, importance_type: str, scores: Mapping[str, float]) -> None:

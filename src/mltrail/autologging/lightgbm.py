@@ -40,7 +40,12 @@ def _install(_module: Any) -> None:
     import lightgbm.engine
     import lightgbm.sklearn
 
-    wrap_train = boosting.train_wrapper(FLAVOR, _add_callback, _native_params, _after_native)
+    wrap_train = boosting.train_wrapper(
+        FLAVOR, _add_callback, _native_params, boosting.after_native(_log_outcome)
+    )
+    wrap_fit = boosting.fit_wrapper(
+        FLAVOR, boosting.after_fit(_log_outcome, lambda model: model.booster_)
+    )
     for owner in (lightgbm, lightgbm.engine, lightgbm.sklearn):
         if hasattr(owner, "train"):
             safety.patch(FLAVOR, owner, "train", wrap_train)
@@ -49,7 +54,7 @@ def _install(_module: Any) -> None:
         cls = stack.pop()
         stack.extend(cls.__subclasses__())
         if "fit" in vars(cls):
-            safety.patch(FLAVOR, cls, "fit", boosting.fit_wrapper(FLAVOR, _after_fit))
+            safety.patch(FLAVOR, cls, "fit", wrap_fit)
 
 
 def _native_params(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any]:
@@ -90,44 +95,3 @@ def _log_outcome(session: boosting.Session, booster: Any) -> None:
             safety.guarded(
                 FLAVOR, boosting.log_feature_importance, run_id, importance_type, importance
             )
-
-
-def _after_native(
-    session: boosting.Session, booster: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]
-) -> None:
-    _log_outcome(session, booster)
-    if session.options.get("log_models"):
-        _log_model(session, booster, None)
-
-
-def _after_fit(
-    session: boosting.Session, model: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]
-) -> None:
-    _log_outcome(session, model.booster_)
-    x = args[0] if args else kwargs.get("X")
-    y = args[1] if len(args) > 1 else kwargs.get("y")
-    if session.options.get("log_datasets") and x is not None:
-        from mltrail.autologging import datasets
-
-        safety.guarded(FLAVOR, datasets.log_training_set, session.run_id, x, y)
-    if session.options.get("log_models"):
-        _log_model(session, model, x)
-
-
-def _log_model(session: boosting.Session, model: Any, x: Any) -> None:
-    from mltrail.autologging import model_logging
-
-    sample = model_logging.head(x) if x is not None else None
-    signature = None
-    if sample is not None and session.options.get("log_model_signatures"):
-        signature = safety.guarded(FLAVOR, model_logging.infer_signature, sample, model.predict)
-    model_logging.log_with_flavor(
-        "lightgbm",
-        FLAVOR,
-        session.run_id,
-        model,
-        "model",
-        signature=signature,
-        input_example=sample if session.options.get("log_input_examples") else None,
-        registered_model_name=session.options.get("registered_model_name"),
-    )

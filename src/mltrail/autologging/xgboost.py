@@ -10,6 +10,8 @@ from typing import Any
 from mltrail.autologging import boosting, config, import_hooks, runs, safety
 
 FLAVOR = "xgboost"
+# Autolog options that go on to ``mltrail.xgboost.log_model``.
+MODEL_OPTIONS = ("model_format",)
 
 
 def autolog(
@@ -42,13 +44,18 @@ def _install(_module: Any) -> None:
     import xgboost.sklearn
     import xgboost.training
 
-    wrap_train = boosting.train_wrapper(FLAVOR, _add_callback, _native_params, _after_native)
+    wrap_train = boosting.train_wrapper(
+        FLAVOR, _add_callback, _native_params, boosting.after_native(_log_outcome, MODEL_OPTIONS)
+    )
+    wrap_fit = boosting.fit_wrapper(
+        FLAVOR, boosting.after_fit(_log_outcome, lambda model: model.get_booster(), MODEL_OPTIONS)
+    )
     for owner in (xgboost, xgboost.training, xgboost.sklearn):
         if hasattr(owner, "train"):
             safety.patch(FLAVOR, owner, "train", wrap_train)
     for cls in _subclasses(xgboost.sklearn.XGBModel):
         if "fit" in vars(cls):
-            safety.patch(FLAVOR, cls, "fit", boosting.fit_wrapper(FLAVOR, _after_fit))
+            safety.patch(FLAVOR, cls, "fit", wrap_fit)
 
 
 def _subclasses(cls: type) -> list[type]:
@@ -103,45 +110,3 @@ def _log_outcome(session: boosting.Session, booster: Any) -> None:
         scores = safety.guarded(FLAVOR, booster.get_score, importance_type=importance_type)
         if scores is not None:
             safety.guarded(FLAVOR, boosting.log_feature_importance, run_id, importance_type, scores)
-
-
-def _after_native(
-    session: boosting.Session, booster: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]
-) -> None:
-    _log_outcome(session, booster)
-    if session.options.get("log_models"):
-        _log_model(session, booster, None)
-
-
-def _after_fit(
-    session: boosting.Session, model: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]
-) -> None:
-    _log_outcome(session, model.get_booster())
-    x = args[0] if args else kwargs.get("X")
-    y = args[1] if len(args) > 1 else kwargs.get("y")
-    if session.options.get("log_datasets") and x is not None:
-        from mltrail.autologging import datasets
-
-        safety.guarded(FLAVOR, datasets.log_training_set, session.run_id, x, y)
-    if session.options.get("log_models"):
-        _log_model(session, model, x)
-
-
-def _log_model(session: boosting.Session, model: Any, x: Any) -> None:
-    from mltrail.autologging import model_logging
-
-    sample = model_logging.head(x) if x is not None else None
-    signature = None
-    if sample is not None and session.options.get("log_model_signatures"):
-        signature = safety.guarded(FLAVOR, model_logging.infer_signature, sample, model.predict)
-    model_logging.log_with_flavor(
-        "xgboost",
-        FLAVOR,
-        session.run_id,
-        model,
-        "model",
-        signature=signature,
-        input_example=sample if session.options.get("log_input_examples") else None,
-        model_format=session.options.get("model_format"),
-        registered_model_name=session.options.get("registered_model_name"),
-    )

@@ -17,6 +17,7 @@ from mltrail.cli.options import (
     view_option,
 )
 from mltrail.entities import Run
+from mltrail.entities.tracking import collect_pages
 
 
 @click.group("experiments")
@@ -198,14 +199,9 @@ def export_csv(experiment_id: str, filename: str | None, tracking_uri: str | Non
 
     client = client_for(tracking_uri, must_exist=True)
     client.get_experiment(experiment_id)  # an unknown experiment is an error, not an empty file
-    found: list[Run] = []
-    token: str | None = None
-    while True:
-        page = client.search_runs([experiment_id], "", 1, 50000, None, token)  # active runs
-        found.extend(page)
-        token = page.token
-        if not token:
-            break
+    found: list[Run] = collect_pages(  # the active runs (view type 1)
+        lambda size, token: client.search_runs([experiment_id], "", 1, size, None, token), 50000
+    )
     frame = runs_to_dataframe(found)
     if filename is None:
         click.echo(frame.to_csv(index=False), nl=False)

@@ -10,6 +10,7 @@ import click
 from mltrail.cli import output
 from mltrail.cli.clients import client_for
 from mltrail.cli.options import common_options, page_token_option
+from mltrail.entities.tracking import collect_pages
 
 if TYPE_CHECKING:
     from mltrail.entities import ModelVersion, RegisteredModel
@@ -241,16 +242,13 @@ def _quoted(text: str) -> str:
 
 
 def _all_versions(client: Any, name: str) -> list[ModelVersion]:
-    found: list[ModelVersion] = []
-    token = None
-    while True:
-        page = client.search_model_versions(
-            f"name = '{_quoted(name)}'", 10000, ["version_number DESC"], token
-        )
-        found.extend(page)
-        token = page.token
-        if not token:
-            return found
+    where = f"name = '{_quoted(name)}'"
+    return collect_pages(
+        lambda size, token: client.search_model_versions(
+            where, size, ["version_number DESC"], token
+        ),
+        10000,
+    )
 
 
 def _versions_table(found: list[ModelVersion]) -> None:

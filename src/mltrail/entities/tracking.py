@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 
 @dataclass(slots=True)
 class Metric:  # not frozen: a training loop creates millions, and frozen init is 5x slower
+    """One value of a metric at a time and step (the same key logged again is a new point)."""
+
     key: str
     value: float
     timestamp: int
@@ -20,24 +23,32 @@ class Metric:  # not frozen: a training loop creates millions, and frozen init i
 
 @dataclass(slots=True, frozen=True)
 class Param:
+    """A run's parameter: logged once, never changed."""
+
     key: str
     value: str
 
 
 @dataclass(slots=True, frozen=True)
 class RunTag:
+    """A run's tag: a key and a value that may be set again."""
+
     key: str
     value: str
 
 
 @dataclass(slots=True, frozen=True)
 class ExperimentTag:
+    """An experiment's tag."""
+
     key: str
     value: str
 
 
 @dataclass(slots=True)
 class Experiment:
+    """An experiment: a named group of runs with a default artifact location."""
+
     experiment_id: str
     name: str
     artifact_location: str
@@ -49,6 +60,8 @@ class Experiment:
 
 @dataclass(slots=True)
 class RunInfo:
+    """A run's identity and state: ids, name, status, times, stage and artifact root."""
+
     run_id: str
     experiment_id: str
     run_name: str
@@ -80,12 +93,16 @@ class RunData:
 
 @dataclass(slots=True, frozen=True)
 class InputTag:
+    """A tag on a dataset input (``mlflow.data.context``: train, eval...)."""
+
     key: str
     value: str
 
 
 @dataclass(slots=True, frozen=True)
 class Dataset:
+    """A dataset as logged: its name, digest, source, schema and profile."""
+
     name: str
     digest: str
     source_type: str
@@ -96,6 +113,8 @@ class Dataset:
 
 @dataclass(slots=True, frozen=True)
 class DatasetInput:
+    """A dataset a run used, with its input tags."""
+
     dataset: Dataset
     tags: tuple[InputTag, ...] = ()
 
@@ -117,17 +136,23 @@ class LoggedModelOutput:
 
 @dataclass(slots=True)
 class RunInputs:
+    """What a run used: datasets and logged models."""
+
     dataset_inputs: list[DatasetInput] = field(default_factory=list)
     model_inputs: list[LoggedModelInput] = field(default_factory=list)
 
 
 @dataclass(slots=True)
 class RunOutputs:
+    """What a run produced: logged models."""
+
     model_outputs: list[LoggedModelOutput] = field(default_factory=list)
 
 
 @dataclass(slots=True)
 class Run:
+    """A run: its info, its data (metrics, params, tags), its inputs and outputs."""
+
     info: RunInfo
     data: RunData
     inputs: RunInputs = field(default_factory=RunInputs)
@@ -178,6 +203,8 @@ class Run:
 
 @dataclass(slots=True, frozen=True)
 class FileInfo:
+    """An artifact listed under a run: its path, whether it is a folder, its size."""
+
     path: str
     is_dir: bool
     file_size: int | None = None
@@ -189,3 +216,20 @@ class PagedList(list):  # type: ignore[type-arg]
     def __init__(self, items: Any = (), token: str | None = None) -> None:
         list.__init__(self, items)
         self.token = token
+
+
+def collect_pages(
+    fetch: Callable[[int, str | None], PagedList], page_size: int, max_results: int | None = None
+) -> list[Any]:
+    """Every item of a paged search, or its first ``max_results``: ``fetch(size, token)`` is
+    called for pages of at most ``page_size`` (the first with no token) until a page has no
+    next token or enough have been found."""
+    found: list[Any] = []
+    token = None
+    while True:
+        size = page_size if max_results is None else min(page_size, max_results - len(found))
+        page = fetch(size, token)
+        found.extend(page)
+        token = page.token
+        if not token or (max_results is not None and len(found) >= max_results):
+            return found

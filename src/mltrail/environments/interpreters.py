@@ -20,6 +20,8 @@ from mltrail.environments.errors import PythonNotAvailable
 
 @dataclass(frozen=True)
 class Interpreter:
+    """A Python interpreter on this machine and its version."""
+
     path: str
     version: tuple[int, int, int]
 

@@ -11,21 +11,21 @@ This module is shared by projects (``mltrail run``) and model serving
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import shlex
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mltrail.environments.errors import EnvironmentBuildError, EnvironmentSpecError
 from mltrail.environments.interpreters import Interpreter, find_interpreter
-from mltrail.environments.progress import BuildLog
 from mltrail.environments.self_install import MIN_PYTHON, self_install, self_install_key
 from mltrail.environments.spec import PythonEnvSpec, load_python_env
-from mltrail.environments.tools import uv_executable
+
+if TYPE_CHECKING:
+    from mltrail.environments.progress import BuildLog
 
 READY_MARKER = ".mltrail-ready"
 MANAGERS = ("uv", "virtualenv")
@@ -134,6 +134,8 @@ def build_python_env(
         if env_dir.exists():
             shutil.rmtree(env_dir)  # a build that did not finish
         log_path.unlink(missing_ok=True)
+        from mltrail.environments.progress import BuildLog  # building only
+
         started = time.monotonic()
         with BuildLog(str(log_path), quiet=quiet) as log:
             for warning in warnings:
@@ -162,6 +164,8 @@ def _is_ready(env_dir: Path, python: Path) -> bool:
 
 
 def _install_args(spec: PythonEnvSpec) -> list[str]:
+    import shlex
+
     args: list[str] = []
     for line in spec.dependencies:
         args.extend(shlex.split(line, comments=True))
@@ -175,6 +179,8 @@ def _build_with_uv(
     installer: object,
     log: BuildLog,
 ) -> None:
+    from mltrail.environments.tools import uv_executable
+
     uv = uv_executable()
     if uv is None:
         raise EnvironmentBuildError(
@@ -253,9 +259,13 @@ class _lock:
         self.path = path
 
     def __enter__(self) -> None:
+        import fcntl
+
         self._fh = open(self.path, "w")  # noqa: SIM115 - released in __exit__
         fcntl.flock(self._fh, fcntl.LOCK_EX)
 
     def __exit__(self, *_: object) -> None:
+        import fcntl
+
         fcntl.flock(self._fh, fcntl.LOCK_UN)
         self._fh.close()

@@ -8,8 +8,6 @@ a regular install is packed back into a wheel from its installed files (the file
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import os
 import sys
@@ -90,6 +88,8 @@ def _packed_description(wheel_key: str, version: str) -> str:
 
 def _wheel_key(dist: metadata.Distribution) -> str:
     # RECORD lists every installed file with its hash: a new install is a new wheel.
+    import hashlib  # not needed on the cached path (the key comes from the memo)
+
     return hashlib.sha256(
         (dist.read_text("RECORD") or "").encode() + (dist.read_text("METADATA") or "").encode()
     ).hexdigest()[:16]
@@ -171,6 +171,8 @@ def _is_the_imported_one(dist: metadata.Distribution) -> bool:
 
 
 def _repack_wheel(dist: metadata.Distribution, cache_dir: Path) -> Path:
+    import base64
+    import hashlib
     import tempfile
     import zipfile
 

@@ -8,15 +8,13 @@ hash (and so builds a new environment) even though ``python_env.yaml`` did not c
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from mltrail.environments import yaml_memo
 from mltrail.environments.errors import EnvironmentSpecError
 
 _PYTHON_ENV_KEYS = {"python", "build_dependencies", "dependencies"}
@@ -61,7 +59,21 @@ class PythonEnvSpec:
             "extra": list(extra),
         }
         raw = json.dumps(payload, sort_keys=True).encode()
-        return hashlib.sha256(raw).hexdigest()[:20]
+        return sha256_hex(raw)[:20]
+
+
+def sha256_hex(data: bytes) -> str:
+    """SHA-256 of ``data`` in hex. ``hashlib`` loads OpenSSL, a few milliseconds of every
+    cached run; CPython's own implementation, which hashlib falls back to, gives the same
+    digest and loads at once."""
+    try:
+        from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]  # 3.12+
+    except ImportError:
+        try:
+            from _sha256 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]
+        except ImportError:
+            from hashlib import sha256  # type: ignore[assignment,no-redef,unused-ignore]
+    return sha256(data).hexdigest()  # type: ignore[no-any-return,unused-ignore]
 
 
 def load_python_env(path: str | os.PathLike[str]) -> PythonEnvSpec:
@@ -137,10 +149,16 @@ def python_env_from_conda(path: str | os.PathLike[str]) -> PythonEnvSpec:
 def _read_yaml(where: str) -> Any:
     try:
         with open(where, encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            text = fh.read()
     except FileNotFoundError:
         raise EnvironmentSpecError(f"Environment file {where} does not exist.") from None
-    except yaml.YAMLError as exc:
+    try:
+        return yaml_memo.safe_load(text)
+    except Exception as exc:
+        import yaml  # loaded already: only a parse that ran can have failed
+
+        if not isinstance(exc, yaml.YAMLError):
+            raise
         mark = getattr(exc, "problem_mark", None)
         at = f" (line {mark.line + 1})" if mark is not None else ""
         raise EnvironmentSpecError(f"{where} is not valid YAML{at}: {exc}") from None

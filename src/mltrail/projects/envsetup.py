@@ -15,7 +15,6 @@ from mltrail.environments import (
     load_python_env,
     python_env_from_conda,
 )
-from mltrail.environments.conda import build_conda_env
 from mltrail.projects.errors import ProjectSpecError
 from mltrail.projects.spec import ProjectSpec
 
@@ -24,6 +23,8 @@ ENV_MANAGERS = ("local", "uv", "virtualenv", "conda")
 
 @dataclass(frozen=True)
 class EnvPlan:
+    """The environment manager a project run uses."""
+
     manager: str  # local | uv | virtualenv | conda | docker
 
     @property
@@ -59,6 +60,8 @@ def prepare(spec: ProjectSpec, plan: EnvPlan, quiet: bool = False) -> PreparedEn
     if plan.manager in ("local", "docker"):
         return None
     if plan.manager == "conda":
+        from mltrail.environments.conda import build_conda_env  # conda projects only
+
         return build_conda_env(spec.env_value, quiet=quiet)
     if spec.env_type == "conda_env":
         env_spec = python_env_from_conda(spec.env_value)

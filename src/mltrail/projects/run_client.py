@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from mltrail.entities import Metric, Param, Run, RunTag
-from mltrail.tracking.client import TrailClient
+if TYPE_CHECKING:
+    from mltrail.entities import Metric, Param, Run, RunTag
 
 
 class ExperimentLike(Protocol):
@@ -79,4 +79,6 @@ def open_project_client(tracking_uri: str | None, backend: str) -> ProjectClient
         book = SqliteRunBook.open(uri)
         if book is not None:
             return book
+    from mltrail.tracking.client import TrailClient  # the whole client only when needed
+
     return TrailClient(uri)

@@ -13,7 +13,6 @@ Code fetched over the network runs only once the user trusts it (see :func:`conf
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import os
 import re
@@ -161,6 +160,8 @@ def _fetch_git(
     cache_dir: Path | None,
     remote: bool,
 ) -> ProjectSource:
+    import hashlib  # git sources only
+
     cache = cache_dir or default_cache_dir()
     mirror = cache / "repos" / (hashlib.sha256(clone_from.encode()).hexdigest()[:20] + ".git")
     mirror.parent.mkdir(parents=True, exist_ok=True)

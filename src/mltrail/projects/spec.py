@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from mltrail.environments import yaml_memo
 from mltrail.projects.errors import MissingEnvironmentFile, ProjectSpecError
 
 PARAM_TYPES = ("string", "float", "int", "path", "uri")
@@ -26,6 +25,8 @@ SCRIPT_SUFFIXES = (".py", ".sh")
 
 @dataclass(frozen=True)
 class Parameter:
+    """A declared parameter of an entry point: its type and default (required if none)."""
+
     name: str
     type: str = "string"
     default: Any = None
@@ -34,6 +35,8 @@ class Parameter:
 
 @dataclass(frozen=True)
 class EntryPoint:
+    """A command of the project with its declared parameters."""
+
     name: str
     command: str
     parameters: dict[str, Parameter] = field(default_factory=dict)
@@ -85,9 +88,14 @@ def load_project(root: str | os.PathLike[str]) -> ProjectSpec:
     path = find_mlproject(folder)
     if path is None:
         return _project_without_file(folder)
+    text = path.read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
+        data = yaml_memo.safe_load(text)
+    except Exception as exc:
+        import yaml  # loaded already: only a parse that ran can have failed
+
+        if not isinstance(exc, yaml.YAMLError):
+            raise
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "it does not parse"

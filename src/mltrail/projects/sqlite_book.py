@@ -18,15 +18,17 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mltrail.entities import LifecycleStage, Metric, Param, Run, RunData, RunInfo, RunStatus
 from mltrail.entities import RunTag as RunTagEntity
 from mltrail.exceptions import InvalidParameter, MltrailException, NotFound, StoreUnavailable
 from mltrail.store.sql import run_writes as sql
 from mltrail.store.sql.common import RUN_NAME_TAG, new_run_id
-from mltrail.tracking.client import TrailClient
 from mltrail.tracking.uri import sqlite_path
+
+if TYPE_CHECKING:
+    from mltrail.tracking.client import TrailClient
 
 
 class ExperimentRef(NamedTuple):
@@ -75,6 +77,8 @@ class SqliteRunBook:
     def full_client(self) -> TrailClient:
         """The usual client of the same store, for what the book does not do itself."""
         if self._full is None:
+            from mltrail.tracking.client import TrailClient  # loaded only for these calls
+
             self._full = TrailClient(self.tracking_uri)
         return self._full
 

@@ -70,10 +70,16 @@ class LocalSubmittedRun(SubmittedRun):
             threading.Thread(target=self._pump, args=(command_proc.stderr, _out(sys.stderr)),
                              daemon=True),
         ]
-        for pump in self._pumps:
-            pump.start()
         self._waiter = threading.Thread(target=self._watch, daemon=True)
-        self._waiter.start()
+        try:
+            for pump in self._pumps:
+                pump.start()
+            self._waiter.start()
+        except BaseException:
+            # A Ctrl-C (or SIGTERM) while the threads start: the caller stops the command and
+            # ends the run KILLED; a watcher already running must record the same.
+            self._cancelled = True
+            raise
 
     @property
     def run_id(self) -> str:

@@ -11,12 +11,16 @@ import socket
 import sys
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mltrail.entities import Run, SourceType
 from mltrail.exceptions import InvalidParameter, NotFound
 from mltrail.projects.run_client import ProjectClient
 from mltrail.tracking import context
+
+if TYPE_CHECKING:
+    from mltrail.tracking.client import TrailClient
+    from mltrail.tracking.fluent import ActiveRun
 
 ENTRY_POINT_TAG = "mlflow.project.entryPoint"
 ENV_TAG = "mlflow.project.env"
@@ -50,10 +54,7 @@ def resolve_experiment(
                 f"Experiment {experiment_name!r} is deleted; restore it or choose another name."
             )
         return found.experiment_id
-    from mltrail.tracking import fluent
-
-    active = fluent.active_run()
-    active_client = fluent.active_client()
+    active, active_client = _active_run()
     if active is not None and active_client is not None and (
         active_client.tracking_uri == client.tracking_uri
     ):
@@ -71,16 +72,27 @@ def resolve_experiment(
 def parent_run_id() -> str | None:
     """The run this one nests under: the caller's active run, or the project run this process
     is itself the command of (a workflow entry point calling others)."""
-    from mltrail.tracking import fluent
-
-    active = fluent.active_run()
+    active, _ = _active_run()
     if active is not None:
         return active.info.run_id
     return os.environ.get("MLTRAIL_RUN_ID") or os.environ.get("MLFLOW_RUN_ID") or None
 
 
+def _active_run() -> tuple[ActiveRun | None, TrailClient | None]:
+    """This process's active run and its client. Active runs live in the fluent API's module:
+    if nothing has loaded it there is none, and ``mltrail run`` need not load it."""
+    if "mltrail.tracking.fluent" not in sys.modules:
+        return None, None
+    from mltrail.tracking import fluent
+
+    return fluent.active_run(), fluent.active_client()
+
+
 @dataclass(frozen=True)
 class RunTags:
+    """What a project run is tagged with: source, entry point, git commit, repository and
+    branch, version, parent run."""
+
     source_name: str
     entry_point: str
     commit: str | None = None

@@ -217,8 +217,16 @@ def _load_file(file_path: str, fmt: str, trusted: Sequence[str] | None) -> Any:
 
     _require_sklearn()
     if fmt == SERIALIZATION_FORMAT_SKOPS:
-        from mltrail.sklearn.skops_loader import import_skops_io
+        from mltrail.sklearn import skops_reader
+        from mltrail.sklearn.skops_loader import import_skops_io, trusted_type_names
 
+        # The common files (linear models, pipelines, scalers...) are read without importing
+        # skops, under the same trust; anything else goes to skops below.
+        names = trusted_type_names()
+        if names is not None:
+            model = skops_reader.read(file_path, names, list(trusted or []))
+            if model is not skops_reader.UNREAD:
+                return model
         skops_io = import_skops_io()
         # Only the types the model's author listed when saving are trusted beyond skops's own.
         allowed = list(trusted or [])

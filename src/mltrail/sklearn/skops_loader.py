@@ -58,6 +58,12 @@ def _write(path: str, names: dict[str, list[str]]) -> None:
         pass  # no cache: the next import is slow again, nothing else changes
 
 
+def trusted_type_names() -> dict[str, list[str]] | None:
+    """skops's default trusted-name lists from the cache, or None until a first real import of
+    ``skops.io`` has written them."""
+    return _read(_cache_file())
+
+
 def import_skops_io() -> Any:
     """``skops.io``, imported fast when the trusted-name lists are cached."""
     if "skops.io" in sys.modules:

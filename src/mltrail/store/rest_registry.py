@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from mltrail.entities import (
@@ -67,15 +67,9 @@ class RestRegistryStore(ModelRegistryStore):
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList:
-        query = {
-            "filter": filter_string or None,
-            "max_results": max_results,
-            "order_by": list(order_by or []) or None,
-            "page_token": page_token or None,
-        }
+        query = _search_query(filter_string, max_results, order_by, page_token)
         answer = self._call(routes.SEARCH_REGISTERED_MODELS, query)
-        found = [registered_model_from_json(m) for m in answer.get("registered_models", [])]
-        return PagedList(found, answer.get("next_page_token") or None)
+        return _page(answer, "registered_models", registered_model_from_json)
 
     def get_latest_versions(
         self, name: str, stages: Sequence[str] | None = None
@@ -151,15 +145,9 @@ class RestRegistryStore(ModelRegistryStore):
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList:
-        query = {
-            "filter": filter_string or None,
-            "max_results": max_results,
-            "order_by": list(order_by or []) or None,
-            "page_token": page_token or None,
-        }
+        query = _search_query(filter_string, max_results, order_by, page_token)
         answer = self._call(routes.SEARCH_MODEL_VERSIONS, query)
-        found = [model_version_from_json(v) for v in answer.get("model_versions", [])]
-        return PagedList(found, answer.get("next_page_token") or None)
+        return _page(answer, "model_versions", model_version_from_json)
 
     def set_model_version_tag(self, name: str, version: str | int, tag: ModelVersionTag) -> None:
         body = {"name": name, "version": str(version), "key": tag.key, "value": tag.value}
@@ -184,3 +172,23 @@ class RestRegistryStore(ModelRegistryStore):
 
 def _pairs(items: Sequence[RegisteredModelTag | ModelVersionTag]) -> list[dict[str, str]]:
     return [{"key": t.key, "value": t.value} for t in items]
+
+
+def _search_query(
+    filter_string: str | None,
+    max_results: int,
+    order_by: Sequence[str] | None,
+    page_token: str | None,
+) -> dict[str, Any]:
+    """A registry search's GET query; empty values become None, which the request leaves out."""
+    return {
+        "filter": filter_string or None,
+        "max_results": max_results,
+        "order_by": list(order_by or []) or None,
+        "page_token": page_token or None,
+    }
+
+
+def _page(answer: dict[str, Any], key: str, convert: Callable[[dict[str, Any]], Any]) -> PagedList:
+    found = [convert(item) for item in answer.get(key, [])]
+    return PagedList(found, answer.get("next_page_token") or None)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import TypeVar
 
 from mltrail.store.base import TrackingStore
 from mltrail.store.registry_base import ModelRegistryStore
@@ -10,18 +12,30 @@ from mltrail.store.registry_base import ModelRegistryStore
 _stores: dict[tuple[str, str | None], TrackingStore] = {}
 _registry_stores: dict[tuple[str, str | None], ModelRegistryStore] = {}
 _lock = threading.Lock()
+_S = TypeVar("_S")
 
 
 def get_tracking_store(uri: str, artifact_root: str | None = None) -> TrackingStore:
+    return _cached(_stores, uri, artifact_root, _make_store)
+
+
+def _cached(
+    cache: dict[tuple[str, str | None], _S],
+    uri: str,
+    artifact_root: str | None,
+    make: Callable[[str, str | None], _S],
+) -> _S:
+    """The store cached for (uri, artifact_root), made once even when threads race for it
+    (the lock is taken only on a miss, so a hit costs one dict lookup)."""
     key = (uri, artifact_root)
-    store = _stores.get(key)
+    store = cache.get(key)
     if store is not None:
         return store
     with _lock:
-        store = _stores.get(key)
+        store = cache.get(key)
         if store is None:
-            store = _make_store(uri, artifact_root)
-            _stores[key] = store
+            store = make(uri, artifact_root)
+            cache[key] = store
         return store
 
 
@@ -39,16 +53,7 @@ def _make_store(uri: str, artifact_root: str | None) -> TrackingStore:
 
 def get_registry_store(uri: str, artifact_root: str | None = None) -> ModelRegistryStore:
     """The model registry for a URI: a server's (http/https) or a SQL database's."""
-    key = (uri, artifact_root)
-    store = _registry_stores.get(key)
-    if store is not None:
-        return store
-    with _lock:
-        store = _registry_stores.get(key)
-        if store is None:
-            store = _make_registry_store(uri, artifact_root)
-            _registry_stores[key] = store
-        return store
+    return _cached(_registry_stores, uri, artifact_root, _make_registry_store)
 
 
 def _make_registry_store(uri: str, artifact_root: str | None) -> ModelRegistryStore:

@@ -1,5 +1,5 @@
 """The experiment part of ``TrailClient``: create, read, search, delete and restore
-experiments, and their tags (exposed on the client by ``parts.part_method``)."""
+experiments, and their tags (exposed on the client by ``utils.parts.part_method``)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from mltrail.entities import Experiment, ExperimentTag, PagedList, ViewType
 from mltrail.store.base import SEARCH_MAX_RESULTS_DEFAULT
-from mltrail.tracking.parts import part_method
 from mltrail.tracking.store_session import StoreSession
+from mltrail.utils.parts import part_method
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")

@@ -18,6 +18,7 @@ from mltrail.entities import (
     RunStatus,
     ViewType,
 )
+from mltrail.entities.tracking import collect_pages
 from mltrail.exceptions import InvalidParameter, MltrailException, NotFound
 from mltrail.tracking import context, run_companions
 from mltrail.tracking import uri as tracking_uri
@@ -171,15 +172,13 @@ def search_experiments(
     order_by: Sequence[str] | None = None,
 ) -> list[Experiment]:
     client = _get_client()
-    found: list[Experiment] = []
-    token = None
-    while True:
-        page_size = 1000 if max_results is None else min(1000, max_results - len(found))
-        page = client.search_experiments(view_type, page_size, filter_string, order_by, token)
-        found.extend(page)
-        token = page.token
-        if not token or (max_results is not None and len(found) >= max_results):
-            return found
+    return collect_pages(
+        lambda size, token: client.search_experiments(
+            view_type, size, filter_string, order_by, token
+        ),
+        1000,
+        max_results,
+    )
 
 
 def delete_experiment(experiment_id: str) -> None:

@@ -7,6 +7,7 @@ import contextlib
 from typing import Any
 
 from mltrail.entities import ModelVersion, RegisteredModel
+from mltrail.entities.tracking import collect_pages
 from mltrail.exceptions import AlreadyExists, InvalidParameter, MltrailException
 from mltrail.tracking import artifact_uris
 from mltrail.tracking.client import TrailClient
@@ -116,15 +117,11 @@ def search_registered_models(
 ) -> list[RegisteredModel]:
     """Every registered model that matches (all pages), or the first ``max_results``."""
     client = _client()
-    found: list[RegisteredModel] = []
-    token = None
-    while True:
-        want = 1000 if max_results is None else min(1000, max_results - len(found))
-        page = client.search_registered_models(filter_string, want, order_by, token)
-        found.extend(page)
-        token = page.token
-        if not token or (max_results is not None and len(found) >= max_results):
-            return found
+    return collect_pages(
+        lambda size, token: client.search_registered_models(filter_string, size, order_by, token),
+        1000,
+        max_results,
+    )
 
 
 def search_model_versions(
@@ -134,12 +131,8 @@ def search_model_versions(
 ) -> list[ModelVersion]:
     """Every model version that matches (all pages), or the first ``max_results``."""
     client = _client()
-    found: list[ModelVersion] = []
-    token = None
-    while True:
-        want = 10000 if max_results is None else min(10000, max_results - len(found))
-        page = client.search_model_versions(filter_string, want, order_by, token)
-        found.extend(page)
-        token = page.token
-        if not token or (max_results is not None and len(found) >= max_results):
-            return found
+    return collect_pages(
+        lambda size, token: client.search_model_versions(filter_string, size, order_by, token),
+        10000,
+        max_results,
+    )

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mltrail.entities import LoggedModel, Run, ViewType
+from mltrail.entities.tracking import collect_pages
 from mltrail.exceptions import InvalidParameterValue
 from mltrail.tracking.client import TrailClient
 from mltrail.tracking.fluent import _get_client, _resolve_experiment_id, search_experiments
@@ -29,20 +30,14 @@ def search_runs(
     client = _get_client()
     ids = _search_experiment_ids(client, experiment_ids, experiment_names, search_all_experiments)
     runs: list[Run] = []
-    token = None
-    while len(runs) < max_results:
-        page = client.search_runs(
-            ids,
-            filter_string,
-            run_view_type,
-            min(50000, max_results - len(runs)),
-            order_by,
-            token,
+    if max_results > 0:
+        runs = collect_pages(
+            lambda size, token: client.search_runs(
+                ids, filter_string, run_view_type, size, order_by, token
+            ),
+            50000,
+            max_results,
         )
-        runs.extend(page)
-        token = page.token
-        if not token:
-            break
     if output_format == "list":
         return runs
     from mltrail.tracking.frames import runs_to_dataframe
@@ -94,14 +89,14 @@ def search_logged_models(
     client = _get_client()
     ids = _search_experiment_ids(client, experiment_ids, None, False)
     models: list[LoggedModel] = []
-    token = None
-    while max_results is None or len(models) < max_results:
-        page_size = 100 if max_results is None else min(100, max_results - len(models))
-        page = client.search_logged_models(ids, filter_string, datasets, page_size, order_by, token)
-        models.extend(page)
-        token = page.token
-        if not token:
-            break
+    if max_results is None or max_results > 0:
+        models = collect_pages(
+            lambda size, token: client.search_logged_models(
+                ids, filter_string, datasets, size, order_by, token
+            ),
+            100,
+            max_results,
+        )
     if output_format == "list":
         return models
     from mltrail.tracking.frames import logged_models_to_dataframe

@@ -22,7 +22,7 @@ from mltrail.store.registry_base import (
     SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT,
     ModelRegistryStore,
 )
-from mltrail.tracking.parts import part_method
+from mltrail.utils.parts import part_method
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")

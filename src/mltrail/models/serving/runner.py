@@ -48,6 +48,7 @@ class ServeOptions:
 
 
 def load_for_serving(model_path: str, model_config: dict[str, Any] | None = None) -> Any:
+    from mltrail.models.serving.deferred_stats import stats_deferred
     from mltrail.models.serving.lean_load import (
         HIDDEN_MODULES,
         loads_without_pandas,
@@ -58,7 +59,7 @@ def load_for_serving(model_path: str, model_config: dict[str, Any] | None = None
     model = None
     if loads_without_pandas(model_path):
         try:
-            with optional_imports_hidden():
+            with optional_imports_hidden(), stats_deferred():
                 model = load_model(model_path, model_config=model_config or None)
         except ImportError as exc:
             if exc.name not in HIDDEN_MODULES:

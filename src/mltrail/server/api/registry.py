@@ -17,6 +17,7 @@ from mltrail.entities import ModelVersionTag, RegisteredModelTag
 from mltrail.protocol import registry_routes as routes
 from mltrail.server.api.encode import paged, reply
 from mltrail.server.api.mount import serve, serve_at_full_path
+from mltrail.server.api.readable_pages import readable_page
 from mltrail.server.api.wire import (
     Int64,
     RequiredText,
@@ -64,20 +65,23 @@ async def _search(
     request: Request, search: Any, default_max: int, key: str, to_json: Any
 ) -> Response:
     """The two registry searches: filter, max_results, repeated order_by, page token. With
-    --auth, only models the caller may read are listed (a page may come out shorter)."""
+    --auth, only models the caller may read are listed, in full pages (``readable_pages``)."""
     query = await read_query(request, SearchIn)
-    page = await call(
-        search,
-        query.filter or None,
-        default_max if query.max_results is None else query.max_results,
-        query.order_by or None,
-        query.page_token or None,
-    )
-    shown = list(page)
-    may_read = request.scope.get("mltrail.can_read_model")  # set when --auth is on
-    if may_read is not None:
-        shown = await call(lambda: [item for item in shown if may_read(item.name)])
-    return reply(paged(key, [to_json(item) for item in shown], page.token))
+    max_results = default_max if query.max_results is None else query.max_results
+    order_by = query.order_by or None
+
+    def fetch(size: int, token: str | None) -> Any:
+        return search(query.filter or None, size, order_by, token)
+
+    may_read = request.scope.get("mltrail.can_read_model")  # set for non-admins under --auth
+    token = query.page_token or None
+    if may_read is None:
+        page = await call(fetch, max_results, token)
+    else:
+        page = await call(
+            readable_page, fetch, lambda item: bool(may_read(item.name)), max_results, token
+        )
+    return reply(paged(key, [to_json(item) for item in page], page.token))
 
 
 # -- requests -----------------------------------------------------------------------------------

@@ -132,8 +132,11 @@ class AuthMiddleware:
             return
         scope["mltrail.user"] = user
         scope["mltrail.can_read_experiment"] = lambda exp_id: self._allowed(user, "READ", exp_id)
-        scope["mltrail.can_read_model"] = lambda name: self._allowed(
-            user, "READ", name, "registered_model"
+        # Administrators read every model: their registry searches skip the filtering.
+        scope["mltrail.can_read_model"] = (
+            None
+            if user.is_admin
+            else (lambda name: self._allowed(user, "READ", name, "registered_model"))
         )
         await self._serve(rule, user, scope, receive, send)
 

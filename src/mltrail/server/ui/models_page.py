@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from mltrail.entities import ModelVersion
+from mltrail.entities.tracking import collect_pages
 from mltrail.exceptions import MltrailException
 from mltrail.search import paging
 from mltrail.server.ui.common import json_only, page_number, store_of
@@ -42,16 +43,12 @@ def model_filter(query: str) -> str | None:
 
 def _all_versions(registry: ModelRegistryStore, name: str) -> list[ModelVersion]:
     quoted = name.replace("\\", "\\\\").replace("'", "\\'")
-    found: list[ModelVersion] = []
-    token = None
-    while True:
-        page = registry.search_model_versions(
-            f"name = '{quoted}'", 1000, ["version_number DESC"], token
-        )
-        found.extend(page)
-        token = page.token
-        if not token:
-            return found
+    return collect_pages(
+        lambda size, token: registry.search_model_versions(
+            f"name = '{quoted}'", size, ["version_number DESC"], token
+        ),
+        1000,
+    )
 
 
 @router.get("/models", include_in_schema=False)

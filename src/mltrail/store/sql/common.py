@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from mltrail.exceptions import InvalidParameter
-from mltrail.store.base import SEARCH_MAX_RESULTS_THRESHOLD
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Dialect
@@ -39,6 +38,10 @@ def first_line(exc: Exception) -> str:
 
 
 def check_max_results(max_results: int) -> None:
+    # Imported here: the store contract loads every entity, which the run writes (and so
+    # ``mltrail run``) do not need.
+    from mltrail.store.base import SEARCH_MAX_RESULTS_THRESHOLD
+
     if not isinstance(max_results, int) or max_results <= 0:
         raise InvalidParameter(
             f"Invalid value {max_results!r} for parameter 'max_results' supplied. It must be "

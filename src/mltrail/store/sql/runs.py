@@ -153,10 +153,7 @@ class Runs:
     ) -> None:
         """``log_batch`` without the per-request size limits."""
         points = metric_io.metric_point_rows(v.checked_metrics(metrics))
-        param_map, tag_map = checked_params_tags(params, tags)
-        with self._writing(points) as conn:
-            self.ctx.active_run(conn, run_id)
-            self._write_checked(conn, run_id, points, param_map, tag_map)
+        self.write_points(run_id, points, params, tags)
 
     def write_points(
         self,

@@ -3,9 +3,10 @@
 The store is composed of one part per resource (``Experiments``, ``Runs``, ``Metrics``,
 ``LoggedModels``), each built with the same ``StoreContext`` (the engine, its transactions,
 the default artifact root and the shared row checks). ``SqlStore`` keeps the
-``TrackingStore`` contract and hands each call to the part that owns it; the few calls that
-touch two resources (a batch whose points name a logged model, inputs that are models) say
-so here, step by step.
+``TrackingStore`` contract and hands each call to the part that owns it, as a class attribute
+made by ``part_method`` (the signature is written once, on the part, and mypy checks it against
+the contract); the few calls that touch two resources (a batch whose points name a logged
+model, inputs that are models) say so here, step by step.
 """
 
 from __future__ import annotations
@@ -17,30 +18,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mltrail.entities import (
-    DatasetInput,
-    Experiment,
-    ExperimentTag,
-    LoggedModel,
-    LoggedModelInput,
-    LoggedModelOutput,
-    LoggedModelParameter,
-    LoggedModelTag,
-    Metric,
-    PagedList,
-    Param,
-    Run,
-    RunInfo,
-    RunTag,
-    ViewType,
-)
+from mltrail.entities import DatasetInput, LoggedModelInput, Metric, Param, RunTag
 from mltrail.exceptions import StoreUnavailable
-from mltrail.store.base import (
-    LOGGED_MODELS_MAX_RESULTS_DEFAULT,
-    SEARCH_MAX_RESULTS_DEFAULT,
-    TrackingStore,
-)
-from mltrail.store.points import PointRow
+from mltrail.store.base import TrackingStore
 from mltrail.store.sql import migrate
 from mltrail.store.sql.common import first_line
 from mltrail.store.sql.context import StoreContext
@@ -49,6 +29,7 @@ from mltrail.store.sql.experiments import Experiments
 from mltrail.store.sql.logged_models import LoggedModels
 from mltrail.store.sql.metric_history import Metrics
 from mltrail.store.sql.runs import Runs
+from mltrail.utils.parts import part_method
 
 # Engines whose database has been migrated in this process (weak: a disposed engine's id may
 # be reused by a new engine for another database, which must be checked afresh).
@@ -99,75 +80,28 @@ class SqlStore(TrackingStore):
             _ready_engines.add(self.engine)
 
     # -- experiments ---------------------------------------------------------------------------
-    def create_experiment(
-        self, name: str, artifact_location: str | None = None, tags: Sequence[ExperimentTag] = ()
-    ) -> str:
-        return self.experiments.create_experiment(name, artifact_location, tags)
-
-    def get_experiment(self, experiment_id: str) -> Experiment:
-        return self.experiments.get_experiment(experiment_id)
-
-    def get_experiment_by_name(self, name: str) -> Experiment | None:
-        return self.experiments.get_experiment_by_name(name)
-
-    def search_experiments(
-        self,
-        view_type: int = ViewType.ACTIVE_ONLY,
-        max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
-        filter_string: str | None = None,
-        order_by: Sequence[str] | None = None,
-        page_token: str | None = None,
-    ) -> PagedList:
-        return self.experiments.search_experiments(
-            view_type, max_results, filter_string, order_by, page_token
-        )
-
-    def delete_experiment(self, experiment_id: str) -> None:
-        self.experiments.delete_experiment(experiment_id)
-
-    def restore_experiment(self, experiment_id: str) -> None:
-        self.experiments.restore_experiment(experiment_id)
-
-    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
-        self.experiments.rename_experiment(experiment_id, new_name)
-
-    def set_experiment_tag(self, experiment_id: str, tag: ExperimentTag) -> None:
-        self.experiments.set_experiment_tag(experiment_id, tag)
-
-    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
-        self.experiments.delete_experiment_tag(experiment_id, key)
-
-    def count_runs(self, experiment_ids: Sequence[str]) -> dict[str, tuple[int, int | None]]:
-        return self.experiments.count_runs(experiment_ids)
+    create_experiment = part_method("experiments", Experiments.create_experiment)
+    get_experiment = part_method("experiments", Experiments.get_experiment)
+    get_experiment_by_name = part_method("experiments", Experiments.get_experiment_by_name)
+    search_experiments = part_method("experiments", Experiments.search_experiments)
+    delete_experiment = part_method("experiments", Experiments.delete_experiment)
+    restore_experiment = part_method("experiments", Experiments.restore_experiment)
+    rename_experiment = part_method("experiments", Experiments.rename_experiment)
+    set_experiment_tag = part_method("experiments", Experiments.set_experiment_tag)
+    delete_experiment_tag = part_method("experiments", Experiments.delete_experiment_tag)
+    count_runs = part_method("experiments", Experiments.count_runs)
 
     # -- runs ----------------------------------------------------------------------------------
-    def create_run(
-        self,
-        experiment_id: str,
-        user_id: str,
-        start_time: int,
-        tags: Sequence[RunTag] = (),
-        run_name: str | None = None,
-    ) -> Run:
-        return self.runs.create_run(experiment_id, user_id, start_time, tags, run_name)
-
-    def get_run(self, run_id: str) -> Run:
-        return self.runs.get_run(run_id)
-
-    def update_run_info(
-        self,
-        run_id: str,
-        status: str | None = None,
-        end_time: int | None = None,
-        run_name: str | None = None,
-    ) -> RunInfo:
-        return self.runs.update_run_info(run_id, status, end_time, run_name)
-
-    def delete_run(self, run_id: str) -> None:
-        self.runs.delete_run(run_id)
-
-    def restore_run(self, run_id: str) -> None:
-        self.runs.restore_run(run_id)
+    create_run = part_method("runs", Runs.create_run)
+    get_run = part_method("runs", Runs.get_run)
+    update_run_info = part_method("runs", Runs.update_run_info)
+    delete_run = part_method("runs", Runs.delete_run)
+    restore_run = part_method("runs", Runs.restore_run)
+    write_batch = part_method("runs", Runs.write_batch)
+    write_points = part_method("runs", Runs.write_points)
+    finish_run = part_method("runs", Runs.finish_run)
+    delete_tag = part_method("runs", Runs.delete_tag)
+    search_runs = part_method("runs", Runs.search_runs)
 
     def log_batch(
         self,
@@ -182,39 +116,6 @@ class SqlStore(TrackingStore):
         self.runs.log_batch(run_id, metrics, params, tags)
         self.logged_models.record_points(run_id, metrics)
 
-    def write_batch(
-        self,
-        run_id: str,
-        metrics: Sequence[Metric] = (),
-        params: Sequence[Param] = (),
-        tags: Sequence[RunTag] = (),
-    ) -> None:
-        """``log_batch`` without the per-request size limits."""
-        self.runs.write_batch(run_id, metrics, params, tags)
-
-    def write_points(
-        self,
-        run_id: str,
-        points: Sequence[PointRow] = (),
-        params: Sequence[Param] = (),
-        tags: Sequence[RunTag] = (),
-    ) -> None:
-        self.runs.write_points(run_id, points, params, tags)
-
-    def finish_run(
-        self,
-        run_id: str,
-        status: str,
-        end_time: int,
-        points: Sequence[PointRow] = (),
-        params: Sequence[Param] = (),
-        tags: Sequence[RunTag] = (),
-    ) -> RunInfo:
-        return self.runs.finish_run(run_id, status, end_time, points, params, tags)
-
-    def delete_tag(self, run_id: str, key: str) -> None:
-        self.runs.delete_tag(run_id, key)
-
     def log_inputs(
         self,
         run_id: str,
@@ -228,99 +129,20 @@ class SqlStore(TrackingStore):
         if models:
             self.logged_models.link_inputs(run_id, models)
 
-    def search_runs(
-        self,
-        experiment_ids: Sequence[str],
-        filter_string: str | None = None,
-        run_view_type: int = ViewType.ACTIVE_ONLY,
-        max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
-        order_by: Sequence[str] | None = None,
-        page_token: str | None = None,
-    ) -> PagedList:
-        return self.runs.search_runs(
-            experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
-        )
-
     # -- metric histories ----------------------------------------------------------------------
-    def get_metric_history(
-        self,
-        run_id: str,
-        metric_key: str,
-        max_results: int | None = None,
-        page_token: str | None = None,
-    ) -> PagedList:
-        return self.metrics.get_metric_history(run_id, metric_key, max_results, page_token)
-
-    def get_metric_history_bulk_interval(
-        self,
-        run_ids: Sequence[str],
-        metric_key: str,
-        max_results: int = 2500,
-        start_step: int | None = None,
-        end_step: int | None = None,
-    ) -> list[Metric]:
-        return self.metrics.get_metric_history_bulk_interval(
-            run_ids, metric_key, max_results, start_step, end_step
-        )
-
-    def get_metric_history_downsampled(
-        self,
-        run_id: str,
-        key: str,
-        max_points: int,
-        start_step: int | None = None,
-        end_step: int | None = None,
-    ) -> list[Metric]:
-        return self.metrics.get_metric_history_downsampled(
-            run_id, key, max_points, start_step, end_step
-        )
+    get_metric_history = part_method("metrics", Metrics.get_metric_history)
+    get_metric_history_bulk_interval = part_method(
+        "metrics", Metrics.get_metric_history_bulk_interval
+    )
+    get_metric_history_downsampled = part_method("metrics", Metrics.get_metric_history_downsampled)
 
     # -- logged models -------------------------------------------------------------------------
-    def create_logged_model(
-        self,
-        experiment_id: str,
-        name: str | None = None,
-        source_run_id: str | None = None,
-        tags: Sequence[LoggedModelTag] = (),
-        params: Sequence[LoggedModelParameter] = (),
-        model_type: str | None = None,
-    ) -> LoggedModel:
-        return self.logged_models.create_logged_model(
-            experiment_id, name, source_run_id, tags, params, model_type
-        )
-
-    def get_logged_model(self, model_id: str, allow_deleted: bool = False) -> LoggedModel:
-        return self.logged_models.get_logged_model(model_id, allow_deleted)
-
-    def finalize_logged_model(self, model_id: str, status: str) -> LoggedModel:
-        return self.logged_models.finalize_logged_model(model_id, status)
-
-    def delete_logged_model(self, model_id: str) -> None:
-        self.logged_models.delete_logged_model(model_id)
-
-    def search_logged_models(
-        self,
-        experiment_ids: Sequence[str],
-        filter_string: str | None = None,
-        datasets: Sequence[dict[str, str | None]] | None = None,
-        max_results: int = LOGGED_MODELS_MAX_RESULTS_DEFAULT,
-        order_by: Sequence[dict[str, object] | str] | None = None,
-        page_token: str | None = None,
-    ) -> PagedList:
-        return self.logged_models.search_logged_models(
-            experiment_ids, filter_string, datasets, max_results, order_by, page_token
-        )
-
-    def set_logged_model_tags(self, model_id: str, tags: Sequence[LoggedModelTag]) -> None:
-        self.logged_models.set_logged_model_tags(model_id, tags)
-
-    def delete_logged_model_tag(self, model_id: str, key: str) -> None:
-        self.logged_models.delete_logged_model_tag(model_id, key)
-
-    def log_logged_model_params(
-        self, model_id: str, params: Sequence[LoggedModelParameter]
-    ) -> None:
-        self.logged_models.log_logged_model_params(model_id, params)
-
-    def log_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
-        self.logged_models.log_outputs(run_id, models)
+    create_logged_model = part_method("logged_models", LoggedModels.create_logged_model)
+    get_logged_model = part_method("logged_models", LoggedModels.get_logged_model)
+    finalize_logged_model = part_method("logged_models", LoggedModels.finalize_logged_model)
+    delete_logged_model = part_method("logged_models", LoggedModels.delete_logged_model)
+    search_logged_models = part_method("logged_models", LoggedModels.search_logged_models)
+    set_logged_model_tags = part_method("logged_models", LoggedModels.set_logged_model_tags)
+    delete_logged_model_tag = part_method("logged_models", LoggedModels.delete_logged_model_tag)
+    log_logged_model_params = part_method("logged_models", LoggedModels.log_logged_model_params)
+    log_outputs = part_method("logged_models", LoggedModels.log_outputs)

@@ -1,7 +1,10 @@
 # The seed's MNIST autolog example (mlflow/examples/pytorch/MNIST), kept as close to it as
 # Lightning 2 allows: `import mltrail as mlflow`, synthetic MNIST-shaped tensors instead of the
 # torchvision download, `Trainer.add_argparse_args` and `validation_epoch_end` (both removed
-# from Lightning 2) replaced by their current equivalents.
+# from Lightning 2) replaced by their current equivalents. The folder beside it is the seed's
+# MLproject (MLproject, python_env.yaml, requirements.txt as the post writes them); both
+# tests/e2e/test_seed_mnist_project.py and tests/autologging/test_mnist_project.py copy the
+# folder and run it with `mltrail run`.
 import logging
 import os
 from argparse import ArgumentParser
