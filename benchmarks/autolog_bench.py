@@ -7,7 +7,10 @@
 The module is the seed's MNIST classifier (784 -> 128 -> 256 -> 10, log-softmax, Adam) on
 synthetic MNIST-shaped tensors. Each configuration runs in its own process, in a fresh folder on
 a new SQLite store, after a warm-up fit (imports, store creation, first-call costs are not
-counted). Configurations run interleaved, round after round, and the report takes medians.
+counted). Configurations run interleaved, round after round, each round starting one
+configuration further along, so that none always runs right after the same one (on a shared
+machine, a fixed order can move one configuration's figures by several points), and the
+report takes medians.
 
 Timed per configuration:
 * epoch time: from one ``on_train_epoch_start`` to the next (the last to ``on_train_end``), so
@@ -241,8 +244,10 @@ def main() -> None:
         args.rounds, args.epochs, args.batches = 1, 2, 30
 
     raw: dict[str, list[dict[str, Any]]] = {name: [] for name in CONFIGS}
+    names = list(CONFIGS)
     for round_no in range(args.rounds):
-        for name in CONFIGS:
+        shift = round_no % len(names)
+        for name in names[shift:] + names[:shift]:
             raw[name].append(_run_child(name, args.epochs, args.batches))
             print(f"round {round_no + 1}/{args.rounds}: {name} done", file=sys.stderr)
 

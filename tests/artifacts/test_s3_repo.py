@@ -52,6 +52,14 @@ def test_round_trip(s3_bucket: str, tmp_path: Path) -> None:
         repo.download_artifacts("model/nope.txt", str(tmp_path / "none"))
 
 
+def test_log_bytes_goes_through_the_store(s3_bucket: str, tmp_path: Path) -> None:
+    repo = get_artifact_repository(f"s3://{s3_bucket}/run/artifacts")
+    repo.log_bytes(b"weights", "checkpoints/latest.pth")
+    assert keys(s3_bucket) == ["run/artifacts/checkpoints/latest.pth"]
+    out = repo.download_artifacts("checkpoints/latest.pth", str(tmp_path / "out"))
+    assert Path(out).read_bytes() == b"weights"
+
+
 def test_delete_matches_whole_segments_only(s3_bucket: str, tmp_path: Path) -> None:
     f = tmp_path / "f.txt"
     f.write_text("x")

@@ -1,9 +1,27 @@
 """Checkpoints as run artifacts (``checkpoint=True``), in MLflow's layout:
 ``checkpoints/latest_checkpoint.pth`` (+ ``_metrics.json``) overwritten whenever the monitored
-metric improves, or one folder per epoch / global step when ``checkpoint_save_best_only=False``."""
+metric improves, or one folder per epoch / global step when ``checkpoint_save_best_only=False``.
+
+What is stored when: a checkpoint is written synchronously, inside the hook that decides it
+(epoch end, or every N steps). When that hook returns, the ``.pth`` file and then its metrics
+file are complete in the run's artifacts; nothing is left pending for the end of the fit or of
+the run, so a fit that fails later keeps every checkpoint written before. Each file is stored
+under a temporary name and renamed, so a reader sees the previous checkpoint or the new one,
+never part of one. A failure to write is one warning (the training goes on), as for every
+autologging hook.
+
+How, cheaply: with Lightning's plain checkpoint writing (its ``Strategy.save_checkpoint`` and
+``TorchCheckpointIO``, the default on one device and under DDP), the checkpoint is assembled
+as ``Trainer.save_checkpoint`` assembles it, serialised by ``torch.save`` into memory and handed
+to the artifact repository as bytes: a local store writes them once, straight into the run's
+folder (no scratch file, no copy). The file is what ``Trainer.save_checkpoint`` writes, and
+loads the same way. A custom ``CheckpointIO`` or a strategy with its own ``save_checkpoint``
+writes a scratch file its own way, which is then logged as an artifact.
+"""
 
 from __future__ import annotations
 
+import io
 import json
 import tempfile
 from collections.abc import Mapping
@@ -28,8 +46,9 @@ class CheckpointLogger:
         self.every_n_steps = int(freq) if not isinstance(freq, str) else 0
         self.best: float | None = None
         self._latest_tag: str | None = None
-        # One scratch folder per fit, reused: a checkpoint a time passes through it.
-        self._scratch = tempfile.TemporaryDirectory(prefix="mltrail-ckpt-")
+        self._repository: Any = None  # the run's artifact repository, looked up once
+        # A scratch folder, made on first need (a custom CheckpointIO writes files only).
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None
 
     def on_epoch(self, trainer: Any) -> None:
         self._maybe_save(trainer, f"epoch_{trainer.current_epoch}")
@@ -66,20 +85,59 @@ class CheckpointLogger:
         }
         record.update(epoch=trainer.current_epoch, global_step=trainer.global_step)
         writer = runs.client()
-        scratch = Path(self._scratch.name)
-        checkpoint = scratch / f"{stem}{suffix}"
-        save_alone(trainer, str(checkpoint), self.weights_only)
-        metrics_file = scratch / f"{stem}_metrics.json"
-        metrics_file.write_text(json.dumps(record), encoding="utf-8")
-        writer.log_artifact(self.run_id, str(checkpoint), folder)
-        writer.log_artifact(self.run_id, str(metrics_file), folder)
-        latest = f"{folder}/{checkpoint.name}"
+        if self._repository is None:
+            self._repository = writer._artifact_repo(self.run_id)
+        name = f"{stem}{suffix}"
+        data = checkpoint_bytes(trainer, self.weights_only)
+        if data is not None:
+            self._repository.log_bytes(data, f"{folder}/{name}")
+        else:
+            if self._scratch is None:
+                self._scratch = tempfile.TemporaryDirectory(prefix="mltrail-ckpt-")
+            checkpoint = Path(self._scratch.name) / name
+            save_alone(trainer, str(checkpoint), self.weights_only)
+            writer.log_artifact(self.run_id, str(checkpoint), folder)
+        metrics_json = json.dumps(record).encode("utf-8")
+        self._repository.log_bytes(metrics_json, f"{folder}/{stem}_metrics.json")
+        latest = f"{folder}/{name}"
         if latest != self._latest_tag:  # buffered, and only when it changes
             writer.set_tag(self.run_id, LATEST_CHECKPOINT_TAG, latest)
             self._latest_tag = latest
 
     def close(self) -> None:
-        self._scratch.cleanup()
+        if self._scratch is not None:
+            self._scratch.cleanup()
+            self._scratch = None
+
+
+def checkpoint_bytes(trainer: Any, weights_only: bool) -> memoryview | None:
+    """The checkpoint ``Trainer.save_checkpoint`` would write, as the bytes of the file, when
+    Lightning writes it the plain way (its base ``Strategy.save_checkpoint`` handing the dict to
+    ``TorchCheckpointIO``, which ``torch.save``s it); None otherwise (a custom CheckpointIO, or
+    a strategy that saves its own way: FSDP, DeepSpeed). Nothing here waits for other ranks,
+    so it also serves rank 0 alone under DDP (see ``save_alone``)."""
+    strategy = trainer.strategy
+    saver = getattr(type(strategy), "save_checkpoint", None)
+    checkpoint_io = getattr(strategy, "checkpoint_io", None)
+    if (
+        getattr(saver, "__qualname__", "") != "Strategy.save_checkpoint"
+        or type(checkpoint_io).__name__ != "TorchCheckpointIO"
+        or not type(checkpoint_io).__module__.endswith("plugins.io.torch_io")
+    ):
+        return None
+    if getattr(trainer, "world_size", 1) > 1 and not _replicated(strategy):
+        return None  # save_alone says why there is no checkpoint
+    import torch
+
+    with trainer.profiler.profile("save_checkpoint"):
+        checkpoint = trainer._checkpoint_connector.dump_checkpoint(weights_only)
+        buffer = io.BytesIO()
+        torch.save(checkpoint, buffer)
+    return buffer.getbuffer()
+
+
+def _replicated(strategy: Any) -> bool:
+    return type(strategy).__name__ in ("DDPStrategy", "DDPSpawnStrategy")
 
 
 def save_alone(trainer: Any, path: str, weights_only: bool) -> None:
@@ -92,7 +150,7 @@ def save_alone(trainer: Any, path: str, weights_only: bool) -> None:
         trainer.save_checkpoint(path, weights_only=weights_only)
         return
     strategy = trainer.strategy
-    if type(strategy).__name__ not in ("DDPStrategy", "DDPSpawnStrategy"):
+    if not _replicated(strategy):
         raise RuntimeError(
             f"autolog checkpoints are not written under {type(strategy).__name__} "
             "(every rank must take part in assembling a sharded checkpoint)"

@@ -44,6 +44,22 @@ class ArtifactRepository(abc.ABC):
         rel_dir = safe_relative_path(artifact_path)
         self._put_file(local_file, join(rel_dir, os.path.basename(local_file)))
 
+    def log_bytes(self, data: bytes | memoryview, artifact_file: str) -> None:
+        """Store ``data`` as the file ``artifact_file`` (a path relative to the root, ending in
+        the file's name), atomically as ``log_artifact`` does, without a local file first."""
+        rel = safe_relative_path(artifact_file)
+        if not rel:
+            raise InvalidParameter("artifact_file must name a file, e.g. 'notes.txt'.")
+        self._put_bytes(data, rel)
+
+    def _put_bytes(self, data: bytes | memoryview, rel_path: str) -> None:
+        """Store bytes at ``rel_path``; by default through a temporary local file."""
+        with tempfile.TemporaryDirectory(prefix="mltrail-") as tmp:
+            local = os.path.join(tmp, rel_path.rsplit("/", 1)[-1])
+            with open(local, "wb") as fh:
+                fh.write(data)
+            self._put_file(local, rel_path)
+
     def log_artifacts(self, local_dir: str, artifact_path: str | None = None) -> None:
         if not os.path.isdir(local_dir):
             raise InvalidParameter(f"Cannot log artifacts: {local_dir!r} is not a folder.")

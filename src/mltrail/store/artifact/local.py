@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from urllib.parse import unquote, urlparse
 
 from mltrail.entities import FileInfo
@@ -36,13 +37,27 @@ class LocalArtifactRepository(ArtifactRepository):
         return full
 
     def _put_file(self, local_file: str, rel_path: str) -> None:
+        self._replace(rel_path, lambda _fd, tmp: shutil.copyfile(local_file, tmp))
+
+    def _put_bytes(self, data: bytes | memoryview, rel_path: str) -> None:
+        def write(fd: int, _tmp: str) -> None:
+            with open(fd, "wb", closefd=False) as fh:
+                fh.write(data)
+
+        self._replace(rel_path, write)  # straight into the folder: no scratch file, no copy
+
+    def _replace(self, rel_path: str, fill: Callable[[int, str], object]) -> None:
+        """Store a file at ``rel_path`` that ``fill`` writes, given the open descriptor and
+        the path of a new file next to the target."""
         target = self._full(rel_path)
         os.makedirs(os.path.dirname(target), exist_ok=True)
         # Write under a temporary name, then rename: a reader never sees half a file.
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".upload-")
-        os.close(fd)
         try:
-            shutil.copyfile(local_file, tmp)
+            try:
+                fill(fd, tmp)
+            finally:
+                os.close(fd)
             os.replace(tmp, target)
         except BaseException:
             if os.path.exists(tmp):
