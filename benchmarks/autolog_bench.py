@@ -1,28 +1,37 @@
 """Autologging overhead on a PyTorch Lightning epoch: no tracking vs mltrail's autolog vs MLflow's.
 
-    .venv/bin/python benchmarks/autolog_bench.py             # 3 rounds of every configuration
+    .venv/bin/python benchmarks/autolog_bench.py             # 3 processes per library
+    .venv/bin/python benchmarks/autolog_bench.py --rounds 4 --reps 2 --json out.json
     .venv/bin/python benchmarks/autolog_bench.py --quick     # smoke run
-    .venv/bin/python benchmarks/autolog_bench.py --json out.json
 
 The module is the seed's MNIST classifier (784 -> 128 -> 256 -> 10, log-softmax, Adam) on
-synthetic MNIST-shaped tensors. Each configuration runs in its own process, in a fresh folder on
-a new SQLite store, after a warm-up fit (imports, store creation, first-call costs are not
-counted). Configurations run interleaved, round after round, each round starting one
-configuration further along, so that none always runs right after the same one (on a shared
-machine, a fixed order can move one configuration's figures by several points), and the
-report takes medians.
+synthetic MNIST-shaped tensors, one CPU thread. Each library runs in its own processes (a fresh
+folder, a new SQLite store); a process fits every configuration of its library *and* an
+untracked baseline, ``--reps`` times each in rotating order, switching autologging on (with the
+configuration's options) or off (``autolog(disable=True)``) before each fit, after one short
+warm-up fit of each (imports, store creation, first calls are not counted). Rounds alternate
+which library goes first.
 
-Timed per configuration:
-* epoch time: from one ``on_train_epoch_start`` to the next (the last to ``on_train_end``), so
-  everything autologging does at epoch end (metrics, checkpoints) is inside; both as wall
-  time and as the process's CPU time (every thread of it, so background writers count). On a
-  shared machine the CPU time is the steadier figure: wall time also counts other programs;
+Why the baseline lives in the same process: on this kind of machine two processes running the
+very same fit differ by several percent (memory placement, CPU state), more than the overhead
+being measured; within one process that difference cancels.
+
+Reported per configuration:
+* overhead: the median steady epoch (epochs after the first) against the same process's
+  untracked median steady epoch, then the median over processes; as CPU time (every thread of
+  the process, so background writers count) and as wall time. Epoch time runs from one
+  ``on_train_epoch_start`` to the next (the last to ``on_train_end``), so what autologging does
+  at epoch end (metrics, checkpoints) is inside. Even so, expect a few points of noise;
+* autolog CPU: a direct count of what autologging spends, as a share of the epochs' CPU time:
+  CPU time inside the autologging callbacks' per-batch and per-epoch hooks (mltrail's, or
+  MLflow's metrics and checkpoint callbacks), plus the CPU time of the process's other threads
+  beyond what they use untracked (the background writers). It moves far less with the
+  machine's noise than whole epochs do;
 * fixed cost of a fit: the fit's wall time minus its epochs (params at start, model at the end).
 
 MLflow runs in this same environment (``mlflow`` with ``mlflow.pytorch``): both libraries are
 asked for their defaults (``checkpoint=True``, ``log_models=True``) and, separately, for
-per-step metrics (``log_every_n_step=1``).
-"""
+per-step metrics (``log_every_n_step=1``)."""
 
 from __future__ import annotations
 
@@ -47,8 +56,12 @@ CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
-# -- the child: one configuration, one fit ---------------------------------------------------
-def _child(impl: str, options: dict[str, Any], epochs: int, batches: int) -> dict[str, Any]:
+# -- the child: one library's configurations, fitted in turn in one process -----------------
+def _child(impl: str, names: list[str], epochs: int, batches: int, reps: int) -> dict[str, Any]:
+    """Fit every configuration in ``names`` (all of ``impl``, or "no tracking") ``reps`` times,
+    in rotating order, in this one process: each configuration's epochs are then compared with
+    the same process's untracked epochs, so what differs between processes (memory placement,
+    CPU state) cancels out."""
     import torch
 
     torch.set_num_threads(1)
@@ -62,15 +75,15 @@ def _child(impl: str, options: dict[str, Any], epochs: int, batches: int) -> dic
         import mltrail
 
         _time_hooks(hook_cpu)
-
         mltrail.set_tracking_uri("sqlite:///" + os.path.abspath("bench.db"))
-        mltrail.pytorch.autolog(**options)
-    elif impl == "mlflow":
+        switch = mltrail.pytorch.autolog
+    else:
         import mlflow
         import mlflow.pytorch
 
         mlflow.set_tracking_uri("sqlite:///" + os.path.abspath("bench.db"))
-        mlflow.pytorch.autolog(**options)
+        switch = mlflow.pytorch.autolog
+        switch(disable=True)
         _time_mlflow_hooks(hook_cpu)
 
     class MNISTClassifier(pl.LightningModule):
@@ -103,14 +116,14 @@ def _child(impl: str, options: dict[str, Any], epochs: int, batches: int) -> dic
 
     class EpochClock(pl.Callback):
         def __init__(self) -> None:
-            self.starts: list[tuple[float, float]] = []
-            self.end = (0.0, 0.0)
+            self.starts: list[tuple[float, float, float]] = []
+            self.end = (0.0, 0.0, 0.0)
 
         def on_train_epoch_start(self, trainer: Any, module: Any) -> None:
-            self.starts.append((time.perf_counter(), time.process_time()))
+            self.starts.append((time.perf_counter(), time.process_time(), time.thread_time()))
 
         def on_train_end(self, trainer: Any, module: Any) -> None:
-            self.end = (time.perf_counter(), time.process_time())
+            self.end = (time.perf_counter(), time.process_time(), time.thread_time())
 
         def epoch_times(self, which: int) -> list[float]:
             bounds = [*self.starts, self.end]
@@ -122,7 +135,12 @@ def _child(impl: str, options: dict[str, Any], epochs: int, batches: int) -> dic
     train = DataLoader(TensorDataset(x, y), batch_size=batch)
     val = DataLoader(TensorDataset(x[: 8 * batch], y[: 8 * batch]), batch_size=batch)
 
-    def fit(max_epochs: int, limit: int | None = None) -> tuple[float, EpochClock]:
+    def fit(name: str, max_epochs: int, limit: int | None = None) -> dict[str, Any]:
+        options = CONFIGS[name][1]
+        if CONFIGS[name][0] == "none":
+            switch(disable=True)
+        else:
+            switch(**options)
         clock = EpochClock()
         trainer = pl.Trainer(
             max_epochs=max_epochs,
@@ -135,23 +153,31 @@ def _child(impl: str, options: dict[str, Any], epochs: int, batches: int) -> dic
             limit_train_batches=limit,
             limit_val_batches=limit,
         )
+        hook_cpu.clear()
         started = time.perf_counter()
         trainer.fit(MNISTClassifier(), train, val)
-        return time.perf_counter() - started, clock
+        total = time.perf_counter() - started
+        epoch_times = clock.epoch_times(0)
+        return {
+            "epoch_times": epoch_times,
+            "epoch_cpu": clock.epoch_times(1),
+            # CPU time of the process's other threads (background writers) during the epochs
+            "background_cpu": sum(clock.epoch_times(1)) - sum(clock.epoch_times(2)),
+            "fit": total,
+            "fixed": total - sum(epoch_times),
+            # CPU seconds inside the autologging callbacks' per-batch and per-epoch hooks
+            # (mltrail's, or MLflow's two: metrics and checkpoints)
+            "hook_cpu": sum(v for k, v in hook_cpu.items() if k != "on_train_start"),
+        }
 
-    fit(1, limit=2)  # warm-up: imports, store, first calls
-    hook_cpu.clear()
-    total, clock = fit(epochs)
-    epoch_times = clock.epoch_times(0)
-    return {
-        "epoch_times": epoch_times,
-        "epoch_cpu": clock.epoch_times(1),
-        "fit": total,
-        "fixed": total - sum(epoch_times),
-        # CPU seconds inside the autologging callbacks' per-batch and per-epoch hooks during the
-        # timed fit (mltrail's, or MLflow's two: metrics and checkpoints)
-        "hook_cpu": sum(v for k, v in hook_cpu.items() if k != "on_train_start"),
-    }
+    for name in names:  # warm-up: imports, store, first calls of every configuration
+        fit(name, 1, limit=2)
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    for rep in range(reps):
+        shift = rep % len(names)
+        for name in names[shift:] + names[:shift]:
+            results[name].append(fit(name, epochs))
+    return results
 
 
 def _time_hooks(spent: dict[str, float]) -> None:
@@ -196,19 +222,25 @@ def _wrap_hooks(
         setattr(cls, name, timed)
 
 
-# -- the parent: run every configuration, interleaved, and report ----------------------------
-def _run_child(name: str, epochs: int, batches: int) -> dict[str, Any]:
-    impl, options = CONFIGS[name]
+# -- the parent: one process per library and round, and the report ------------------------
+GROUPS = {
+    "mltrail": ["no tracking", *(n for n, (impl, _) in CONFIGS.items() if impl == "mltrail")],
+    "mlflow": ["no tracking", *(n for n, (impl, _) in CONFIGS.items() if impl == "mlflow")],
+}
+
+
+def _run_child(impl: str, epochs: int, batches: int, reps: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="autolog-bench-") as folder:
         env = dict(os.environ, MLFLOW_DISABLE_TELEMETRY="true", MLTRAIL_QUIET="1", DO_NOT_TRACK="1")
         for var in ("MLFLOW_TRACKING_URI", "MLTRAIL_TRACKING_URI"):
             env.pop(var, None)
+        spec = {"impl": impl, "names": GROUPS[impl], "reps": reps}
         done = subprocess.run(
             [
                 sys.executable,
                 os.path.abspath(__file__),
                 "--child",
-                json.dumps({"impl": impl, "options": options}),
+                json.dumps(spec),
                 "--epochs",
                 str(epochs),
                 "--batches",
@@ -218,18 +250,24 @@ def _run_child(name: str, epochs: int, batches: int) -> dict[str, Any]:
             env=env,
             capture_output=True,
             text=True,
-            timeout=1800,
+            timeout=3600,
         )
     for line in done.stdout.splitlines():
         if line.startswith(RESULT_PREFIX):
             return json.loads(line[len(RESULT_PREFIX) :])
-    raise RuntimeError(f"{name} failed:\n{done.stderr[-3000:]}")
+    raise RuntimeError(f"{impl} failed:\n{done.stderr[-3000:]}")
+
+
+def _steady(fits: list[dict[str, Any]], field: str) -> float:
+    # Epoch 0 carries first-epoch costs in every configuration; the rest are steady state.
+    return statistics.median(t for r in fits for t in r[field][1:] or r[field])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, one round")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3, help="processes per library")
+    parser.add_argument("--reps", type=int, default=2, help="fits per configuration per process")
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--batches", type=int, default=200, help="training batches per epoch")
     parser.add_argument("--json", help="also write the raw timings here")
@@ -237,47 +275,70 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         spec = json.loads(args.child)
-        result = _child(spec["impl"], spec["options"], args.epochs, args.batches)
+        result = _child(spec["impl"], spec["names"], args.epochs, args.batches, spec["reps"])
         print(RESULT_PREFIX + json.dumps(result))
         return
     if args.quick:
-        args.rounds, args.epochs, args.batches = 1, 2, 30
+        args.rounds, args.reps, args.epochs, args.batches = 1, 1, 2, 30
 
-    raw: dict[str, list[dict[str, Any]]] = {name: [] for name in CONFIGS}
-    names = list(CONFIGS)
+    # raw[impl] = one entry per process: {configuration: [fit, ...]}
+    raw: dict[str, list[dict[str, Any]]] = {impl: [] for impl in GROUPS}
     for round_no in range(args.rounds):
-        shift = round_no % len(names)
-        for name in names[shift:] + names[:shift]:
-            raw[name].append(_run_child(name, args.epochs, args.batches))
-            print(f"round {round_no + 1}/{args.rounds}: {name} done", file=sys.stderr)
+        order = list(GROUPS) if round_no % 2 == 0 else list(GROUPS)[::-1]
+        for impl in order:
+            raw[impl].append(_run_child(impl, args.epochs, args.batches, args.reps))
+            print(f"round {round_no + 1}/{args.rounds}: {impl} done", file=sys.stderr)
 
     import mlflow
 
-    def epoch_median(name: str, field: str = "epoch_times") -> float:
-        # Epoch 0 carries first-epoch costs in every configuration; the rest are steady state.
-        return statistics.median(t for r in raw[name] for t in r[field][1:] or r[field])
+    def overhead(impl: str, name: str, field: str) -> float:
+        """Median over processes of (configuration / the same process's untracked epochs)."""
+        ratios = [
+            _steady(proc[name], field) / _steady(proc["no tracking"], field) - 1
+            for proc in raw[impl]
+        ]
+        return 100 * statistics.median(ratios)
 
-    base = epoch_median("no tracking")
-    base_cpu = epoch_median("no tracking", "epoch_cpu")
     print(
-        f"\nLightning epoch, MNIST-shaped module, {args.batches} batches of 64, "
-        f"{args.epochs} epochs, {args.rounds} rounds (MLflow {mlflow.__version__})\n"
+        f"\nLightning epoch, MNIST-shaped module, {args.batches} batches of 64, {args.epochs} "
+        f"epochs; {args.rounds} processes per library, {args.reps} fits of each configuration "
+        f"per process (MLflow {mlflow.__version__})\n"
     )
     print(
         f"{'configuration':<22} {'epoch CPU (s)':>13} {'overhead':>9} "
-        f"{'epoch wall (s)':>14} {'overhead':>9} {'fixed per fit (s)':>18}"
+        f"{'epoch wall (s)':>14} {'overhead':>9} {'fixed per fit (s)':>18} {'autolog CPU':>11}"
     )
-    for name in CONFIGS:
-        epoch, cpu = epoch_median(name), epoch_median(name, "epoch_cpu")
-        fixed = statistics.median(r["fixed"] for r in raw[name])
-        wall_over = "" if name == "no tracking" else f"{100 * (epoch - base) / base:+.1f}%"
-        cpu_over = "" if name == "no tracking" else f"{100 * (cpu - base_cpu) / base_cpu:+.1f}%"
-        print(f"{name:<22} {cpu:>13.3f} {cpu_over:>9} {epoch:>14.3f} {wall_over:>9} {fixed:>18.3f}")
-    print("\nCPU time inside the autologging callbacks' hooks, as a share of the epochs' CPU time:")
-    for name, (impl, _options) in CONFIGS.items():
-        if impl in ("mltrail", "mlflow"):
-            shares = [100 * r["hook_cpu"] / sum(r["epoch_cpu"]) for r in raw[name]]
-            print(f"  {name:<22} {statistics.median(shares):.2f}%")
+    for impl, names in GROUPS.items():
+        for name in names:
+            fits = [f for proc in raw[impl] for f in proc[name]]
+            cpu, wall = _steady(fits, "epoch_cpu"), _steady(fits, "epoch_times")
+            fixed = statistics.median(f["fixed"] for f in fits)
+            label = name if name != "no tracking" else f"no tracking ({impl})"
+            if name == "no tracking":
+                cpu_over = wall_over = hooks = ""
+            else:
+                cpu_over = f"{overhead(impl, name, 'epoch_cpu'):+.1f}%"
+                wall_over = f"{overhead(impl, name, 'epoch_times'):+.1f}%"
+                base_bg = statistics.median(
+                    f["background_cpu"] for proc in raw[impl] for f in proc["no tracking"]
+                )
+                share = statistics.median(
+                    100 * (f["hook_cpu"] + f["background_cpu"] - base_bg) / sum(f["epoch_cpu"])
+                    for f in fits
+                )
+                hooks = f"{share:.2f}%"
+            print(
+                f"{label:<22} {cpu:>13.3f} {cpu_over:>9} {wall:>14.3f} {wall_over:>9} "
+                f"{fixed:>18.3f} {hooks:>11}"
+            )
+    print(
+        "\noverhead: each configuration's steady epochs against the untracked epochs of the same"
+        "\nprocess (median over processes). autolog CPU: CPU time inside the autologging"
+        "\ncallbacks' per-batch and per-epoch hooks plus the CPU time of the process's other"
+        "\nthreads beyond what they use untracked (background writers), as a share of the"
+        "\nepochs' CPU time: a direct count of what autologging spends, which the machine's"
+        "\nnoise moves much less than whole epochs."
+    )
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(raw, fh, indent=2)
