@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 
 from mltrail.entities import ExperimentTag
@@ -9,6 +11,7 @@ from mltrail.exceptions import NotFound
 from mltrail.protocol import tracking_routes as routes
 from mltrail.server.api.encode import experiment_json, paged, reply
 from mltrail.server.api.mount import serve
+from mltrail.server.api.readable_pages import readable_page
 from mltrail.server.api.wire import (
     VIEW_TYPES,
     Int64,
@@ -102,20 +105,29 @@ async def get_experiment_by_name(request: Request) -> Response:
 
 
 async def _search(request: Request, query: ExperimentSearchIn) -> Response:
+    """With --auth, only experiments the caller may read are listed, in full pages
+    (``readable_pages``)."""
     # MLflow rejects a missing max_results; the client always sends it, so a default is kinder.
-    page = await call(
-        store_of(request).search_experiments,
-        view_type=VIEW_TYPES[query.view_type or "ACTIVE_ONLY"],
-        max_results=1000 if query.max_results is None else query.max_results,
-        filter_string=query.filter or None,
-        order_by=query.order_by or None,
-        page_token=query.page_token or None,
-    )
-    may_read = request.scope.get("mltrail.can_read_experiment")  # set when --auth is on
-    shown = list(page)
-    if may_read is not None:
-        shown = await call(lambda: [e for e in shown if may_read(e.experiment_id)])
-    return reply(paged("experiments", [experiment_json(e) for e in shown], page.token))
+    max_results = 1000 if query.max_results is None else query.max_results
+    search = store_of(request).search_experiments
+
+    def fetch(size: int, token: str | None) -> Any:
+        return search(
+            view_type=VIEW_TYPES[query.view_type or "ACTIVE_ONLY"],
+            max_results=size,
+            filter_string=query.filter or None,
+            order_by=query.order_by or None,
+            page_token=token,
+        )
+
+    may_read = request.scope.get("mltrail.can_read_experiment")  # set for non-admins, --auth
+    token = query.page_token or None
+    if may_read is None:
+        page = await call(fetch, max_results, token)
+    else:
+        keep = lambda exp: bool(may_read(exp.experiment_id))  # noqa: E731
+        page = await call(readable_page, fetch, keep, max_results, token)
+    return reply(paged("experiments", [experiment_json(e) for e in page], page.token))
 
 
 @serve(router, routes.SEARCH_EXPERIMENTS)

@@ -131,8 +131,10 @@ class AuthMiddleware:
                 self._note(user.username if user else None, scope, denied.status)
             return
         scope["mltrail.user"] = user
-        scope["mltrail.can_read_experiment"] = lambda exp_id: self._allowed(user, "READ", exp_id)
-        # Administrators read every model: their registry searches skip the filtering.
+        # Administrators read every experiment and model: their searches skip the filtering.
+        scope["mltrail.can_read_experiment"] = (
+            None if user.is_admin else (lambda exp_id: self._allowed(user, "READ", exp_id))
+        )
         scope["mltrail.can_read_model"] = (
             None
             if user.is_admin
