@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from mltrail.entities import RunStatus, ViewType
 from mltrail.exceptions import MlflowException, MltrailException
+from mltrail.lazy import names_by_module
 from mltrail.version import __version__
 
 if TYPE_CHECKING:
@@ -80,9 +81,8 @@ if TYPE_CHECKING:
 
 # The fluent API, loaded on first use: ``import mltrail`` (and so every ``mltrail`` command,
 # ``python -m mltrail``) does not pay for the tracking client until a function is called.
-_LAZY_FUNCTIONS: dict[str, str] = {
-    name: module
-    for module, names in (
+_LAZY_FUNCTIONS = names_by_module(
+    (
         ("mltrail.tracking.fluent", """
             ActiveRun active_run create_experiment delete_experiment delete_run end_run
             get_experiment get_experiment_by_name get_parent_run get_run get_tracking_uri
@@ -112,8 +112,7 @@ _LAZY_FUNCTIONS: dict[str, str] = {
             get_logged_model search_logged_models search_runs
         """),
     )
-    for name in names.split()
-}
+)  # fmt: skip
 
 
 # Submodules loaded on first attribute access (``mltrail.sklearn``, ``mltrail.entities``...).

@@ -20,7 +20,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "mltrail"
 # number); on one layer, only the order written allows an import. "mltrail" is the package's
 # own __init__ (the fluent facade: ``import mltrail`` from inside the package).
 LAYERS: list[tuple[str, ...]] = [
-    ("version", "exceptions", "environment_variables"),
+    ("version", "exceptions", "environment_variables", "lazy"),
     ("types", "entities", "utils", "companions"),
     ("search", "protocol"),
     ("store",),

@@ -4,14 +4,12 @@ subset, paged through over REST and with the real ``mlflow`` client."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
-from mltrail_live import LiveServer, make_settings, serve
-from test_auth_registry_pages import _as, full_pages_then_the_rest, pages
+from mltrail_live import LiveServer
+from test_auth_registry_pages import ADMIN, closed_server, full_pages_then_the_rest, pages
 
-ADMIN = ("root", "correct horse battery")
 DANA = ("dana", "tidal-lantern-58")  # reads a scattered subset
 EVAN = ("evan", "quiet-meadow-93")  # reads nothing
 NAMES = [f"exp-{i:02d}" for i in range(14)]
@@ -20,33 +18,22 @@ DANA_READS = {NAMES[i] for i in (1, 2, 6, 7, 8, 12, 13)}
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    folder = tmp_path_factory.mktemp("auth-experiment-pages")
-    settings = make_settings(
-        f"sqlite:///{folder / 'db.sqlite'}",
-        folder,
-        auth=True,
-        auth_default_permission="NO_PERMISSIONS",
-    )
-    os.environ["MLTRAIL_AUTH_ADMIN_USERNAME"], os.environ["MLTRAIL_AUTH_ADMIN_PASSWORD"] = ADMIN
-    try:
-        with serve(settings) as server, _as(server, ADMIN) as admin:
-            for who in (DANA, EVAN):
-                made = admin.post("/users/create", json={"username": who[0], "password": who[1]})
-                assert made.status_code == 200, made.text
-            for name in NAMES:
-                made = admin.post("/experiments/create", json={"name": name})
-                assert made.status_code == 200, made.text
-                if name in DANA_READS:
-                    grant = {
-                        "experiment_id": made.json()["experiment_id"],
-                        "username": DANA[0],
-                        "permission": "READ",
-                    }
-                    granted = admin.post("/experiments/permissions/create", json=grant)
-                    assert granted.status_code == 200, granted.text
-            yield server
-    finally:
-        del os.environ["MLTRAIL_AUTH_ADMIN_USERNAME"], os.environ["MLTRAIL_AUTH_ADMIN_PASSWORD"]
+    with closed_server(tmp_path_factory.mktemp("auth-experiment-pages")) as (server, admin):
+        for who in (DANA, EVAN):
+            made = admin.post("/users/create", json={"username": who[0], "password": who[1]})
+            assert made.status_code == 200, made.text
+        for name in NAMES:
+            made = admin.post("/experiments/create", json={"name": name})
+            assert made.status_code == 200, made.text
+            if name in DANA_READS:
+                grant = {
+                    "experiment_id": made.json()["experiment_id"],
+                    "username": DANA[0],
+                    "permission": "READ",
+                }
+                granted = admin.post("/experiments/permissions/create", json=grant)
+                assert granted.status_code == 200, granted.text
+        yield server
 
 
 def _names(found: list[tuple[list[dict], str | None]]) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +24,9 @@ NAMES = [f"model-{i:02d}" for i in range(25)]
 ALICE_READS = {NAMES[i] for i in (0, 3, 4, 5, 9, 13, 14, 20, 22, 24)}
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    folder = tmp_path_factory.mktemp("auth-pages")
+@contextmanager
+def closed_server(folder: Path) -> Iterator[tuple[LiveServer, httpx.Client]]:
+    """A server under --auth where nobody reads anything by default, and its admin's client."""
     settings = make_settings(
         f"sqlite:///{folder / 'db.sqlite'}",
         folder,
@@ -35,25 +36,31 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     os.environ["MLTRAIL_AUTH_ADMIN_USERNAME"], os.environ["MLTRAIL_AUTH_ADMIN_PASSWORD"] = ADMIN
     try:
         with serve(settings) as server, _as(server, ADMIN) as admin:
-            for who in (ALICE, BOB, CAROL):
-                made = admin.post("/users/create", json={"username": who[0], "password": who[1]})
-                assert made.status_code == 200, made.text
-            exp = admin.post("/experiments/create", json={"name": "pages"}).json()
-            run = admin.post("/runs/create", json=exp).json()["run"]["info"]["run_id"]
-            for name in NAMES:
-                assert admin.post("/registered-models/create", json={"name": name}).is_success
-                for _ in range(2):
-                    version = {"name": name, "source": f"runs:/{run}/model", "run_id": run}
-                    made = admin.post("/model-versions/create", json=version)
-                    assert made.status_code == 200, made.text
-            grants = [(ALICE[0], n) for n in sorted(ALICE_READS)] + [(BOB[0], NAMES[-1])]
-            for username, name in grants:
-                grant = {"name": name, "username": username, "permission": "READ"}
-                made = admin.post("/registered-models/permissions/create", json=grant)
-                assert made.status_code == 200, made.text
-            yield server
+            yield server, admin
     finally:
         del os.environ["MLTRAIL_AUTH_ADMIN_USERNAME"], os.environ["MLTRAIL_AUTH_ADMIN_PASSWORD"]
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with closed_server(tmp_path_factory.mktemp("auth-pages")) as (server, admin):
+        for who in (ALICE, BOB, CAROL):
+            made = admin.post("/users/create", json={"username": who[0], "password": who[1]})
+            assert made.status_code == 200, made.text
+        exp = admin.post("/experiments/create", json={"name": "pages"}).json()
+        run = admin.post("/runs/create", json=exp).json()["run"]["info"]["run_id"]
+        for name in NAMES:
+            assert admin.post("/registered-models/create", json={"name": name}).is_success
+            for _ in range(2):
+                version = {"name": name, "source": f"runs:/{run}/model", "run_id": run}
+                made = admin.post("/model-versions/create", json=version)
+                assert made.status_code == 200, made.text
+        grants = [(ALICE[0], n) for n in sorted(ALICE_READS)] + [(BOB[0], NAMES[-1])]
+        for username, name in grants:
+            grant = {"name": name, "username": username, "permission": "READ"}
+            made = admin.post("/registered-models/permissions/create", json=grant)
+            assert made.status_code == 200, made.text
+        yield server
 
 
 def _as(server: LiveServer, who: tuple[str, str]) -> httpx.Client:

@@ -6,10 +6,10 @@ caller that needs the run records does not also build the registry's and logged 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mltrail.entities.enums import LifecycleStage, RunStatus, SourceType, ViewType
+from mltrail.lazy import lazy_attributes, names_by_module
 
 if TYPE_CHECKING:
     from mltrail.entities.logged_models import (
@@ -48,9 +48,8 @@ if TYPE_CHECKING:
         RunTag,
     )
 
-_LAZY: dict[str, str] = {
-    name: module
-    for module, names in (
+_LAZY = names_by_module(
+    (
         ("mltrail.entities.logged_models", """
             LoggedModel LoggedModelParam LoggedModelParameter LoggedModelStatus LoggedModelTag
         """),
@@ -64,29 +63,8 @@ _LAZY: dict[str, str] = {
             RunTag
         """),
     )
-    for name in names.split()
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        # ``mltrail.entities.<submodule>`` without importing it first, as when the package loaded
-        # its modules eagerly.
-        try:
-            return importlib.import_module(f"mltrail.entities.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"mltrail.entities.{name}":
-                raise
-        raise AttributeError(f"module 'mltrail.entities' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
-
+)  # fmt: skip
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
 
 __all__ = [
     "Dataset",

@@ -6,8 +6,9 @@ The client loads on first use, so importing a small part of tracking (``tracking
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from mltrail.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from mltrail.tracking.client import MlflowClient, TrailClient
@@ -21,24 +22,6 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        # ``mltrail.tracking.<submodule>`` without importing it first, as when the package loaded
-        # its modules eagerly.
-        try:
-            return importlib.import_module(f"mltrail.tracking.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"mltrail.tracking.{name}":
-                raise
-        raise AttributeError(f"module 'mltrail.tracking' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
-
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
 
 __all__ = ["MlflowClient", "TrailClient", "get_tracking_uri", "set_tracking_uri"]
